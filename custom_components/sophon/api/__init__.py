@@ -1,0 +1,43 @@
+"""Client for Sophon SE AI boxes; no Home Assistant imports, publishable on its own."""
+
+from .client import DEFAULT_PORT, DEFAULT_WS_PORT, MAX_FRAME_BYTES, Backoff, BoxClient
+from .exceptions import (
+    FrameRejectedError,
+    SophonBoxStartingError,
+    SophonConnectionClosedError,
+    SophonConnectionError,
+    SophonError,
+    SophonResponseError,
+    SophonTimeoutError,
+)
+from .models import (
+    ClientCounters,
+    ConnectionState,
+    Device,
+    DeviceType,
+    PersonType,
+    RecognitionEvent,
+    Subscription,
+)
+
+__all__ = [
+    "DEFAULT_PORT",
+    "DEFAULT_WS_PORT",
+    "MAX_FRAME_BYTES",
+    "Backoff",
+    "BoxClient",
+    "ClientCounters",
+    "ConnectionState",
+    "Device",
+    "DeviceType",
+    "FrameRejectedError",
+    "PersonType",
+    "RecognitionEvent",
+    "SophonBoxStartingError",
+    "SophonConnectionClosedError",
+    "SophonConnectionError",
+    "SophonError",
+    "SophonResponseError",
+    "SophonTimeoutError",
+    "Subscription",
+]

@@ -1,0 +1,317 @@
+"""Async client for a Sophon SE box: device list over REST, recognitions over WebSocket."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Self
+
+import aiohttp
+from yarl import URL
+
+from .coerce import describe
+from .exceptions import (
+    FrameRejectedError,
+    SophonConnectionClosedError,
+    SophonConnectionError,
+    SophonResponseError,
+    SophonTimeoutError,
+)
+from .generation import Generation
+from .models import ClientCounters, ConnectionState, Device, RecognitionEvent, Subscription
+from .protocol_v1 import ProtocolV1
+
+try:
+    from orjson import loads as json_loads
+except ImportError:  # pragma: no cover - orjson ships with Home Assistant
+    from json import loads as json_loads
+
+_LOGGER = logging.getLogger(__name__)
+
+DEFAULT_PORT = 5555
+DEFAULT_WS_PORT = 5679
+# Frames with three images are hundreds of KB; accept far more than any real box sends.
+MAX_FRAME_BYTES = 32 * 1024 * 1024
+# Event ids remembered to drop a frame the box sends twice.
+DEDUP_WINDOW = 1024
+
+type EventCallback = Callable[[RecognitionEvent], None]
+type StateCallback = Callable[[ConnectionState], None]
+type RejectCallback = Callable[[str], None]
+
+
+class RateLimitedLog:
+    """Log each kind of problem at most once per interval, counting what was held back."""
+
+    def __init__(self, logger: logging.Logger, interval: float = 60.0) -> None:
+        """Remember where to log and how often."""
+        self._logger = logger
+        self._interval = interval
+        self._last: dict[str, float] = {}
+        self._held: dict[str, int] = {}
+
+    def warning(self, key: str, message: str, *args: Any) -> None:
+        """Log a warning for key unless one was logged within the interval."""
+        now = time.monotonic()
+        if now - self._last.get(key, -self._interval) < self._interval:
+            self._held[key] = self._held.get(key, 0) + 1
+            return
+        held = self._held.pop(key, 0)
+        self._last[key] = now
+        suffix = f" ({held} more since the last report)" if held else ""
+        self._logger.warning(message + suffix, *args)
+
+
+@dataclass(kw_only=True)
+class Backoff:
+    """Capped exponential backoff with full jitter."""
+
+    initial: float = 1.0
+    maximum: float = 60.0
+    attempt: int = 0
+
+    def next_delay(self) -> float:
+        """Return the delay before the next attempt and count it."""
+        ceiling = min(self.maximum, self.initial * 2**self.attempt)
+        self.attempt = min(self.attempt + 1, 32)
+        return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not cryptography
+
+    def reset(self) -> None:
+        """Start again from the initial delay."""
+        self.attempt = 0
+
+
+@dataclass(kw_only=True)
+class BoxClient:
+    """Talk to one Sophon box: read its devices and listen to its recognitions."""
+
+    host: str
+    port: int = DEFAULT_PORT
+    ws_port: int = DEFAULT_WS_PORT
+    session: aiohttp.ClientSession | None = None
+    request_timeout: float = 10.0
+    heartbeat: float = 30.0
+    backoff: Backoff = field(default_factory=Backoff)
+    stable_after: float = 30.0
+    generation: Generation = field(default_factory=ProtocolV1)
+    counters: ClientCounters = field(default_factory=ClientCounters)
+    state: ConnectionState = ConnectionState.DISCONNECTED
+    _own_session: bool = field(default=False, init=False)
+    _ws: aiohttp.ClientWebSocketResponse | None = field(default=None, init=False)
+    _on_reject: RejectCallback | None = field(default=None, init=False)
+    _stop: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+    _seen: OrderedDict[str, None] = field(default_factory=OrderedDict, init=False)
+    _log: RateLimitedLog = field(default_factory=lambda: RateLimitedLog(_LOGGER), init=False)
+
+    async def __aenter__(self) -> Self:
+        """Use the client as an async context manager."""
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        """Close what the client opened."""
+        await self.close()
+
+    @property
+    def _session(self) -> aiohttp.ClientSession:
+        """Return the injected session, or one of our own."""
+        if self.session is None:
+            self.session = aiohttp.ClientSession()
+            self._own_session = True
+        return self.session
+
+    async def close(self) -> None:
+        """Stop listening and close a session the client created itself."""
+        await self.disconnect()
+        if self._own_session and self.session is not None:
+            await self.session.close()
+            self.session = None
+            self._own_session = False
+
+    async def async_get_devices(self) -> list[Device]:
+        """Return the devices attached to the box."""
+        return await self.generation.fetch_devices(self._rest)
+
+    async def _rest(self, method: str, path: str, body: dict[str, Any] | None) -> Any:
+        """Call the box's REST port and return the decoded JSON answer."""
+        url = URL.build(scheme="http", host=self.host, port=self.port, path=path)
+        try:
+            async with asyncio.timeout(self.request_timeout):
+                response = await self._session.request(method, url, json=body)
+                raw = await response.read()
+        except TimeoutError as err:
+            raise SophonTimeoutError(f"{url} did not answer in {self.request_timeout} s") from err
+        except (aiohttp.ClientError, OSError) as err:
+            raise SophonConnectionError(f"cannot reach {url}: {err}") from err
+        if response.status >= 400:  # noqa: PLR2004
+            raise SophonResponseError(f"{url} answered HTTP {response.status}: {describe(raw)}")
+        try:
+            return json_loads(raw)
+        except ValueError as err:
+            raise SophonResponseError(f"{url} answered with no JSON: {describe(raw)}") from err
+
+    async def disconnect(self) -> None:
+        """Stop a running listen() and close the WebSocket."""
+        self._stop.set()
+        if self._ws is not None:
+            await self._ws.close()
+
+    async def listen(
+        self,
+        subscription: Subscription,
+        on_event: EventCallback,
+        on_state: StateCallback | None = None,
+        on_reject: RejectCallback | None = None,
+    ) -> None:
+        """Receive recognitions until disconnect(), reconnecting with backoff on every drop."""
+        self._stop.clear()
+        self._on_reject = on_reject
+        loop = asyncio.get_running_loop()
+        try:
+            while not self._stop.is_set():
+                self._set_state(ConnectionState.CONNECTING, on_state)
+                opened = loop.time()
+                try:
+                    await self._receive(subscription, on_event, on_state)
+                except SophonConnectionError as err:
+                    _LOGGER.debug("Connection to %s ended: %s", self.host, err)
+                self._set_state(ConnectionState.DISCONNECTED, on_state)
+                if self._stop.is_set():
+                    break
+                if loop.time() - opened >= self.stable_after:
+                    self.backoff.reset()
+                delay = self.backoff.next_delay()
+                self.counters.reconnects += 1
+                _LOGGER.debug("Reconnecting to %s in %.1f s", self.host, delay)
+                try:
+                    async with asyncio.timeout(delay):
+                        await self._stop.wait()
+                except TimeoutError:
+                    pass
+        finally:
+            self._set_state(ConnectionState.DISCONNECTED, on_state)
+
+    def _set_state(self, state: ConnectionState, on_state: StateCallback | None) -> None:
+        """Record a connection state change and report it once."""
+        if state is self.state:
+            return
+        self.state = state
+        if on_state is not None:
+            on_state(state)
+
+    async def _receive(
+        self,
+        subscription: Subscription,
+        on_event: EventCallback,
+        on_state: StateCallback | None,
+    ) -> None:
+        """Open one WebSocket, subscribe and hand every frame to the parser until it closes."""
+        url = URL.build(scheme="ws", host=self.host, port=self.ws_port, path="/")
+        try:
+            async with asyncio.timeout(self.request_timeout):
+                ws = await self._session.ws_connect(
+                    url, autoping=False, max_msg_size=MAX_FRAME_BYTES
+                )
+        except TimeoutError as err:
+            raise SophonTimeoutError(f"{url} did not open in time") from err
+        except (aiohttp.ClientError, OSError) as err:
+            raise SophonConnectionError(f"cannot open {url}: {err}") from err
+        self._ws = ws
+        try:
+            await ws.send_json(self.generation.subscription_message(subscription))
+            self._set_state(ConnectionState.CONNECTED, on_state)
+            await self._read(ws, on_event)
+        except (aiohttp.ClientError, OSError) as err:
+            raise SophonConnectionClosedError(f"{url} failed: {err}") from err
+        finally:
+            self._ws = None
+            await ws.close()
+        if not self._stop.is_set():
+            raise SophonConnectionClosedError(f"{url} closed (code {ws.close_code})")
+
+    async def _read(self, ws: aiohttp.ClientWebSocketResponse, on_event: EventCallback) -> None:
+        """Read frames until the socket closes; ping when it is quiet, give up when no answer."""
+        awaiting_pong = False
+        while True:
+            try:
+                message = await ws.receive(
+                    timeout=self.heartbeat / 2 if awaiting_pong else self.heartbeat
+                )
+            except TimeoutError:
+                if awaiting_pong:
+                    raise SophonConnectionClosedError("the box stopped answering pings") from None
+                await ws.ping()
+                awaiting_pong = True
+                continue
+            awaiting_pong = False
+            if message.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
+                self.handle_frame(message.data, on_event)
+            elif message.type is aiohttp.WSMsgType.PING:
+                await ws.pong(message.data)
+            elif message.type is not aiohttp.WSMsgType.PONG:
+                return
+
+    def handle_frame(self, data: str | bytes, on_event: EventCallback) -> None:
+        """Parse one frame and deliver its event; a bad frame is counted and logged, never raised."""
+        self.counters.frames_received += 1
+        try:
+            event = self._parse(data)
+        except FrameRejectedError as err:
+            rejected = self.counters.frames_rejected
+            rejected[err.reason] = rejected.get(err.reason, 0) + 1
+            self._log.warning(err.reason, "Dropped a frame from %s: %s", self.host, err)
+            if self._on_reject is not None:
+                self._on_reject(err.reason)
+            return
+        if event.event_id is not None and self._is_duplicate(event.event_id):
+            self.counters.duplicates_dropped += 1
+            return
+        for problem in event.problems:
+            self._count_problem(problem)
+        self.counters.events_delivered += 1
+        try:
+            on_event(event)
+        except Exception:
+            _LOGGER.exception("Event handler failed for an event from %s", self.host)
+
+    def _parse(self, data: str | bytes) -> RecognitionEvent:
+        """Decode one frame into an event or raise FrameRejectedError."""
+        if isinstance(data, bytes):
+            try:
+                data = data.decode()
+            except UnicodeDecodeError as err:
+                raise FrameRejectedError("binary_not_utf8", f"{len(data)} bytes") from err
+        if not data.strip():
+            raise FrameRejectedError("empty_frame")
+        try:
+            frame = json_loads(data)
+        except ValueError as err:
+            raise FrameRejectedError("invalid_json", f"{len(data)} characters") from err
+        if not isinstance(frame, dict):
+            raise FrameRejectedError("not_an_object", f"got {type(frame).__name__}")
+        return self.generation.parse_event(frame, datetime.now(UTC))
+
+    def _is_duplicate(self, event_id: str) -> bool:
+        """Remember event_id; return True when it was seen recently."""
+        if event_id in self._seen:
+            return True
+        self._seen[event_id] = None
+        if len(self._seen) > DEDUP_WINDOW:
+            self._seen.popitem(last=False)
+        return False
+
+    def _count_problem(self, problem: str) -> None:
+        """Count a tolerated quirk, and log dropped images."""
+        quirks = self.counters.quirks_accepted
+        quirks[problem] = quirks.get(problem, 0) + 1
+        if problem.startswith("image_"):
+            self.counters.images_dropped += 1
+            reason, _, image = problem.partition(":")
+            self._log.warning(
+                problem, "Dropped the %s of an event from %s: %s", image, self.host, reason
+            )

@@ -1,0 +1,125 @@
+"""Typed models shared by both protocol generations of the Sophon box."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class PersonType(StrEnum):
+    """Who the box says the recognized person is."""
+
+    EMPLOYEE = "employee"
+    VISITOR = "visitor"
+    BLACKLIST = "blacklist"
+    STRANGER = "stranger"
+    VIP = "vip"
+    UNKNOWN = "unknown"
+
+
+class DeviceType(StrEnum):
+    """What kind of device attached to the box saw the face."""
+
+    GATE = "gate"
+    SNAPSHOT_CAMERA = "snapshot_camera"
+    IPC = "ipc"
+    ACCESS_CONTROL = "access_control"
+    VIDEO_STREAM = "video_stream"
+    PHOTO = "photo"
+    VIDEO_FILE = "video_file"
+    GB28181 = "gb28181"
+    UNKNOWN = "unknown"
+
+
+class ConnectionState(StrEnum):
+    """State of the event WebSocket."""
+
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    DISCONNECTED = "disconnected"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Device:
+    """A camera, gate or panel attached to the box."""
+
+    device_id: str
+    name: str | None = None
+    ip: str | None = None
+    device_type: DeviceType = DeviceType.UNKNOWN
+    device_type_raw: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    # The camera's stream URL can hold a password: never shown, logged or compared.
+    stream_url: str | None = field(default=None, repr=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Subscription:
+    """What the client asks the box to push."""
+
+    device_ids: tuple[str, ...]
+    with_face: bool = True
+    with_registered: bool = True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecognitionEvent:
+    """One recognition pushed by the box, whatever generation it speaks."""
+
+    device_id: str
+    timestamp: datetime
+    identity_id: str = ""
+    identity_name: str = ""
+    identity_info: dict[str, Any] = field(default_factory=dict)
+    person_type: PersonType = PersonType.UNKNOWN
+    person_type_code: int | None = None
+    person_type_raw: str | None = None
+    score: float | None = None
+    group_name: str | None = None
+    device_type: DeviceType = DeviceType.UNKNOWN
+    device_type_raw: str | None = None
+    device_ip: str | None = None
+    event_id: str | None = None
+    video_id: str | None = None
+    face_attributes: dict[str, str] = field(default_factory=dict)
+    face_image: bytes | None = field(default=None, repr=False)
+    scene_image: bytes | None = field(default=None, repr=False)
+    registered_image: bytes | None = field(default=None, repr=False)
+    problems: tuple[str, ...] = ()
+
+    @property
+    def is_stranger(self) -> bool:
+        """Return True when the face matched no registered person."""
+        return self.person_type is PersonType.STRANGER or not self.identity_id
+
+
+@dataclass(slots=True)
+class ClientCounters:
+    """What the receive loop has seen since the client was made."""
+
+    frames_received: int = 0
+    events_delivered: int = 0
+    duplicates_dropped: int = 0
+    images_dropped: int = 0
+    reconnects: int = 0
+    frames_rejected: dict[str, int] = field(default_factory=dict)
+    quirks_accepted: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def rejected_total(self) -> int:
+        """Return the number of frames rejected for any reason."""
+        return sum(self.frames_rejected.values())
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the counters as plain data."""
+        return {
+            "frames_received": self.frames_received,
+            "events_delivered": self.events_delivered,
+            "duplicates_dropped": self.duplicates_dropped,
+            "images_dropped": self.images_dropped,
+            "reconnects": self.reconnects,
+            "frames_rejected": dict(self.frames_rejected),
+            "quirks_accepted": dict(self.quirks_accepted),
+        }

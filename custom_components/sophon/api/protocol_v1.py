@@ -1,0 +1,174 @@
+"""Protocol generation 1.0 (firmware up to V5): device list, subscription and event parsing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from .coerce import as_dict, as_float, as_int, as_str, as_timestamp, decode_jpeg, describe
+from .exceptions import FrameRejectedError, SophonResponseError
+from .models import Device, DeviceType, PersonType, RecognitionEvent, Subscription
+
+if TYPE_CHECKING:
+    from .generation import RestCaller
+
+NAME = "1.0"
+DEVICE_LIST_PATH = "/SophonDevice/api/Devices"
+
+PERSON_TYPES = {
+    1: PersonType.EMPLOYEE,
+    2: PersonType.VISITOR,
+    3: PersonType.BLACKLIST,
+    4: PersonType.STRANGER,
+    5: PersonType.VIP,
+}
+DEVICE_TYPES = {
+    "0": DeviceType.GATE,
+    "1": DeviceType.SNAPSHOT_CAMERA,
+    "3": DeviceType.IPC,
+    "4": DeviceType.ACCESS_CONTROL,
+}
+_LIST_KEYS = ("devices_list", "devices", "list", "data", "result", "items")
+_ID_KEYS = ("device_id", "id", "uuid", "deviceId")
+_NAME_KEYS = ("device_name", "name", "deviceName")
+_IP_KEYS = ("device_ip", "ip", "deviceIp")
+_TYPE_KEYS = ("device_type", "type", "deviceType")
+_SECRET_KEYS = ("device_key",)
+
+
+class ProtocolV1:
+    """Speak the first generation of the box's push protocol."""
+
+    name = NAME
+
+    async def fetch_devices(self, rest: RestCaller) -> list[Device]:
+        """Read the attached devices with GET /SophonDevice/api/Devices."""
+        return parse_devices(await rest("GET", DEVICE_LIST_PATH, None))
+
+    def subscription_message(self, subscription: Subscription) -> dict[str, Any]:
+        """Return the configuration frame sent after the WebSocket opens."""
+        return {
+            "need_face": subscription.with_face,
+            "need_register": subscription.with_registered,
+            "event_list": list(subscription.device_ids),
+        }
+
+    def parse_event(self, frame: dict[str, Any], received_at: datetime) -> RecognitionEvent:
+        """Turn one pushed JSON object into a recognition event."""
+        return parse_event(frame, received_at)
+
+
+def _first(source: dict[str, Any], keys: tuple[str, ...]) -> Any:
+    """Return the first non-null value among keys."""
+    for key in keys:
+        if source.get(key) is not None:
+            return source[key]
+    return None
+
+
+def _find_list(body: Any, depth: int = 0) -> list[Any] | None:
+    """Find the device list in the body itself or under a known key, two levels deep."""
+    if isinstance(body, list):
+        return body
+    if isinstance(body, dict) and depth < 3:
+        for key in _LIST_KEYS:
+            found = _find_list(body.get(key), depth + 1)
+            if found is not None:
+                return found
+    return None
+
+
+def parse_devices(body: Any) -> list[Device]:
+    """Parse a 1.0 device list in any of the shapes that boxes send."""
+    items = _find_list(body)
+    if items is None:
+        raise SophonResponseError(f"no device list in the answer: {describe(body)}")
+    devices = [device for item in items if (device := parse_device(item)) is not None]
+    if items and not devices:
+        raise SophonResponseError(f"no device id in the device list: {describe(items[0])}")
+    return devices
+
+
+def parse_device(item: Any) -> Device | None:
+    """Parse one device entry; None when it carries no id."""
+    if not isinstance(item, dict) or not (device_id := as_str(_first(item, _ID_KEYS))):
+        return None
+    type_raw = as_str(_first(item, _TYPE_KEYS))
+    known = {*_ID_KEYS, *_NAME_KEYS, *_IP_KEYS, *_TYPE_KEYS, *_SECRET_KEYS}
+    return Device(
+        device_id=device_id,
+        name=as_str(_first(item, _NAME_KEYS)),
+        ip=as_str(_first(item, _IP_KEYS)),
+        device_type=DEVICE_TYPES.get(type_raw or "", DeviceType.UNKNOWN),
+        device_type_raw=type_raw,
+        extra={key: value for key, value in item.items() if key not in known},
+        stream_url=as_str(item.get("device_key")),
+    )
+
+
+def parse_event(frame: dict[str, Any], received_at: datetime) -> RecognitionEvent:
+    """Parse a 1.0 event, accepting every quirk of protocol.md section 4."""
+    device_id = as_str(frame.get("device_id"))
+    if not device_id:
+        raise FrameRejectedError("no_device_id", f"frame has {describe(frame)}")
+    problems: list[str] = []
+    ext = frame.get("ext_data")
+    if not isinstance(ext, dict):
+        if ext is not None:
+            problems.append("ext_data_wrong_type")
+        ext = {}
+
+    def ext_value(key: str) -> Any:
+        """Read an extension field from ext_data first, then the top level."""
+        value = ext.get(key)
+        return frame.get(key) if value is None else value
+
+    timestamp, quirk = as_timestamp(frame.get("timestamp"))
+    if quirk:
+        problems.append(quirk)
+    person_type, code = _person_type(ext_value("person_type"), problems)
+    type_raw = as_str(ext_value("device_type"))
+    info = as_dict(frame.get("identity_info"))
+    if info is None and frame.get("identity_info") is not None:
+        problems.append("identity_info_wrong_type")
+    images = {}
+    for field, source in (
+        ("face_image", ext_value("recognize_face")),
+        ("scene_image", ext_value("spot_pic")),
+        ("registered_image", frame.get("reg_pic")),
+    ):
+        images[field], problem = decode_jpeg(source)
+        if problem:
+            problems.append(f"{problem}:{field}")
+    return RecognitionEvent(
+        device_id=device_id,
+        timestamp=timestamp or received_at,
+        identity_id=as_str(frame.get("identity_id")) or "",
+        identity_name=as_str(frame.get("identity_name")) or "",
+        identity_info=info or {},
+        person_type=person_type,
+        person_type_code=code,
+        score=as_float(frame.get("score")),
+        group_name=as_str(frame.get("group_name")),
+        device_type=DEVICE_TYPES.get(type_raw or "", DeviceType.UNKNOWN),
+        device_type_raw=type_raw,
+        device_ip=as_str(ext_value("device_ip")),
+        event_id=as_str(frame.get("event_id")),
+        video_id=as_str(frame.get("video_id")),
+        problems=tuple(problems),
+        **images,
+    )
+
+
+def _person_type(raw: Any, problems: list[str]) -> tuple[PersonType, int | None]:
+    """Map the 1.0 person type code; absent means employee, per the vendor."""
+    if raw is None:
+        return PersonType.EMPLOYEE, None
+    code = as_int(raw)
+    if code is None:
+        problems.append("person_type_invalid")
+        return PersonType.UNKNOWN, None
+    if code not in PERSON_TYPES:
+        problems.append("person_type_out_of_range")
+    return PERSON_TYPES.get(code, PersonType.UNKNOWN), code
+

@@ -1,0 +1,35 @@
+"""Fixtures shared by every test: sockets on loopback, the box simulator, a config entry."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+from homeassistant.const import CONF_HOST, CONF_PORT
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.sophon.const import CONF_WS_PORT, DOMAIN
+from sophon_sim import BoxSimulator
+
+LOOPBACK = "127.0.0.1"
+
+
+@pytest.fixture(autouse=True)
+def _loopback_sockets(socket_enabled: None) -> None:
+    """Let tests talk to the simulator over real loopback sockets."""
+
+
+@pytest.fixture
+async def simulator() -> AsyncIterator[BoxSimulator]:
+    """Run a simulated box with three devices on ephemeral loopback ports."""
+    async with BoxSimulator(devices=3, host=LOOPBACK, rest_port=0, ws_port=0, seed=7) as sim:
+        yield sim
+
+
+async def wait_for(predicate: Callable[[], object], timeout: float = 10.0) -> None:
+    """Wait until predicate() is true, or fail after timeout seconds."""
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await asyncio.sleep(0.01)
