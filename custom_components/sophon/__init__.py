@@ -1,0 +1,64 @@
+"""The Sophon SE AI box integration: face recognitions pushed into Home Assistant."""
+
+from __future__ import annotations
+
+from homeassistant.const import CONF_HOST, CONF_PORT, EVENT_HOMEASSISTANT_STOP, Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+
+from .api import BoxClient
+from .compat import OPTIONS_FLOW_RELOADS
+from .const import CONF_WS_PORT, DOMAIN
+from .coordinator import SophonConfigEntry, SophonCoordinator
+
+PLATFORMS = [
+    Platform.BINARY_SENSOR,
+    Platform.CAMERA,
+    Platform.EVENT,
+    Platform.IMAGE,
+    Platform.SENSOR,
+]
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: SophonConfigEntry) -> bool:
+    """Connect to a box: read its devices, set up the entities, start listening."""
+    client = BoxClient(
+        host=entry.data[CONF_HOST],
+        port=entry.data[CONF_PORT],
+        ws_port=entry.data[CONF_WS_PORT],
+        session=async_get_clientsession(hass),
+    )
+    coordinator = SophonCoordinator(hass, entry, client)
+    await coordinator.async_config_entry_first_refresh()
+    entry.runtime_data = coordinator
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    coordinator.async_start()
+    entry.async_on_unload(
+        hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, coordinator.async_stop)
+    )
+    if not OPTIONS_FLOW_RELOADS:  # pragma: no cover - Home Assistant 2025.4
+        entry.async_on_unload(entry.add_update_listener(_async_reload))
+    return True
+
+
+async def _async_reload(hass: HomeAssistant, entry: SophonConfigEntry) -> None:
+    """Reload the entry after its options changed (Home Assistant before 2025.8)."""
+    await hass.config_entries.async_reload(entry.entry_id)  # pragma: no cover
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: SophonConfigEntry) -> bool:
+    """Stop listening and unload the entities."""
+    await entry.runtime_data.async_stop()
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: SophonConfigEntry, device_entry: dr.DeviceEntry
+) -> bool:
+    """Allow removing a device that the box no longer lists."""
+    coordinator = entry.runtime_data
+    return not any(
+        domain == DOMAIN and (identifier in coordinator.data or identifier == coordinator.box_identifier[1])
+        for domain, identifier in device_entry.identifiers
+    )

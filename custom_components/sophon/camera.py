@@ -1,0 +1,45 @@
+"""Camera: a still camera showing each device's last face, for picture cards and notifications."""
+
+from __future__ import annotations
+
+from homeassistant.components.camera import Camera
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddEntitiesCallback
+
+from .api import Device
+from .coordinator import ImageKind, SophonConfigEntry, SophonCoordinator
+from .entity import SophonDeviceEntity, async_add_device_entities
+
+PARALLEL_UPDATES = 0
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,  # noqa: ARG001
+    entry: SophonConfigEntry,
+    async_add_entities: AddEntitiesCallback,
+) -> None:
+    """Add a last-face camera for each device."""
+    async_add_device_entities(
+        entry, async_add_entities, lambda coordinator, device: [SophonFaceCamera(coordinator, device)]
+    )
+
+
+class SophonFaceCamera(SophonDeviceEntity, Camera):
+    """The last face a device saw, as a still camera."""
+
+    _attr_translation_key = "last_face"
+    _attr_is_streaming = False
+
+    def __init__(self, coordinator: SophonCoordinator, device: Device) -> None:
+        """Describe the camera."""
+        SophonDeviceEntity.__init__(self, coordinator, device, "last_face_camera")
+        Camera.__init__(self)
+        self.content_type = "image/jpeg"
+
+    async def async_camera_image(
+        self, width: int | None = None, height: int | None = None
+    ) -> bytes | None:
+        """Return the last face's JPEG bytes."""
+        del width, height  # the face is served as the box sent it
+        stored = self.record.images.get(ImageKind.FACE)
+        return stored.content if stored else None

@@ -1,0 +1,41 @@
+"""What differs between the oldest (2025.4) and the newest Home Assistant we support."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from homeassistant.helpers import device_registry as dr
+
+try:  # 2025.8 and newer: the options flow reloads the entry itself.
+    from homeassistant.config_entries import OptionsFlowWithReload as OptionsFlowBase
+
+    OPTIONS_FLOW_RELOADS = True
+except ImportError:  # pragma: no cover - exercised on Home Assistant 2025.4
+    from homeassistant.config_entries import OptionsFlow as OptionsFlowBase
+
+    OPTIONS_FLOW_RELOADS = False
+
+_HAS_VIA_DEVICE_ID = "via_device_id" in inspect.signature(
+    dr.DeviceRegistry.async_get_or_create
+).parameters
+
+
+def via_device_kwargs(hub: dr.DeviceEntry, hub_identifier: tuple[str, str]) -> dict[str, Any]:
+    """Return the argument that links a device to its hub in this Home Assistant version."""
+    if _HAS_VIA_DEVICE_ID:
+        return {"via_device_id": hub.id}
+    return {"via_device": hub_identifier}  # pragma: no cover - Home Assistant 2025.4
+
+
+def device_by_identifier(
+    registry: dr.DeviceRegistry, identifier: tuple[str, str], config_entry_id: str
+) -> dr.DeviceEntry | None:
+    """Return the entry's device with this identifier, in either Home Assistant version."""
+    if (lookup := getattr(registry, "async_get_device_by_identifier", None)) is not None:
+        device: dr.DeviceEntry | None = lookup(identifier, config_entry_id)
+        return device
+    return registry.async_get_device(identifiers={identifier})  # pragma: no cover - 2025.4
+
+
+__all__ = ["OPTIONS_FLOW_RELOADS", "OptionsFlowBase", "device_by_identifier", "via_device_kwargs"]

@@ -1,0 +1,23 @@
+"""Constants of the Sophon SE AI box integration."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Final
+
+from .api import PersonType
+
+DOMAIN: Final = "sophon"
+MANUFACTURER: Final = "Sophon"
+
+CONF_WS_PORT: Final = "ws_port"
+CONF_DEVICES: Final = "devices"
+CONF_NEED_FACE: Final = "need_face"
+CONF_NEED_REGISTER: Final = "need_register"
+
+EVENT_RECOGNITION: Final = "sophon_recognition"
+DEVICE_LIST_REFRESH: Final = timedelta(minutes=5)
+
+PERSON_TYPES: Final = [person_type.value for person_type in PersonType]
+# The state of the last_identity sensor when the face matched nobody; translated in the UI.
+STRANGER_STATE: Final = "stranger"

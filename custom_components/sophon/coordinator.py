@@ -1,0 +1,277 @@
+"""Push coordinator: one per box, owning the WebSocket listener and the device list."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.util import dt as dt_util
+
+from .api import (
+    BoxClient,
+    ConnectionState,
+    Device,
+    DeviceType,
+    RecognitionEvent,
+    SophonError,
+    Subscription,
+)
+from .compat import via_device_kwargs
+from .const import (
+    CONF_DEVICES,
+    CONF_NEED_FACE,
+    CONF_NEED_REGISTER,
+    DEVICE_LIST_REFRESH,
+    DOMAIN,
+    EVENT_RECOGNITION,
+    MANUFACTURER,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+type SophonConfigEntry = ConfigEntry[SophonCoordinator]
+type DeviceCallback = Callable[[list[Device]], None]
+
+# Records kept for device ids that the box's device list does not (yet) name.
+MAX_UNKNOWN_DEVICES = 64
+
+
+class ImageKind(StrEnum):
+    """The pictures an event can carry."""
+
+    FACE = "face_image"
+    SCENE = "scene_image"
+    REGISTERED = "registered_image"
+
+
+@dataclass(slots=True)
+class StoredImage:
+    """The latest picture of one kind for one device, held in memory only."""
+
+    content: bytes
+    updated: datetime
+
+
+@dataclass(slots=True)
+class DeviceRecord:
+    """What the coordinator knows of one attached device's recognitions."""
+
+    last_event: RecognitionEvent | None = None
+    images: dict[ImageKind, StoredImage] = field(default_factory=dict)
+    listeners: list[CALLBACK_TYPE] = field(default_factory=list)
+
+
+class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
+    """Hold a box's device list (polled) and its recognitions (pushed)."""
+
+    config_entry: SophonConfigEntry
+
+    def __init__(self, hass: HomeAssistant, entry: SophonConfigEntry, client: BoxClient) -> None:
+        """Set up the coordinator for one box."""
+        super().__init__(
+            hass,
+            _LOGGER,
+            config_entry=entry,
+            name=f"{DOMAIN} {entry.title}",
+            update_interval=DEVICE_LIST_REFRESH,
+        )
+        self.client = client
+        self.connected = False
+        self.records: dict[str, DeviceRecord] = {}
+        self.subscription: Subscription | None = None
+        self._device_callbacks: list[DeviceCallback] = []
+        self._counter_listeners: list[CALLBACK_TYPE] = []
+        self._announced: set[str] = set()
+        self._device_ids: dict[str, str] = {}
+        self._listen_task: asyncio.Task[None] | None = None
+        self._was_lost = False
+        self.async_add_listener(self._handle_device_list)
+
+    @property
+    def box_identifier(self) -> tuple[str, str]:
+        """Return the device registry identifier of the box itself."""
+        return (DOMAIN, self.config_entry.unique_id or self.config_entry.entry_id)
+
+    async def _async_update_data(self) -> dict[str, Device]:
+        """Read the device list from the box."""
+        try:
+            devices = await self.client.async_get_devices()
+        except SophonError as err:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="device_list_failed",
+                translation_placeholders={"error": str(err)},
+            ) from err
+        return {device.device_id: device for device in devices}
+
+    @callback
+    def _handle_device_list(self) -> None:
+        """Register new devices, announce them to the platforms and resubscribe if needed."""
+        if not self.last_update_success:
+            return
+        registry = dr.async_get(self.hass)
+        hub = registry.async_get_or_create(
+            config_entry_id=self.config_entry.entry_id,
+            identifiers={self.box_identifier},
+            manufacturer=MANUFACTURER,
+            model="SE AI box",
+            name=self.config_entry.title,
+        )
+        via = via_device_kwargs(hub, self.box_identifier)
+        for device in self.data.values():
+            entry = registry.async_get_or_create(
+                config_entry_id=self.config_entry.entry_id,
+                identifiers={(DOMAIN, device.device_id)},
+                manufacturer=MANUFACTURER,
+                model=device.device_type.value,
+                name=device.name or device.device_id,
+                **via,
+            )
+            self._device_ids[device.device_id] = entry.id
+        new = [device for device in self.data.values() if device.device_id not in self._announced]
+        if new:
+            self._announced.update(device.device_id for device in new)
+            for device_callback in self._device_callbacks:
+                device_callback(new)
+        if self._listen_task is not None and self._wanted_subscription() != self.subscription:
+            self.config_entry.async_create_background_task(
+                self.hass, self._async_resubscribe(), f"{DOMAIN}-resubscribe"
+            )
+
+    @callback
+    def async_add_device_callback(self, device_callback: DeviceCallback) -> None:
+        """Call device_callback with every known device now and every new one later."""
+        self._device_callbacks.append(device_callback)
+        known = [self.data[device_id] for device_id in self._announced if device_id in self.data]
+        if known:
+            device_callback(known)
+
+    def _wanted_subscription(self) -> Subscription:
+        """Return the subscription that the entry's options ask for."""
+        options = self.config_entry.options
+        chosen = options.get(CONF_DEVICES)
+        device_ids = [d for d in self.data if chosen is None or d in chosen]
+        return Subscription(
+            device_ids=tuple(sorted(device_ids)),
+            with_face=options.get(CONF_NEED_FACE, True),
+            with_registered=options.get(CONF_NEED_REGISTER, True),
+        )
+
+    @callback
+    def async_start(self) -> None:
+        """Start listening to the box's push in the background."""
+        self.subscription = self._wanted_subscription()
+        self._listen_task = self.config_entry.async_create_background_task(
+            self.hass,
+            self.client.listen(
+                self.subscription, self._handle_event, self._handle_state, self._handle_reject
+            ),
+            f"{DOMAIN}-listen-{self.config_entry.entry_id}",
+        )
+
+    async def async_stop(self, *_: Any) -> None:
+        """Close the WebSocket and wait for the listener to end."""
+        await self.client.disconnect()
+        if self._listen_task is not None:
+            await asyncio.wait({self._listen_task}, timeout=10)
+            self._listen_task = None
+
+    async def _async_resubscribe(self) -> None:
+        """Reconnect with the subscription that the device list and options ask for now."""
+        _LOGGER.debug("Resubscribing to %s", self.config_entry.title)
+        await self.async_stop()
+        self.async_start()
+
+    @callback
+    def _handle_state(self, state: ConnectionState) -> None:
+        """Track the WebSocket and make entities follow it."""
+        connected = state is ConnectionState.CONNECTED
+        if connected == self.connected:
+            return
+        self.connected = connected
+        if connected and self._was_lost:
+            _LOGGER.info("Connection to %s restored", self.config_entry.title)
+        elif not connected and not self._was_lost:
+            _LOGGER.warning("Lost the connection to %s; reconnecting", self.config_entry.title)
+        self._was_lost = not connected
+        self.async_update_listeners()
+
+    @callback
+    def async_add_recognition_listener(
+        self, device_id: str, update_callback: CALLBACK_TYPE
+    ) -> CALLBACK_TYPE:
+        """Call update_callback on every recognition of device_id; return the remover."""
+        listeners = self._record(device_id).listeners
+        listeners.append(update_callback)
+        return lambda: listeners.remove(update_callback)
+
+    @callback
+    def async_add_counter_listener(self, update_callback: CALLBACK_TYPE) -> CALLBACK_TYPE:
+        """Call update_callback whenever the client's counters change; return the remover."""
+        self._counter_listeners.append(update_callback)
+        return lambda: self._counter_listeners.remove(update_callback)
+
+    @callback
+    def _handle_reject(self, _reason: str) -> None:
+        """Update the counters after a rejected frame."""
+        for update_callback in self._counter_listeners:
+            update_callback()
+
+    def _record(self, device_id: str) -> DeviceRecord:
+        """Return the record of a device, creating it on first use."""
+        if (record := self.records.get(device_id)) is None:
+            record = self.records[device_id] = DeviceRecord()
+        return record
+
+    @callback
+    def _handle_event(self, event: RecognitionEvent) -> None:
+        """Store a recognition, fire it on the bus and update that device's entities."""
+        device = self.data.get(event.device_id)
+        if device is None:
+            self.hass.async_create_task(self.async_request_refresh())
+            if event.device_id not in self.records and self._unknown_count() >= MAX_UNKNOWN_DEVICES:
+                return
+        record = self._record(event.device_id)
+        record.last_event = event
+        now = dt_util.utcnow()
+        for kind in ImageKind:
+            if (content := getattr(event, kind.value)) is not None:
+                record.images[kind] = StoredImage(content, now)
+        self.hass.bus.async_fire(EVENT_RECOGNITION, self._bus_data(event, device))
+        for update_callback in (*record.listeners, *self._counter_listeners):
+            update_callback()
+
+    def _unknown_count(self) -> int:
+        """Return how many devices have records but are not in the device list."""
+        return sum(1 for device_id in self.records if device_id not in self.data)
+
+    def _bus_data(self, event: RecognitionEvent, device: Device | None) -> dict[str, Any]:
+        """Return the data of the sophon_recognition event: never an image."""
+        device_type = event.device_type
+        if device_type is DeviceType.UNKNOWN and device is not None:
+            device_type = device.device_type
+        return {
+            "config_entry_id": self.config_entry.entry_id,
+            "device_id": self._device_ids.get(event.device_id),
+            "sophon_device_id": event.device_id,
+            "identity_id": event.identity_id,
+            "identity_name": event.identity_name,
+            "person_type": event.person_type.value,
+            "person_type_code": event.person_type_code,
+            "score": event.score,
+            "group_name": event.group_name,
+            "timestamp": event.timestamp.isoformat(),
+            "device_type": device_type.value,
+            "device_ip": event.device_ip or (device.ip if device else None),
+            "event_id": event.event_id,
+            "identity_info": event.identity_info,
+        }

@@ -1,0 +1,89 @@
+"""Base entities: one for the box itself, one for each device attached to it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
+
+from .api import Device
+from .const import DOMAIN
+from .coordinator import DeviceRecord, SophonConfigEntry, SophonCoordinator
+
+
+class SophonEntity(CoordinatorEntity[SophonCoordinator]):
+    """An entity of a Sophon box."""
+
+    _attr_has_entity_name = True
+
+
+class SophonBoxEntity(SophonEntity):
+    """An entity of the box itself."""
+
+    def __init__(self, coordinator: SophonCoordinator, key: str) -> None:
+        """Attach the entity to the box's device."""
+        super().__init__(coordinator)
+        box_id = coordinator.box_identifier[1]
+        self._attr_unique_id = f"{box_id}_{key}"
+        self._attr_device_info = DeviceInfo(identifiers={coordinator.box_identifier})
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the box's counters."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            self.coordinator.async_add_counter_listener(self.async_write_ha_state)
+        )
+
+
+class SophonDeviceEntity(SophonEntity):
+    """An entity of a camera, gate or panel attached to the box."""
+
+    def __init__(self, coordinator: SophonCoordinator, device: Device, key: str) -> None:
+        """Attach the entity to the attached device."""
+        super().__init__(coordinator)
+        self.device_id = device.device_id
+        self._attr_unique_id = f"{device.device_id}_{key}"
+        self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, device.device_id)})
+
+    @property
+    def record(self) -> DeviceRecord:
+        """Return what the coordinator holds of this device's recognitions."""
+        return self.coordinator.records.get(self.device_id) or DeviceRecord()
+
+    @property
+    def available(self) -> bool:
+        """Return True while the box's push is connected and lists this device."""
+        return self.coordinator.connected and self.device_id in self.coordinator.data
+
+    async def async_added_to_hass(self) -> None:
+        """Follow this device's recognitions."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            self.coordinator.async_add_recognition_listener(
+                self.device_id, self._handle_recognition
+            )
+        )
+
+    def _handle_recognition(self) -> None:
+        """Write the new state after a recognition."""
+        self.async_write_ha_state()
+
+
+def async_add_device_entities(
+    entry: SophonConfigEntry,
+    async_add_entities: AddEntitiesCallback,
+    factory: Callable[[SophonCoordinator, Device], Iterable[Entity]],
+) -> None:
+    """Add entities for every attached device now, and for each one that appears later."""
+    coordinator = entry.runtime_data
+
+    def add(devices: list[Device]) -> None:
+        """Add the entities of new devices."""
+        async_add_entities(
+            entity for device in devices for entity in factory(coordinator, device)
+        )
+
+    coordinator.async_add_device_callback(add)

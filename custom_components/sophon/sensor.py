@@ -1,0 +1,189 @@
+"""Sensors: the last recognition of each attached device, and the box's counters."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from homeassistant.components.sensor import (
+    RestoreSensor,
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import PERCENTAGE, EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.helpers.typing import StateType
+
+from .api import Device, RecognitionEvent
+from .const import PERSON_TYPES, STRANGER_STATE
+from .coordinator import SophonConfigEntry, SophonCoordinator
+from .entity import SophonBoxEntity, SophonDeviceEntity, async_add_device_entities
+
+PARALLEL_UPDATES = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class SophonDeviceSensorDescription(SensorEntityDescription):
+    """A sensor that reads the last recognition of a device."""
+
+    value_fn: Callable[[RecognitionEvent], StateType | datetime]
+    attributes_fn: Callable[[RecognitionEvent], dict[str, Any]] | None = None
+    restore: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class SophonBoxSensorDescription(SensorEntityDescription):
+    """A sensor that reads the box's counters."""
+
+    value_fn: Callable[[SophonCoordinator], StateType]
+
+
+def _identity(event: RecognitionEvent) -> str:
+    """Return the name to show, or the stranger state."""
+    return STRANGER_STATE if event.is_stranger else event.identity_name or event.identity_id
+
+
+def _identity_attributes(event: RecognitionEvent) -> dict[str, Any]:
+    """Return the last identity's details: never an image."""
+    return {
+        "identity_id": event.identity_id or None,
+        "person_type": event.person_type.value,
+        "group_name": event.group_name,
+        "score": event.score,
+        "device_type": event.device_type.value,
+        "face_attributes": event.face_attributes,
+    }
+
+
+def _percent(event: RecognitionEvent) -> float | None:
+    """Return the score as a percentage."""
+    return None if event.score is None else round(event.score * 100, 2)
+
+
+DEVICE_SENSORS: tuple[SophonDeviceSensorDescription, ...] = (
+    SophonDeviceSensorDescription(
+        key="last_identity",
+        translation_key="last_identity",
+        value_fn=_identity,
+        attributes_fn=_identity_attributes,
+        restore=True,
+    ),
+    SophonDeviceSensorDescription(
+        key="last_score",
+        translation_key="last_score",
+        native_unit_of_measurement=PERCENTAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=1,
+        value_fn=_percent,
+    ),
+    SophonDeviceSensorDescription(
+        key="person_type",
+        translation_key="person_type",
+        device_class=SensorDeviceClass.ENUM,
+        options=PERSON_TYPES,
+        value_fn=lambda event: event.person_type.value,
+    ),
+    SophonDeviceSensorDescription(
+        key="last_seen",
+        translation_key="last_seen",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=lambda event: event.timestamp,
+        restore=True,
+    ),
+)
+
+BOX_SENSORS: tuple[SophonBoxSensorDescription, ...] = (
+    SophonBoxSensorDescription(
+        key="events_received",
+        translation_key="events_received",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda coordinator: coordinator.client.counters.events_delivered,
+    ),
+    SophonBoxSensorDescription(
+        key="frames_rejected",
+        translation_key="frames_rejected",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=lambda coordinator: coordinator.client.counters.rejected_total,
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,  # noqa: ARG001
+    entry: SophonConfigEntry,
+    async_add_entities: AddEntitiesCallback,
+) -> None:
+    """Add the box's sensors and each device's sensors."""
+    coordinator = entry.runtime_data
+    async_add_entities(SophonBoxSensor(coordinator, description) for description in BOX_SENSORS)
+    async_add_device_entities(
+        entry,
+        async_add_entities,
+        lambda coordinator, device: (
+            SophonDeviceSensor(coordinator, device, description) for description in DEVICE_SENSORS
+        ),
+    )
+
+
+class SophonDeviceSensor(SophonDeviceEntity, RestoreSensor):
+    """A sensor of an attached device, fed by its recognitions."""
+
+    entity_description: SophonDeviceSensorDescription
+
+    def __init__(
+        self,
+        coordinator: SophonCoordinator,
+        device: Device,
+        description: SophonDeviceSensorDescription,
+    ) -> None:
+        """Describe the sensor."""
+        super().__init__(coordinator, device, description.key)
+        self.entity_description = description
+        self._restored: StateType | datetime = None
+
+    async def async_added_to_hass(self) -> None:
+        """Restore the last value where it is worth keeping across restarts."""
+        await super().async_added_to_hass()
+        if self.entity_description.restore and (data := await self.async_get_last_sensor_data()):
+            self._restored = data.native_value
+
+    @property
+    def native_value(self) -> StateType | datetime:
+        """Return the value from the last recognition, or the restored one."""
+        if (event := self.record.last_event) is None:
+            return self._restored
+        return self.entity_description.value_fn(event)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """Return details of the last recognition: never an image."""
+        event = self.record.last_event
+        if event is None or self.entity_description.attributes_fn is None:
+            return None
+        return self.entity_description.attributes_fn(event)
+
+
+class SophonBoxSensor(SophonBoxEntity, SensorEntity):
+    """A counter of the box's push connection."""
+
+    entity_description: SophonBoxSensorDescription
+
+    def __init__(
+        self, coordinator: SophonCoordinator, description: SophonBoxSensorDescription
+    ) -> None:
+        """Describe the sensor."""
+        super().__init__(coordinator, description.key)
+        self.entity_description = description
+
+    @property
+    def native_value(self) -> StateType:
+        """Return the counter's value."""
+        return self.entity_description.value_fn(self.coordinator)

@@ -1,0 +1,171 @@
+"""Config, reconfigure and options flows against the simulated box."""
+
+from __future__ import annotations
+
+from homeassistant.config_entries import SOURCE_USER
+from homeassistant.const import CONF_HOST, CONF_PORT
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.sophon.const import (
+    CONF_DEVICES,
+    CONF_NEED_FACE,
+    CONF_NEED_REGISTER,
+    CONF_WS_PORT,
+    DOMAIN,
+)
+from custom_components.sophon.coordinator import SophonCoordinator
+from sophon_sim import BoxSimulator
+from tests.conftest import LOOPBACK, wait_for
+
+
+def _form(simulator: BoxSimulator, host: str = LOOPBACK) -> dict[str, object]:
+    """Return what a user types to add the simulator."""
+    return {CONF_HOST: host, CONF_PORT: simulator.rest_port, CONF_WS_PORT: simulator.ws_port}
+
+
+async def test_user_adds_a_box(hass: HomeAssistant, simulator: BoxSimulator) -> None:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**_form(simulator), CONF_HOST: f" {LOOPBACK} "}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == LOOPBACK
+    assert result["data"] == _form(simulator)
+    assert result["result"].unique_id == f"{LOOPBACK}:{simulator.rest_port}"
+    await hass.async_block_till_done()
+
+
+async def _user_error(hass: HomeAssistant, form: dict[str, object]) -> dict[str, str]:
+    """Submit the user form and return its errors."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], form)
+    assert result["type"] is FlowResultType.FORM
+    return result["errors"]
+
+
+async def test_unreachable_box_shows_cannot_connect(hass: HomeAssistant) -> None:
+    async with BoxSimulator(devices=1) as sim:
+        form = _form(sim)
+    assert await _user_error(hass, form) == {"base": "cannot_connect"}
+
+
+async def test_garbage_answer_shows_invalid_response(
+    hass: HomeAssistant, simulator: BoxSimulator
+) -> None:
+    simulator.faults.rest_garbage = True
+    assert await _user_error(hass, _form(simulator)) == {"base": "invalid_response"}
+
+
+async def test_http_error_shows_invalid_response(
+    hass: HomeAssistant, simulator: BoxSimulator
+) -> None:
+    simulator.faults.rest_status = 500
+    assert await _user_error(hass, _form(simulator)) == {"base": "invalid_response"}
+
+
+async def test_empty_box_shows_no_devices(hass: HomeAssistant) -> None:
+    async with BoxSimulator(devices=[]) as sim:
+        assert await _user_error(hass, _form(sim)) == {"base": "no_devices"}
+
+
+async def test_error_can_be_corrected(hass: HomeAssistant, simulator: BoxSimulator) -> None:
+    simulator.faults.rest_status = 500
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], _form(simulator))
+    assert result["errors"] == {"base": "invalid_response"}
+    simulator.faults.rest_status = None
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], _form(simulator))
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+
+
+async def test_same_box_twice_is_aborted(
+    hass: HomeAssistant, config_entry: MockConfigEntry, simulator: BoxSimulator
+) -> None:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], _form(simulator))
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def test_reconfigure_moves_the_entry_to_a_new_address(
+    hass: HomeAssistant, coordinator: SophonCoordinator, config_entry: MockConfigEntry
+) -> None:
+    async with BoxSimulator(devices=2, seed=3) as moved:
+        result = await config_entry.start_reconfigure_flow(hass)
+        assert result["step_id"] == "reconfigure"
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], _form(moved))
+        assert result["type"] is FlowResultType.ABORT
+        assert result["reason"] == "reconfigure_successful"
+        await hass.async_block_till_done()
+        assert config_entry.data == _form(moved)
+        assert config_entry.unique_id == f"{LOOPBACK}:{moved.rest_port}"
+        await moved.wait_for_subscription()
+        await hass.config_entries.async_unload(config_entry.entry_id)
+
+
+async def test_reconfigure_shows_errors(
+    hass: HomeAssistant, coordinator: SophonCoordinator, config_entry: MockConfigEntry
+) -> None:
+    async with BoxSimulator(devices=1) as gone:
+        form = _form(gone)
+    result = await config_entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], form)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "cannot_connect"}
+
+
+async def test_reconfigure_to_another_entry_is_aborted(
+    hass: HomeAssistant, coordinator: SophonCoordinator, config_entry: MockConfigEntry
+) -> None:
+    async with BoxSimulator(devices=1) as other:
+        MockConfigEntry(domain=DOMAIN, unique_id=f"{LOOPBACK}:{other.rest_port}").add_to_hass(hass)
+        result = await config_entry.start_reconfigure_flow(hass)
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], _form(other))
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def test_options_choose_devices_and_resubscribe(
+    hass: HomeAssistant,
+    coordinator: SophonCoordinator,
+    config_entry: MockConfigEntry,
+    simulator: BoxSimulator,
+) -> None:
+    chosen = simulator.devices[0].device_id
+    result = await hass.config_entries.options.async_init(config_entry.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {CONF_DEVICES: [chosen], CONF_NEED_FACE: False, CONF_NEED_REGISTER: True},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    await wait_for(lambda: simulator.subscriptions[-1]["event_list"] == [chosen])
+    assert simulator.subscriptions[-1] == {
+        "need_face": False,
+        "need_register": True,
+        "event_list": [chosen],
+    }
+
+
+async def test_options_with_every_device_follow_new_devices(
+    hass: HomeAssistant, coordinator: SophonCoordinator, config_entry: MockConfigEntry,
+    simulator: BoxSimulator,
+) -> None:
+    result = await hass.config_entries.options.async_init(config_entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            CONF_DEVICES: [d.device_id for d in simulator.devices],
+            CONF_NEED_FACE: True,
+            CONF_NEED_REGISTER: False,
+        },
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert CONF_DEVICES not in config_entry.options
+    await hass.async_block_till_done()

@@ -1,0 +1,255 @@
+"""Recognitions: the bus event, every entity, images, availability, restore, bad frames."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from http import HTTPStatus
+from typing import Any
+
+import pytest
+from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.core import Event, HomeAssistant, State
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
+from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    mock_restore_cache_with_extra_data,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.sophon.compat import device_by_identifier
+from custom_components.sophon.const import DOMAIN, EVENT_RECOGNITION
+from custom_components.sophon.coordinator import SophonCoordinator
+from sophon_sim import BoxSimulator, PersonKind
+from tests.conftest import wait_for
+
+KEYS = {
+    "config_entry_id", "device_id", "sophon_device_id", "identity_id", "identity_name",
+    "person_type", "person_type_code", "score", "group_name", "timestamp", "device_type",
+    "device_ip", "event_id", "identity_info",
+}
+
+
+def entity_id(hass: HomeAssistant, domain: str, device_id: str, key: str) -> str:
+    """Return the entity id of one of a device's entities."""
+    found = er.async_get(hass).async_get_entity_id(domain, DOMAIN, f"{device_id}_{key}")
+    assert found is not None, f"{domain} {key}"
+    return found
+
+
+def state(hass: HomeAssistant, domain: str, device_id: str, key: str) -> State:
+    """Return the state of one of a device's entities."""
+    found = hass.states.get(entity_id(hass, domain, device_id, key))
+    assert found is not None
+    return found
+
+
+async def push(
+    hass: HomeAssistant, simulator: BoxSimulator, events: list[Event], **kwargs: Any
+) -> dict[str, Any]:
+    """Push one event and wait until Home Assistant fired it on the bus."""
+    count = len(events)
+    frame = await simulator.push_event(**kwargs)
+    await wait_for(lambda: len(events) > count)
+    await hass.async_block_till_done()
+    return frame
+
+
+@pytest.fixture
+def bus_events(hass: HomeAssistant) -> list[Event]:
+    """Capture every sophon_recognition event."""
+    return async_capture_events(hass, EVENT_RECOGNITION)
+
+
+async def test_recognition_fires_the_bus_event_with_exactly_its_data(
+    hass: HomeAssistant,
+    coordinator: SophonCoordinator,
+    config_entry: MockConfigEntry,
+    simulator: BoxSimulator,
+    bus_events: list[Event],
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    device = simulator.devices[0]
+    frame = await push(hass, simulator, bus_events, device_id=device.device_id, kind=PersonKind.VIP)
+    registry_device = device_by_identifier(device_registry, (DOMAIN, device.device_id), coordinator.config_entry.entry_id)
+    assert registry_device is not None
+    assert bus_events[0].data == {
+        "config_entry_id": config_entry.entry_id,
+        "device_id": registry_device.id,
+        "sophon_device_id": device.device_id,
+        "identity_id": frame["identity_id"],
+        "identity_name": frame["identity_name"],
+        "person_type": "vip",
+        "person_type_code": 5,
+        "score": frame["score"],
+        "group_name": frame["group_name"],
+        "timestamp": datetime.fromtimestamp(frame["timestamp"] / 1000, UTC).isoformat(),
+        "device_type": {"0": "gate", "1": "snapshot_camera", "3": "ipc", "4": "access_control"}[
+            frame["ext_data"]["device_type"]
+        ],
+        "device_ip": frame["ext_data"]["device_ip"],
+        "event_id": frame["event_id"],
+        "identity_info": frame["identity_info"],
+    }
+
+
+async def test_no_image_data_reaches_the_bus_or_the_states(
+    hass: HomeAssistant, coordinator: SophonCoordinator, simulator: BoxSimulator,
+    bus_events: list[Event],
+) -> None:
+    frame = await push(hass, simulator, bus_events, kind=PersonKind.EMPLOYEE)
+    needles = [frame["reg_pic"][:32], frame["ext_data"]["recognize_face"][:32], "rtsp://"]
+    dumped = json.dumps([bus_events[0].data, [s.as_dict() for s in hass.states.async_all()]])
+    for needle in needles:
+        assert needle not in dumped
+    assert set(bus_events[0].data) == KEYS
+
+
+async def test_recognition_updates_every_entity_of_the_device(
+    hass: HomeAssistant, coordinator: SophonCoordinator, simulator: BoxSimulator,
+    bus_events: list[Event],
+) -> None:
+    device_id = simulator.devices[1].device_id
+    assert state(hass, "sensor", device_id, "last_identity").state == STATE_UNKNOWN
+    assert state(hass, "image", device_id, "last_face").state == STATE_UNKNOWN
+    frame = await push(
+        hass, simulator, bus_events, device_id=device_id, kind=PersonKind.BLACKLIST, score=0.78
+    )
+    identity = state(hass, "sensor", device_id, "last_identity")
+    assert identity.state == frame["identity_name"]
+    assert identity.attributes["identity_id"] == frame["identity_id"]
+    assert identity.attributes["person_type"] == "blacklist"
+    assert identity.attributes["group_name"] == frame["group_name"]
+    assert identity.attributes["score"] == 0.78
+    assert state(hass, "sensor", device_id, "last_score").state == "78.0"
+    assert state(hass, "sensor", device_id, "person_type").state == "blacklist"
+    seen = datetime.fromtimestamp(frame["timestamp"] / 1000, UTC)
+    assert state(hass, "sensor", device_id, "last_seen").state == seen.isoformat(timespec="seconds")
+    for key in ("last_face", "last_scene", "registered_photo"):
+        assert state(hass, "image", device_id, key).state != STATE_UNKNOWN
+    event_state = state(hass, "event", device_id, "recognition")
+    assert event_state.attributes["event_type"] == "blacklist"
+    assert event_state.attributes["identity_name"] == frame["identity_name"]
+    assert event_state.attributes["score"] == 0.78
+    other = simulator.devices[0].device_id
+    assert state(hass, "sensor", other, "last_identity").state == STATE_UNKNOWN
+    assert hass.states.get("sensor.127_0_0_1_events_received").state == "1"
+
+
+async def test_stranger_shows_the_stranger_state(
+    hass: HomeAssistant, coordinator: SophonCoordinator, simulator: BoxSimulator,
+    bus_events: list[Event],
+) -> None:
+    device_id = simulator.devices[0].device_id
+    await push(hass, simulator, bus_events, device_id=device_id, kind=PersonKind.STRANGER)
+    assert state(hass, "sensor", device_id, "last_identity").state == "stranger"
+    assert state(hass, "sensor", device_id, "person_type").state == "stranger"
+    assert state(hass, "image", device_id, "registered_photo").state == STATE_UNKNOWN
+
+
+@pytest.mark.parametrize(("key", "picture"), [("last_face", "face"), ("last_scene", "scene"),
+                                               ("registered_photo", "registered")])
+async def test_image_entity_serves_the_jpeg_through_the_image_proxy(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator, coordinator: SophonCoordinator,
+    simulator: BoxSimulator, bus_events: list[Event], key: str, picture: str,
+) -> None:
+    device_id = simulator.devices[0].device_id
+    frame = await push(hass, simulator, bus_events, device_id=device_id, kind=PersonKind.VIP)
+    http = await hass_client()
+    response = await http.get(f"/api/image_proxy/{entity_id(hass, 'image', device_id, key)}")
+    assert response.status == HTTPStatus.OK
+    assert response.content_type == "image/jpeg"
+    assert await response.read() == simulator.images_of(frame["event_id"])[picture]
+
+
+async def test_camera_serves_the_last_face(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator, coordinator: SophonCoordinator,
+    simulator: BoxSimulator, bus_events: list[Event],
+) -> None:
+    device_id = simulator.devices[0].device_id
+    camera = entity_id(hass, "camera", device_id, "last_face_camera")
+    http = await hass_client()
+    response = await http.get(f"/api/camera_proxy/{camera}")
+    assert response.status != HTTPStatus.OK
+    frame = await push(hass, simulator, bus_events, device_id=device_id, kind=PersonKind.VISITOR)
+    response = await http.get(f"/api/camera_proxy/{camera}")
+    assert response.status == HTTPStatus.OK
+    assert await response.read() == simulator.images_of(frame["event_id"])["face"]
+
+
+async def test_entities_follow_the_websocket_down_and_back(
+    hass: HomeAssistant, coordinator: SophonCoordinator, simulator: BoxSimulator,
+    bus_events: list[Event],
+) -> None:
+    device_id = simulator.devices[0].device_id
+    connected = "binary_sensor.127_0_0_1_connected"
+    assert hass.states.get(connected).state == "on"
+    simulator.stop_ws_listener()
+    await simulator.close_connections()
+    await wait_for(lambda: hass.states.get(connected).state == "off")
+    assert state(hass, "sensor", device_id, "last_identity").state == STATE_UNAVAILABLE
+    assert state(hass, "image", device_id, "last_face").state == STATE_UNAVAILABLE
+    await simulator.start_ws_listener()
+    await wait_for(lambda: hass.states.get(connected).state == "on")
+    await simulator.wait_for_subscription(count=2)
+    assert state(hass, "sensor", device_id, "last_identity").state == STATE_UNKNOWN
+    await push(hass, simulator, bus_events, device_id=device_id)
+    assert state(hass, "sensor", device_id, "last_identity").state not in (
+        STATE_UNKNOWN, STATE_UNAVAILABLE
+    )
+
+
+async def test_a_hundred_mixed_frames_leave_the_loop_alive(
+    hass: HomeAssistant, coordinator: SophonCoordinator, simulator: BoxSimulator,
+    bus_events: list[Event],
+) -> None:
+    bad = ["{oops", "[]", "", "7", '{"score": 1}']
+    good = 0
+    for index in range(100):
+        if index % 3 == 0:
+            await simulator.push_raw(bad[index % len(bad)])
+        else:
+            await simulator.push_event(simulator.devices[index % 3].device_id)
+            good += 1
+    await wait_for(lambda: len(bus_events) == good)
+    counters = coordinator.client.counters
+    assert counters.rejected_total == 100 - good
+    assert coordinator.connected
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.127_0_0_1_events_received").state == str(good)
+
+
+async def test_last_identity_and_last_seen_survive_a_restart(
+    hass: HomeAssistant, config_entry: MockConfigEntry, simulator: BoxSimulator
+) -> None:
+    device_id = simulator.devices[0].device_id
+    seen = datetime(2026, 11, 1, 8, 30, tzinfo=UTC)
+    registry = er.async_get(hass)
+    identity_id = registry.async_get_or_create(
+        "sensor", DOMAIN, f"{device_id}_last_identity", config_entry=config_entry
+    ).entity_id
+    seen_id = registry.async_get_or_create(
+        "sensor", DOMAIN, f"{device_id}_last_seen", config_entry=config_entry
+    ).entity_id
+    mock_restore_cache_with_extra_data(
+        hass,
+        [
+            (State(identity_id, "小明"), {"native_value": "小明", "native_unit_of_measurement": None}),
+            (
+                State(seen_id, seen.isoformat()),
+                {
+                    "native_value": {"__type": "<class 'datetime.datetime'>",
+                                     "isoformat": seen.isoformat()},
+                    "native_unit_of_measurement": None,
+                },
+            ),
+        ],
+    )
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    await wait_for(lambda: hass.states.get(identity_id).state == "小明")
+    assert hass.states.get(seen_id).state == seen.isoformat()
+    assert await async_setup_component(hass, "homeassistant", {})
