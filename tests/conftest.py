@@ -6,11 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 
 import pytest
-from homeassistant.const import CONF_HOST, CONF_PORT
-from homeassistant.core import HomeAssistant
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.sophon.const import CONF_WS_PORT, DOMAIN
 from sophon_sim import BoxSimulator
 
 LOOPBACK = "127.0.0.1"

@@ -54,11 +54,14 @@ async def async_unload_entry(hass: HomeAssistant, entry: SophonConfigEntry) -> b
 
 
 async def async_remove_config_entry_device(
-    hass: HomeAssistant, entry: SophonConfigEntry, device_entry: dr.DeviceEntry
+    hass: HomeAssistant,  # noqa: ARG001
+    entry: SophonConfigEntry,
+    device_entry: dr.DeviceEntry,
 ) -> bool:
     """Allow removing a device that the box no longer lists."""
     coordinator = entry.runtime_data
     return not any(
-        domain == DOMAIN and (identifier in coordinator.data or identifier == coordinator.box_identifier[1])
+        domain == DOMAIN
+        and (identifier in coordinator.data or identifier == coordinator.box_identifier[1])
         for domain, identifier in device_entry.identifiers
     )

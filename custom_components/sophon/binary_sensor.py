@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from homeassistant.components.binary_sensor import (
-    BinarySensorDeviceClass,
+from homeassistant.components.binary_sensor import (  # type: ignore[attr-defined]
+    BinarySensorDeviceClass,  # re-exported without __all__ since 2026.x; defined here in 2025.4
     BinarySensorEntity,
 )
 from homeassistant.const import EntityCategory

@@ -20,7 +20,9 @@ async def async_setup_entry(
 ) -> None:
     """Add a last-face camera for each device."""
     async_add_device_entities(
-        entry, async_add_entities, lambda coordinator, device: [SophonFaceCamera(coordinator, device)]
+        entry,
+        async_add_entities,
+        lambda coordinator, device: [SophonFaceCamera(coordinator, device)],
     )
 
 

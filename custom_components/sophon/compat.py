@@ -3,22 +3,30 @@
 from __future__ import annotations
 
 import inspect
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.helpers import device_registry as dr
+
+if TYPE_CHECKING:
+    # 2026.9 replaced voluptuous with probatio and aliases it as voluptuous at runtime.
+    import probatio as vol
+else:
+    import voluptuous as vol
 
 try:  # 2025.8 and newer: the options flow reloads the entry itself.
     from homeassistant.config_entries import OptionsFlowWithReload as OptionsFlowBase
 
     OPTIONS_FLOW_RELOADS = True
 except ImportError:  # pragma: no cover - exercised on Home Assistant 2025.4
-    from homeassistant.config_entries import OptionsFlow as OptionsFlowBase
+    from homeassistant.config_entries import (  # type: ignore[assignment]
+        OptionsFlow as OptionsFlowBase,
+    )
 
     OPTIONS_FLOW_RELOADS = False
 
-_HAS_VIA_DEVICE_ID = "via_device_id" in inspect.signature(
-    dr.DeviceRegistry.async_get_or_create
-).parameters
+_HAS_VIA_DEVICE_ID = (
+    "via_device_id" in inspect.signature(dr.DeviceRegistry.async_get_or_create).parameters
+)
 
 
 def via_device_kwargs(hub: dr.DeviceEntry, hub_identifier: tuple[str, str]) -> dict[str, Any]:
@@ -38,4 +46,10 @@ def device_by_identifier(
     return registry.async_get_device(identifiers={identifier})  # pragma: no cover - 2025.4
 
 
-__all__ = ["OPTIONS_FLOW_RELOADS", "OptionsFlowBase", "device_by_identifier", "via_device_kwargs"]
+__all__ = [
+    "OPTIONS_FLOW_RELOADS",
+    "OptionsFlowBase",
+    "device_by_identifier",
+    "via_device_kwargs",
+    "vol",
+]

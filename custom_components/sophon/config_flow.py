@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import voluptuous as vol
 from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
 from homeassistant.const import CONF_HOST, CONF_PORT
 from homeassistant.core import callback
@@ -18,7 +17,7 @@ from .api import (
     SophonConnectionError,
     SophonResponseError,
 )
-from .compat import OptionsFlowBase
+from .compat import OptionsFlowBase, vol
 from .const import CONF_DEVICES, CONF_NEED_FACE, CONF_NEED_REGISTER, CONF_WS_PORT, DOMAIN
 from .coordinator import SophonConfigEntry
 
@@ -115,7 +114,7 @@ class SophonConfigFlow(ConfigFlow, domain=DOMAIN):
         return SophonOptionsFlow()
 
 
-class SophonOptionsFlow(OptionsFlowBase):  # type: ignore[misc,valid-type]
+class SophonOptionsFlow(OptionsFlowBase):
     """Choose which devices to follow and which pictures to receive."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:

@@ -33,9 +33,7 @@ class SophonBoxEntity(SophonEntity):
     async def async_added_to_hass(self) -> None:
         """Follow the box's counters."""
         await super().async_added_to_hass()
-        self.async_on_remove(
-            self.coordinator.async_add_counter_listener(self.async_write_ha_state)
-        )
+        self.async_on_remove(self.coordinator.async_add_counter_listener(self.async_write_ha_state))
 
 
 class SophonDeviceEntity(SophonEntity):
@@ -82,8 +80,6 @@ def async_add_device_entities(
 
     def add(devices: list[Device]) -> None:
         """Add the entities of new devices."""
-        async_add_entities(
-            entity for device in devices for entity in factory(coordinator, device)
-        )
+        async_add_entities(entity for device in devices for entity in factory(coordinator, device))
 
     coordinator.async_add_device_callback(add)

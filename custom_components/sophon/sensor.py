@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from homeassistant.components.sensor import (
@@ -147,7 +148,7 @@ class SophonDeviceSensor(SophonDeviceEntity, RestoreSensor):
         """Describe the sensor."""
         super().__init__(coordinator, device, description.key)
         self.entity_description = description
-        self._restored: StateType | datetime = None
+        self._restored: StateType | date | datetime | Decimal = None
 
     async def async_added_to_hass(self) -> None:
         """Restore the last value where it is worth keeping across restarts."""
@@ -156,7 +157,7 @@ class SophonDeviceSensor(SophonDeviceEntity, RestoreSensor):
             self._restored = data.native_value
 
     @property
-    def native_value(self) -> StateType | datetime:
+    def native_value(self) -> StateType | date | datetime | Decimal:
         """Return the value from the last recognition, or the restored one."""
         if (event := self.record.last_event) is None:
             return self._restored

@@ -233,7 +233,9 @@ async def test_bad_frames_are_rejected_with_a_reason_and_the_loop_lives_on(
     assert listening.client.state is ConnectionState.CONNECTED
 
 
-async def test_invalid_json_fault_is_rejected(listening: Listening, simulator: BoxSimulator) -> None:
+async def test_invalid_json_fault_is_rejected(
+    listening: Listening, simulator: BoxSimulator
+) -> None:
     simulator.faults.invalid_json_every = 2
     for _ in range(4):
         await simulator.push_event()
@@ -273,7 +275,10 @@ async def test_a_frame_sent_twice_is_delivered_once(
     await simulator.push_raw(json.dumps(frame))
     await simulator.push_event()
     await listening.received(2)
-    assert [e.event_id for e in listening.events] == [frame["event_id"], listening.events[1].event_id]
+    assert [e.event_id for e in listening.events] == [
+        frame["event_id"],
+        listening.events[1].event_id,
+    ]
     assert listening.client.counters.duplicates_dropped == 1
 
 

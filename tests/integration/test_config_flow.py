@@ -154,7 +154,9 @@ async def test_options_choose_devices_and_resubscribe(
 
 
 async def test_options_with_every_device_follow_new_devices(
-    hass: HomeAssistant, coordinator: SophonCoordinator, config_entry: MockConfigEntry,
+    hass: HomeAssistant,
+    coordinator: SophonCoordinator,
+    config_entry: MockConfigEntry,
     simulator: BoxSimulator,
 ) -> None:
     result = await hass.config_entries.options.async_init(config_entry.entry_id)

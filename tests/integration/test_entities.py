@@ -27,9 +27,20 @@ from sophon_sim import BoxSimulator, PersonKind
 from tests.conftest import wait_for
 
 KEYS = {
-    "config_entry_id", "device_id", "sophon_device_id", "identity_id", "identity_name",
-    "person_type", "person_type_code", "score", "group_name", "timestamp", "device_type",
-    "device_ip", "event_id", "identity_info",
+    "config_entry_id",
+    "device_id",
+    "sophon_device_id",
+    "identity_id",
+    "identity_name",
+    "person_type",
+    "person_type_code",
+    "score",
+    "group_name",
+    "timestamp",
+    "device_type",
+    "device_ip",
+    "event_id",
+    "identity_info",
 }
 
 
@@ -74,7 +85,9 @@ async def test_recognition_fires_the_bus_event_with_exactly_its_data(
 ) -> None:
     device = simulator.devices[0]
     frame = await push(hass, simulator, bus_events, device_id=device.device_id, kind=PersonKind.VIP)
-    registry_device = device_by_identifier(device_registry, (DOMAIN, device.device_id), coordinator.config_entry.entry_id)
+    registry_device = device_by_identifier(
+        device_registry, (DOMAIN, device.device_id), coordinator.config_entry.entry_id
+    )
     assert registry_device is not None
     assert bus_events[0].data == {
         "config_entry_id": config_entry.entry_id,
@@ -97,7 +110,9 @@ async def test_recognition_fires_the_bus_event_with_exactly_its_data(
 
 
 async def test_no_image_data_reaches_the_bus_or_the_states(
-    hass: HomeAssistant, coordinator: SophonCoordinator, simulator: BoxSimulator,
+    hass: HomeAssistant,
+    coordinator: SophonCoordinator,
+    simulator: BoxSimulator,
     bus_events: list[Event],
 ) -> None:
     frame = await push(hass, simulator, bus_events, kind=PersonKind.EMPLOYEE)
@@ -109,7 +124,9 @@ async def test_no_image_data_reaches_the_bus_or_the_states(
 
 
 async def test_recognition_updates_every_entity_of_the_device(
-    hass: HomeAssistant, coordinator: SophonCoordinator, simulator: BoxSimulator,
+    hass: HomeAssistant,
+    coordinator: SophonCoordinator,
+    simulator: BoxSimulator,
     bus_events: list[Event],
 ) -> None:
     device_id = simulator.devices[1].device_id
@@ -140,7 +157,9 @@ async def test_recognition_updates_every_entity_of_the_device(
 
 
 async def test_stranger_shows_the_stranger_state(
-    hass: HomeAssistant, coordinator: SophonCoordinator, simulator: BoxSimulator,
+    hass: HomeAssistant,
+    coordinator: SophonCoordinator,
+    simulator: BoxSimulator,
     bus_events: list[Event],
 ) -> None:
     device_id = simulator.devices[0].device_id
@@ -150,11 +169,18 @@ async def test_stranger_shows_the_stranger_state(
     assert state(hass, "image", device_id, "registered_photo").state == STATE_UNKNOWN
 
 
-@pytest.mark.parametrize(("key", "picture"), [("last_face", "face"), ("last_scene", "scene"),
-                                               ("registered_photo", "registered")])
+@pytest.mark.parametrize(
+    ("key", "picture"),
+    [("last_face", "face"), ("last_scene", "scene"), ("registered_photo", "registered")],
+)
 async def test_image_entity_serves_the_jpeg_through_the_image_proxy(
-    hass: HomeAssistant, hass_client: ClientSessionGenerator, coordinator: SophonCoordinator,
-    simulator: BoxSimulator, bus_events: list[Event], key: str, picture: str,
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    coordinator: SophonCoordinator,
+    simulator: BoxSimulator,
+    bus_events: list[Event],
+    key: str,
+    picture: str,
 ) -> None:
     device_id = simulator.devices[0].device_id
     frame = await push(hass, simulator, bus_events, device_id=device_id, kind=PersonKind.VIP)
@@ -166,8 +192,11 @@ async def test_image_entity_serves_the_jpeg_through_the_image_proxy(
 
 
 async def test_camera_serves_the_last_face(
-    hass: HomeAssistant, hass_client: ClientSessionGenerator, coordinator: SophonCoordinator,
-    simulator: BoxSimulator, bus_events: list[Event],
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    coordinator: SophonCoordinator,
+    simulator: BoxSimulator,
+    bus_events: list[Event],
 ) -> None:
     device_id = simulator.devices[0].device_id
     camera = entity_id(hass, "camera", device_id, "last_face_camera")
@@ -181,7 +210,9 @@ async def test_camera_serves_the_last_face(
 
 
 async def test_entities_follow_the_websocket_down_and_back(
-    hass: HomeAssistant, coordinator: SophonCoordinator, simulator: BoxSimulator,
+    hass: HomeAssistant,
+    coordinator: SophonCoordinator,
+    simulator: BoxSimulator,
     bus_events: list[Event],
 ) -> None:
     device_id = simulator.devices[0].device_id
@@ -198,12 +229,15 @@ async def test_entities_follow_the_websocket_down_and_back(
     assert state(hass, "sensor", device_id, "last_identity").state == STATE_UNKNOWN
     await push(hass, simulator, bus_events, device_id=device_id)
     assert state(hass, "sensor", device_id, "last_identity").state not in (
-        STATE_UNKNOWN, STATE_UNAVAILABLE
+        STATE_UNKNOWN,
+        STATE_UNAVAILABLE,
     )
 
 
 async def test_a_hundred_mixed_frames_leave_the_loop_alive(
-    hass: HomeAssistant, coordinator: SophonCoordinator, simulator: BoxSimulator,
+    hass: HomeAssistant,
+    coordinator: SophonCoordinator,
+    simulator: BoxSimulator,
     bus_events: list[Event],
 ) -> None:
     bad = ["{oops", "[]", "", "7", '{"score": 1}']
@@ -237,12 +271,17 @@ async def test_last_identity_and_last_seen_survive_a_restart(
     mock_restore_cache_with_extra_data(
         hass,
         [
-            (State(identity_id, "小明"), {"native_value": "小明", "native_unit_of_measurement": None}),
+            (
+                State(identity_id, "小明"),
+                {"native_value": "小明", "native_unit_of_measurement": None},
+            ),
             (
                 State(seen_id, seen.isoformat()),
                 {
-                    "native_value": {"__type": "<class 'datetime.datetime'>",
-                                     "isoformat": seen.isoformat()},
+                    "native_value": {
+                        "__type": "<class 'datetime.datetime'>",
+                        "isoformat": seen.isoformat(),
+                    },
                     "native_unit_of_measurement": None,
                 },
             ),

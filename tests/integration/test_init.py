@@ -9,6 +9,7 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.sophon import async_remove_config_entry_device
 from custom_components.sophon.compat import device_by_identifier
 from custom_components.sophon.const import DOMAIN
 from custom_components.sophon.coordinator import SophonCoordinator
@@ -25,10 +26,14 @@ async def test_setup_registers_the_box_and_each_device(
     device_registry: dr.DeviceRegistry,
 ) -> None:
     assert config_entry.state is ConfigEntryState.LOADED
-    hub = device_by_identifier(device_registry, coordinator.box_identifier, coordinator.config_entry.entry_id)
+    hub = device_by_identifier(
+        device_registry, coordinator.box_identifier, coordinator.config_entry.entry_id
+    )
     assert hub is not None
     for sim_device in simulator.devices:
-        device = device_by_identifier(device_registry, (DOMAIN, sim_device.device_id), coordinator.config_entry.entry_id)
+        device = device_by_identifier(
+            device_registry, (DOMAIN, sim_device.device_id), coordinator.config_entry.entry_id
+        )
         assert device is not None
         assert device.name == sim_device.name
         assert device.via_device_id == hub.id
@@ -45,8 +50,17 @@ async def test_setup_creates_the_entities_of_each_device(
     assert len(entries) == 3 * 9 + 3
     keys = {entry.translation_key for entry in entries}
     assert keys == {
-        "last_identity", "last_score", "person_type", "last_seen", "last_face", "last_scene",
-        "registered_photo", "recognition", "connected", "events_received", "frames_rejected",
+        "last_identity",
+        "last_score",
+        "person_type",
+        "last_seen",
+        "last_face",
+        "last_scene",
+        "registered_photo",
+        "recognition",
+        "connected",
+        "events_received",
+        "frames_rejected",
     }
 
 
@@ -86,8 +100,12 @@ async def test_a_new_device_gets_entities_and_a_subscription(
     entity_registry: er.EntityRegistry,
 ) -> None:
     new = simulator.add_device(
-        SimDevice(device_id="9b2f4c1e-5d6a-4b7c-8e9f-0a1b2c3d4e5f", name="Side door",
-                  ip="127.0.0.9", device_type="4")
+        SimDevice(
+            device_id="9b2f4c1e-5d6a-4b7c-8e9f-0a1b2c3d4e5f",
+            name="Side door",
+            ip="127.0.0.9",
+            device_type="4",
+        )
     )
     await coordinator.async_refresh()
     await hass.async_block_till_done()
@@ -101,18 +119,22 @@ async def test_an_event_from_an_unknown_device_refreshes_the_device_list(
     simulator: BoxSimulator,
     entity_registry: er.EntityRegistry,
 ) -> None:
-    new = SimDevice(device_id="0c9d8e7f-6a5b-4c3d-2e1f-a0b1c2d3e4f5", name="Lobby",
-                    ip="127.0.0.8", device_type="1")
+    new = SimDevice(
+        device_id="0c9d8e7f-6a5b-4c3d-2e1f-a0b1c2d3e4f5",
+        name="Lobby",
+        ip="127.0.0.8",
+        device_type="1",
+    )
     simulator.add_device(new)
     frame = await simulator.push_event(simulator.devices[0].device_id)
     await simulator.push_raw(
         __import__("json").dumps({**frame, "device_id": new.device_id, "event_id": "x1"})
     )
     await wait_for(
-        lambda: entity_registry.async_get_entity_id(
-            "sensor", DOMAIN, f"{new.device_id}_last_identity"
+        lambda: (
+            entity_registry.async_get_entity_id("sensor", DOMAIN, f"{new.device_id}_last_identity")
+            is not None
         )
-        is not None
     )
 
 
@@ -129,7 +151,6 @@ async def test_only_devices_the_box_no_longer_lists_can_be_removed(
     kept = simulator.devices[0]
     remove = hass.config_entries.async_get_entry(config_entry.entry_id)
     assert remove is not None
-    from custom_components.sophon import async_remove_config_entry_device
 
     def device(identifier: tuple[str, str]) -> dr.DeviceEntry:
         entry = device_by_identifier(device_registry, identifier, coordinator.config_entry.entry_id)

@@ -30,7 +30,7 @@ from .protocol_v1 import ProtocolV1
 try:
     from orjson import loads as json_loads
 except ImportError:  # pragma: no cover - orjson ships with Home Assistant
-    from json import loads as json_loads
+    from json import loads as json_loads  # type: ignore[assignment]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -59,13 +59,15 @@ class RateLimitedLog:
     def warning(self, key: str, message: str, *args: Any) -> None:
         """Log a warning for key unless one was logged within the interval."""
         now = time.monotonic()
-        if now - self._last.get(key, -self._interval) < self._interval:
+        last = self._last.get(key)
+        if last is not None and now - last < self._interval:
             self._held[key] = self._held.get(key, 0) + 1
             return
         held = self._held.pop(key, 0)
         self._last[key] = now
         suffix = f" ({held} more since the last report)" if held else ""
-        self._logger.warning(message + suffix, *args)
+        template = message + "%s"
+        self._logger.warning(template, *args, suffix)
 
 
 @dataclass(kw_only=True)
@@ -257,7 +259,7 @@ class BoxClient:
                 return
 
     def handle_frame(self, data: str | bytes, on_event: EventCallback) -> None:
-        """Parse one frame and deliver its event; a bad frame is counted and logged, never raised."""
+        """Parse a frame and deliver its event; a bad frame is counted and logged, not raised."""
         self.counters.frames_received += 1
         try:
             event = self._parse(data)

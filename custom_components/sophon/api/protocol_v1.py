@@ -28,6 +28,7 @@ DEVICE_TYPES = {
     "3": DeviceType.IPC,
     "4": DeviceType.ACCESS_CONTROL,
 }
+_MAX_LIST_DEPTH = 3
 _LIST_KEYS = ("devices_list", "devices", "list", "data", "result", "items")
 _ID_KEYS = ("device_id", "id", "uuid", "deviceId")
 _NAME_KEYS = ("device_name", "name", "deviceName")
@@ -70,7 +71,7 @@ def _find_list(body: Any, depth: int = 0) -> list[Any] | None:
     """Find the device list in the body itself or under a known key, two levels deep."""
     if isinstance(body, list):
         return body
-    if isinstance(body, dict) and depth < 3:
+    if isinstance(body, dict) and depth < _MAX_LIST_DEPTH:
         for key in _LIST_KEYS:
             found = _find_list(body.get(key), depth + 1)
             if found is not None:
@@ -131,15 +132,14 @@ def parse_event(frame: dict[str, Any], received_at: datetime) -> RecognitionEven
     info = as_dict(frame.get("identity_info"))
     if info is None and frame.get("identity_info") is not None:
         problems.append("identity_info_wrong_type")
-    images = {}
-    for field, source in (
-        ("face_image", ext_value("recognize_face")),
-        ("scene_image", ext_value("spot_pic")),
-        ("registered_image", frame.get("reg_pic")),
-    ):
-        images[field], problem = decode_jpeg(source)
-        if problem:
-            problems.append(f"{problem}:{field}")
+    face, scene, registered = (
+        _image(name, value, problems)
+        for name, value in (
+            ("face_image", ext_value("recognize_face")),
+            ("scene_image", ext_value("spot_pic")),
+            ("registered_image", frame.get("reg_pic")),
+        )
+    )
     return RecognitionEvent(
         device_id=device_id,
         timestamp=timestamp or received_at,
@@ -155,9 +155,19 @@ def parse_event(frame: dict[str, Any], received_at: datetime) -> RecognitionEven
         device_ip=as_str(ext_value("device_ip")),
         event_id=as_str(frame.get("event_id")),
         video_id=as_str(frame.get("video_id")),
+        face_image=face,
+        scene_image=scene,
+        registered_image=registered,
         problems=tuple(problems),
-        **images,
     )
+
+
+def _image(name: str, value: Any, problems: list[str]) -> bytes | None:
+    """Decode one picture, noting why it was dropped if it was."""
+    content, problem = decode_jpeg(value)
+    if problem:
+        problems.append(f"{problem}:{name}")
+    return content
 
 
 def _person_type(raw: Any, problems: list[str]) -> tuple[PersonType, int | None]:
@@ -171,4 +181,3 @@ def _person_type(raw: Any, problems: list[str]) -> tuple[PersonType, int | None]
     if code not in PERSON_TYPES:
         problems.append("person_type_out_of_range")
     return PERSON_TYPES.get(code, PersonType.UNKNOWN), code
-
