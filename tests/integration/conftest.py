@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-import pytest
-from homeassistant.const import CONF_HOST, CONF_PORT
-from homeassistant.core import HomeAssistant
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pathlib import Path
+from typing import Any
 
-from custom_components.sophon.const import CONF_WS_PORT, DOMAIN
+import pytest
+from homeassistant.const import CONF_HOST, CONF_PORT, MAJOR_VERSION, MINOR_VERSION
+from homeassistant.core import Event, HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from syrupy.assertion import SnapshotAssertion
+
+from custom_components.sophon.const import CONF_WS_PORT, DOMAIN, EVENT_RECOGNITION
 from custom_components.sophon.coordinator import SophonCoordinator
 from sophon_sim import BoxSimulator
 from tests.conftest import LOOPBACK, wait_for
@@ -18,10 +23,27 @@ def _custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load the integration from custom_components."""
 
 
+class VersionedSnapshotExtension(HomeAssistantSnapshotExtension):
+    """Keep one set of snapshots per Home Assistant version: their serializers differ."""
+
+    @classmethod
+    def dirname(cls, *, test_location: object) -> str:
+        """Return snapshots/<Home Assistant version>/ beside the test file."""
+        folder = Path(test_location.filepath).parent  # type: ignore[attr-defined]
+        return str(folder / "snapshots" / f"ha{MAJOR_VERSION}.{MINOR_VERSION}")
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Return a snapshot assertion that reads the snapshots of this Home Assistant version."""
+    return snapshot.use_extension(VersionedSnapshotExtension)
+
+
 def entry_for(simulator: BoxSimulator, **options: object) -> MockConfigEntry:
     """Return a config entry pointing at the simulator."""
     return MockConfigEntry(
         domain=DOMAIN,
+        entry_id="01JSOPHONTESTENTRY000000000",
         title=LOOPBACK,
         unique_id=f"{LOOPBACK}:{simulator.rest_port}",
         data={CONF_HOST: LOOPBACK, CONF_PORT: simulator.rest_port, CONF_WS_PORT: simulator.ws_port},
@@ -50,3 +72,20 @@ async def coordinator(
     await wait_for(lambda: coordinator.connected)
     await simulator.wait_for_subscription()
     return coordinator
+
+
+async def push(
+    hass: HomeAssistant, simulator: BoxSimulator, events: list[Event], **kwargs: Any
+) -> dict[str, Any]:
+    """Push one event and wait until Home Assistant fired it on the bus."""
+    count = len(events)
+    frame = await simulator.push_event(**kwargs)
+    await wait_for(lambda: len(events) > count)
+    await hass.async_block_till_done()
+    return frame
+
+
+@pytest.fixture
+def bus_events(hass: HomeAssistant) -> list[Event]:
+    """Capture every sophon_recognition event."""
+    return async_capture_events(hass, EVENT_RECOGNITION)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from http import HTTPStatus
-from typing import Any
 
 import pytest
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
@@ -15,16 +14,16 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
-    async_capture_events,
     mock_restore_cache_with_extra_data,
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.sophon.compat import device_by_identifier
-from custom_components.sophon.const import DOMAIN, EVENT_RECOGNITION
+from custom_components.sophon.const import DOMAIN
 from custom_components.sophon.coordinator import SophonCoordinator
 from sophon_sim import BoxSimulator, PersonKind
 from tests.conftest import wait_for
+from tests.integration.conftest import push
 
 KEYS = {
     "config_entry_id",
@@ -56,23 +55,6 @@ def state(hass: HomeAssistant, domain: str, device_id: str, key: str) -> State:
     found = hass.states.get(entity_id(hass, domain, device_id, key))
     assert found is not None
     return found
-
-
-async def push(
-    hass: HomeAssistant, simulator: BoxSimulator, events: list[Event], **kwargs: Any
-) -> dict[str, Any]:
-    """Push one event and wait until Home Assistant fired it on the bus."""
-    count = len(events)
-    frame = await simulator.push_event(**kwargs)
-    await wait_for(lambda: len(events) > count)
-    await hass.async_block_till_done()
-    return frame
-
-
-@pytest.fixture
-def bus_events(hass: HomeAssistant) -> list[Event]:
-    """Capture every sophon_recognition event."""
-    return async_capture_events(hass, EVENT_RECOGNITION)
 
 
 async def test_recognition_fires_the_bus_event_with_exactly_its_data(
