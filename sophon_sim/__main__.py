@@ -1,0 +1,93 @@
+"""Run a simulated Sophon SE box from the command line until Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+
+from .faults import Faults
+from .server import check_loopback
+from .simulator import DIALECTS, BoxSimulator
+
+
+def say(line: str) -> None:
+    """Write one line to standard output at once."""
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Read the command line; refuse a non-loopback host."""
+    parser = argparse.ArgumentParser(prog="python -m sophon_sim", description=__doc__)
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="loopback address to bind (default 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--rest-port", type=int, default=5555, help="device list port (0: any free port)"
+    )
+    parser.add_argument(
+        "--ws-port", type=int, default=5679, help="event push port (0: any free port)"
+    )
+    parser.add_argument("--devices", type=int, default=4, help="number of generated devices")
+    parser.add_argument(
+        "--rate", type=float, default=0.5, help="random events per second (0: none)"
+    )
+    parser.add_argument("--seed", type=int, default=1, help="seed for device ids and events")
+    parser.add_argument("--protocol", default="1.0", choices=sorted(DIALECTS), help="protocol")
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="NAME[=VALUE]",
+        help="switch a fault on (repeatable)",
+    )
+    args = parser.parse_args(argv)
+    args.faults = Faults()
+    try:
+        check_loopback(args.host)
+        for fault in args.fault:
+            name, _, value = fault.partition("=")
+            args.faults.set(name, value or None)
+    except ValueError as err:
+        parser.error(str(err))
+    return args
+
+
+async def serve(args: argparse.Namespace) -> None:
+    """Run the box, print its ports and devices, and push events until told to stop."""
+    sim = BoxSimulator(
+        args.devices,
+        protocol=args.protocol,
+        host=args.host,
+        rest_port=args.rest_port,
+        ws_port=args.ws_port,
+        seed=args.seed,
+    )
+    sim.faults = args.faults
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with sim:
+        say(f"sophon_sim rest_port={sim.rest_port} ws_port={sim.ws_port} host={args.host}")
+        for device in sim.devices:
+            say(f"  device {device.device_id} type {device.device_type} {device.ip} {device.name}")
+        if args.rate > 0:
+            sim.run(args.rate)
+        await stop.wait()
+    say("sophon_sim stopped")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the simulator from the command line."""
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(asctime)s %(message)s")
+    asyncio.run(serve(args))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

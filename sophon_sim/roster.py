@@ -1,0 +1,134 @@
+"""Describe the people a simulated box knows and the devices attached to it."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import random
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class PersonKind(enum.IntEnum):
+    """Name the person types of protocol 1.0 by their wire codes."""
+
+    EMPLOYEE = 1
+    VISITOR = 2
+    BLACKLIST = 3
+    STRANGER = 4
+    VIP = 5
+
+
+@dataclass(frozen=True)
+class Person:
+    """Hold one face-library entry (or a stranger) as a box reports it."""
+
+    identity_id: str
+    name: str
+    kind: PersonKind
+    group: str
+    info: dict[str, Any] = field(default_factory=dict)
+    face_seed: int = 0
+
+    @property
+    def image_key(self) -> str:
+        """Return the key under which this person's pictures are cached."""
+        return f"{self.identity_id}|{self.name}|{self.kind.value}|{self.face_seed}"
+
+    @property
+    def registered(self) -> bool:
+        """Tell whether this person is in the face library (has a registered photo)."""
+        return self.kind is not PersonKind.STRANGER
+
+
+@dataclass
+class SimDevice:
+    """Hold one device (gate, camera, panel) attached to the simulated box."""
+
+    device_id: str
+    name: str
+    ip: str = "192.168.1.101"
+    device_type: str = "0"
+    group_id: str = "default_group"
+    permission_id: str = "9ded10eff6804f3da4d99c25fcaf7383"
+    device_key: str = ""
+
+    def __post_init__(self) -> None:
+        """Fill the stream URL (with its password, as real boxes do) when not given."""
+        if not self.device_key:
+            self.device_key = f"rtsp://admin:secret123@{self.ip}/stream1"
+
+
+def stable_uuid(text: str) -> str:
+    """Return a uuid4-format string derived from text."""
+    return str(uuid.UUID(bytes=hashlib.sha256(text.encode()).digest()[:16], version=4))
+
+
+def _info(login: str, user_id: str, kind: PersonKind, room: str) -> dict[str, Any]:
+    """Build an identity_info object like the vendor's example."""
+    return {
+        "image_id": stable_uuid("image" + login),
+        "permission_ids": [hashlib.sha256(login.encode()).hexdigest()[:32]],
+        "type": int(kind),
+        "user_id": user_id,
+        "face_ids": [stable_uuid("face" + login)],
+        "name": login,
+        "ext_info": {"building_no": room[0], "room": room, "address": "address", "floor": room[0]},
+    }
+
+
+def _person(identity_id: str, name: str, kind: PersonKind, group: str, login: str) -> Person:
+    """Build a registered person with a realistic identity_info."""
+    room = f"{1 + int(identity_id) % 5}0{int(identity_id) % 9 + 1}"
+    return Person(
+        identity_id, name, kind, group, _info(login, f"0122{identity_id[-4:]}", kind, room)
+    )
+
+
+K = PersonKind
+ROSTER: tuple[Person, ...] = (
+    _person("666666", "小明", K.EMPLOYEE, "default_group", "ran93717829"),
+    _person("12345565", "王芳", K.EMPLOYEE, "default_group", "wangfang"),
+    _person("10000217", "李雷", K.EMPLOYEE, "default_group", "lilei"),
+    _person("10000388", "Maria García", K.EMPLOYEE, "default_group", "mgarcia"),
+    _person("20000011", "Tom", K.VISITOR, "visitors", "tom.visitor"),
+    _person("20000042", "韩梅梅", K.VISITOR, "visitors", "hanmeimei"),
+    _person("30000001", "张伟", K.BLACKLIST, "blacklist", "zhangwei"),
+    _person("30000002", "John Doe", K.BLACKLIST, "5f0c2a9e81b34c1f9d2e7a6b3c4d5e6f", "jdoe"),
+    _person("50000008", "Alice Zhang", K.VIP, "vip", "alice.zhang"),
+    _person("50000009", "陈静", K.VIP, "vip", "chenjing"),
+    Person("", "", K.STRANGER, "default_group", {}, face_seed=1),
+    Person("", "", K.STRANGER, "default_group", {}, face_seed=2),
+)
+
+_DEVICE_NAMES = (
+    ("Gate 1", "0"),
+    ("大厅抓拍机", "1"),
+    ("Parking IPC", "3"),
+    ("东门门禁", "4"),
+    ("前门闸机", "0"),
+    ("Lobby Camera", "1"),
+    ("仓库 IPC", "3"),
+    ("Door Panel 2", "4"),
+)
+
+
+def make_devices(count: int, seed: int | None) -> list[SimDevice]:
+    """Generate count realistic devices whose ids derive from seed."""
+    rng = random.Random(seed)  # noqa: S311 - simulated ids, not secrets
+    devices = []
+    for index in range(count):
+        name, kind = _DEVICE_NAMES[index % len(_DEVICE_NAMES)]
+        if index >= len(_DEVICE_NAMES):
+            name = f"{name} ({index // len(_DEVICE_NAMES) + 1})"
+        device_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        ip = f"192.168.1.{101 + index % 150}"
+        group = "default_group" if index % 3 else "a7c3e1f0b2d94e6f8a1b2c3d4e5f6a7b"
+        devices.append(SimDevice(device_id, name, ip, kind, group, f"{rng.getrandbits(128):032x}"))
+    return devices
+
+
+def unknown_device_id(rng: random.Random) -> str:
+    """Return a fresh device id that belongs to no configured device."""
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))

@@ -1,0 +1,347 @@
+"""Serve a simulated box's REST and WebSocket ports, with connection-level faults."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import WSMsgType, web
+
+from .faults import Faults
+
+if TYPE_CHECKING:
+    from .dialect import Dialect, Subscription
+    from .roster import SimDevice
+
+_LOGGER = logging.getLogger(__name__)
+MAX_CONFIG_BYTES = 1 << 20
+SEND_TIMEOUT = 30.0
+CLOSE_TIMEOUT = 3.0
+GARBAGE_BODY = "<html><body>Sophon service starting\x00\x01 {not json"
+ERROR_PAGE = "<html><head><title>{0}</title></head><body><h1>{0} Server Error</h1></body></html>"
+Handler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
+
+
+def check_loopback(host: str) -> None:
+    """Refuse any address that is not on this machine's loopback."""
+    if host == "localhost":
+        return
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return
+    except ValueError:
+        pass
+    raise ValueError(f"the simulator binds loopback addresses only, not {host!r}")
+
+
+@dataclass(eq=False)
+class Connection:
+    """Hold one open WebSocket connection and its push configuration."""
+
+    ws: web.WebSocketResponse
+    transport: asyncio.Transport | None
+    sub: Subscription | None = None
+
+
+class Listener:
+    """Listen on one loopback port; stop and listen again on the same port at will."""
+
+    def __init__(self, handler: Handler, host: str, port: int) -> None:
+        """Remember what to serve and where."""
+        self._handler, self.host, self.port = handler, host, port
+        self._web: web.Server | None = None
+        self._server: asyncio.Server | None = None
+
+    @property
+    def listening(self) -> bool:
+        """Tell whether the port accepts connections now."""
+        return self._server is not None
+
+    async def listen(self) -> None:
+        """Bind the port (the same one as before after the first time)."""
+        if self._server is not None:
+            return
+        if self._web is None:
+            self._web = web.Server(self._handler, access_log=None)
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(self._web, self.host, self.port, reuse_address=True)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    def unlisten(self, drop: bool) -> None:
+        """Stop accepting connections; with drop, also abort every open one."""
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        if drop and self._web is not None:
+            for handler in self._web.connections:
+                if handler.transport is not None:
+                    handler.transport.abort()
+
+    async def shutdown(self) -> None:
+        """Stop listening and end every connection."""
+        self.unlisten(drop=False)
+        if self._web is not None:
+            self._web.pre_shutdown()
+            await self._web.shutdown(1.0)
+        self.unlisten(drop=True)
+
+
+class BoxServer:
+    """Run the two ports of a box: the device list over REST and the event push over WebSocket."""
+
+    def __init__(self, dialect: Dialect, host: str, rest_port: int, ws_port: int) -> None:
+        """Prepare (but do not bind) both ports."""
+        check_loopback(host)
+        self.dialect = dialect
+        self.faults = Faults()
+        self.devices: list[SimDevice] = []
+        self.subscriptions: list[dict[str, Any]] = []
+        self.rest_requests = 0
+        self._rest = Listener(self._handle_rest, host, rest_port)
+        self._ws = Listener(self._handle_ws, host, ws_port)
+        self._conns: list[Connection] = []
+        self._handlers: set[asyncio.Task[Any]] = set()
+        self._timers: dict[Listener, asyncio.Task[None]] = {}
+        self._sub_changed = asyncio.Condition()
+
+    @property
+    def rest_port(self) -> int:
+        """Return the REST port actually bound."""
+        return self._rest.port
+
+    @property
+    def ws_port(self) -> int:
+        """Return the WebSocket port actually bound."""
+        return self._ws.port
+
+    @property
+    def connected_clients(self) -> int:
+        """Count the open WebSocket connections that have sent a configuration."""
+        return sum(1 for conn in self._conns if conn.sub is not None)
+
+    @property
+    def listening(self) -> tuple[bool, bool]:
+        """Tell whether the REST and the WebSocket ports accept connections."""
+        return self._rest.listening, self._ws.listening
+
+    async def _start_servers(self) -> None:
+        """Bind both ports."""
+        await self._rest.listen()
+        await self._ws.listen()
+
+    async def _stop_servers(self) -> None:
+        """Close both ports, every connection and every task started here."""
+        timers = list(self._timers.values())
+        for task in timers:
+            task.cancel()
+        await asyncio.gather(*timers, return_exceptions=True)
+        self._timers.clear()
+        self._rest.unlisten(drop=False)
+        self._ws.unlisten(drop=False)
+        try:
+            async with asyncio.timeout(1.0):
+                await self.close_connections()
+        except TimeoutError:
+            pass
+        await self._rest.shutdown()
+        await self._ws.shutdown()
+        if self._handlers:
+            await asyncio.wait(self._handlers, timeout=2.0)
+
+    def _track(self) -> asyncio.Task[Any] | None:
+        """Remember the task running the current request handler."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._handlers.add(task)
+            task.add_done_callback(self._handlers.discard)
+        return task
+
+    async def _handle_rest(self, request: web.BaseRequest) -> web.StreamResponse:
+        """Answer one REST request, applying the REST faults."""
+        self._track()
+        self.rest_requests += 1
+        faults = self.faults
+        if faults.rest_delay > 0:
+            await asyncio.sleep(faults.rest_delay)
+        body = await request.read()
+        answer = self.dialect.rest_answer(request.method, request.path, body, self.devices, faults)
+        if answer is None:
+            return web.Response(status=404, text="404: Not Found")
+        if faults.rest_status:
+            page = ERROR_PAGE.format(faults.rest_status)
+            return web.Response(status=faults.rest_status, text=page, content_type="text/html")
+        if faults.rest_garbage:
+            return web.Response(status=200, text=GARBAGE_BODY, content_type="application/json")
+        return web.Response(
+            status=answer.status, text=answer.body, content_type=answer.content_type
+        )
+
+    async def _handle_ws(self, request: web.BaseRequest) -> web.StreamResponse:
+        """Serve one WebSocket connection until it ends."""
+        self._track()
+        ws = web.WebSocketResponse(
+            autoping=False,
+            autoclose=False,
+            heartbeat=None,
+            compress=False,
+            max_msg_size=MAX_CONFIG_BYTES,
+            timeout=CLOSE_TIMEOUT,
+        )
+        await ws.prepare(request)
+        conn = Connection(ws, request.transport)
+        self._conns.append(conn)
+        try:
+            await self._serve(conn)
+        finally:
+            self._conns.remove(conn)
+        return ws
+
+    async def _serve(self, conn: Connection) -> None:
+        """Read configurations and control frames; answer pings unless silent."""
+        while True:
+            msg = await conn.ws.receive()
+            if msg.type is WSMsgType.TEXT:
+                await self._configure(conn, msg.data)
+            elif msg.type is WSMsgType.PING and not self.faults.silent:
+                await self._guard(conn.ws.pong(msg.data))
+            elif msg.type is WSMsgType.CLOSE:
+                if self.faults.silent:
+                    await self._until_gone(conn)
+                else:
+                    await self._guard(conn.ws.close())
+                return
+            elif msg.type in (WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
+                return
+
+    @staticmethod
+    async def _guard(action: Awaitable[Any]) -> None:
+        """Run a write on a connection that may already be gone."""
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            await action
+
+    @staticmethod
+    async def _until_gone(conn: Connection) -> None:
+        """Wait, saying nothing, until the peer drops the TCP connection."""
+        while conn.transport is not None and not conn.transport.is_closing():  # noqa: ASYNC110
+            await asyncio.sleep(0.1)
+
+    async def _configure(self, conn: Connection, text: str) -> None:
+        """Apply a configuration frame; ignore one that is not valid."""
+        sub = self.dialect.parse_config(text)
+        if sub is None:
+            _LOGGER.debug("ignored an invalid configuration frame")
+            return
+        conn.sub = sub
+        async with self._sub_changed:
+            self.subscriptions.append(sub.raw)
+            self._sub_changed.notify_all()
+
+    async def wait_for_subscription(
+        self,
+        count: int = 1,
+        timeout: float = 5.0,  # noqa: ASYNC109 - the documented API
+    ) -> dict[str, Any]:
+        """Wait until at least count configurations were received in all; return the latest."""
+        async with asyncio.timeout(timeout), self._sub_changed:
+            await self._sub_changed.wait_for(lambda: len(self.subscriptions) >= count)
+        return self.subscriptions[-1]
+
+    def _configured(self) -> list[Connection]:
+        """Return the open connections that have sent a configuration."""
+        return [conn for conn in self._conns if conn.sub is not None and not conn.ws.closed]
+
+    async def _send(self, conn: Connection, payload: str | bytes) -> bool:
+        """Send one frame; abort a connection that cannot take it."""
+        try:
+            async with asyncio.timeout(SEND_TIMEOUT):
+                if isinstance(payload, bytes):
+                    await conn.ws.send_bytes(payload)
+                else:
+                    await conn.ws.send_str(payload)
+        except (ConnectionError, RuntimeError):
+            return False
+        except TimeoutError:
+            if conn.transport is not None:
+                conn.transport.abort()
+            return False
+        return True
+
+    async def push_raw(self, data: str | bytes) -> int:
+        """Send exactly this frame to every configured connection; return how many got it."""
+        if self.faults.silent:
+            return 0
+        sent = await asyncio.gather(*(self._send(conn, data) for conn in self._configured()))
+        return sum(sent)
+
+    async def close_connections(self) -> None:
+        """Close every WebSocket connection with a clean close handshake."""
+        await asyncio.gather(*(self._guard(conn.ws.close()) for conn in list(self._conns)))
+
+    async def abort_mid_frame(self) -> None:
+        """Send half of a text frame on every connection, then abort its TCP connection."""
+        transports = [
+            c.transport
+            for c in self._conns
+            if c.transport is not None and not c.transport.is_closing()
+        ]
+        for transport in transports:
+            transport.write(b"\x81\x7e\x03\xe8" + b'{"identity_id": "666666", "ident')
+        for _ in range(100):
+            if all(t.get_write_buffer_size() == 0 for t in transports):
+                break
+            await asyncio.sleep(0.01)
+        for transport in transports:
+            transport.abort()
+
+    def stop_ws_listener(self) -> None:
+        """Refuse new WebSocket connections (open ones stay) until start_ws_listener."""
+        self._cancel_timer(self._ws)
+        self._ws.unlisten(drop=False)
+
+    async def start_ws_listener(self) -> None:
+        """Accept WebSocket connections again, on the same port."""
+        self._cancel_timer(self._ws)
+        await self._ws.listen()
+
+    async def refuse_connections(self, seconds: float) -> None:
+        """Refuse new WebSocket connections for seconds; return at once (see wait_listening)."""
+        self.stop_ws_listener()
+        self._later(seconds, self._ws)
+
+    async def reboot(self, rest_down: float = 2.0, ws_down: float = 4.0) -> None:
+        """Drop both ports and all connections; REST returns after rest_down s, WS after ws_down."""
+        self._rest.unlisten(drop=True)
+        self._ws.unlisten(drop=True)
+        await asyncio.sleep(0)
+        self._later(rest_down, self._rest)
+        self._later(ws_down, self._ws)
+
+    def _later(self, seconds: float, listener: Listener) -> None:
+        """Listen again on a port after some seconds, in a tracked task (replacing one pending)."""
+
+        async def relisten() -> None:
+            await asyncio.sleep(seconds)
+            try:
+                await listener.listen()
+            except OSError:
+                _LOGGER.exception("could not listen on port %s again", listener.port)
+
+        self._cancel_timer(listener)
+        self._timers[listener] = asyncio.create_task(relisten())
+
+    def _cancel_timer(self, listener: Listener) -> None:
+        """Forget a pending re-listen of a port."""
+        task = self._timers.pop(listener, None)
+        if task is not None:
+            task.cancel()
+
+    async def wait_listening(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+        """Wait until both ports accept connections again."""
+        async with asyncio.timeout(timeout):
+            while not all(self.listening):  # noqa: ASYNC110
+                await asyncio.sleep(0.02)

@@ -1,0 +1,280 @@
+"""Simulate a whole Sophon SE box: its devices, its people and the events it pushes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import json
+import logging
+import random
+import time
+from typing import TYPE_CHECKING, Any, Self
+
+from . import protocol_v1
+from .dialect import EventSpec
+from .imagery import ImageBank
+from .roster import ROSTER, Person, PersonKind, SimDevice, make_devices, unknown_device_id
+from .server import BoxServer
+
+if TYPE_CHECKING:
+    from .dialect import Dialect
+    from .imagery import Picture
+
+_LOGGER = logging.getLogger("sophon_sim")
+KEEP = 1000
+STRANGER_POOL = 4
+DIALECTS: dict[str, Dialect] = {protocol_v1.VERSION: protocol_v1.DIALECT}
+
+
+def get_dialect(version: str) -> Dialect:
+    """Return the dialect that speaks a protocol version ("1.0")."""
+    if version not in DIALECTS:
+        raise ValueError(f"unsupported protocol {version!r}; known: {', '.join(DIALECTS)}")
+    return DIALECTS[version]
+
+
+class BoxSimulator(BoxServer):
+    """Stand in for a Sophon SE box on loopback ports, for tests and for people."""
+
+    def __init__(
+        self,
+        devices: int | list[SimDevice] = 3,
+        *,
+        protocol: str = "1.0",
+        host: str = "127.0.0.1",
+        rest_port: int = 0,
+        ws_port: int = 0,
+        seed: int | None = None,
+    ) -> None:
+        """Prepare a box with generated (or the given) devices; nothing is bound yet."""
+        super().__init__(get_dialect(protocol), host, rest_port, ws_port)
+        self.protocol = protocol
+        self.devices = make_devices(devices, seed) if isinstance(devices, int) else list(devices)
+        self.roster: list[Person] = list(ROSTER)
+        self.sent: list[tuple[int, dict[str, Any]]] = []
+        self._images: dict[str, dict[str, bytes]] = {}
+        self._rng = random.Random(seed)  # noqa: S311 - simulated events, not secrets
+        self._bank = ImageBank()
+        self._seq = 1_000_000
+        self._json_count = 0
+        self._runner: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Bind the REST and WebSocket ports."""
+        await self._start_servers()
+
+    async def stop(self) -> None:
+        """Stop everything: free-running events, ports, connections and tasks."""
+        await self.stop_running()
+        await self._stop_servers()
+
+    async def __aenter__(self) -> Self:
+        """Start the box for an async with block."""
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        """Stop the box at the end of an async with block."""
+        await self.stop()
+
+    def add_device(self, device: SimDevice) -> SimDevice:
+        """Attach a device; the device list reports it from now on."""
+        self.devices.append(device)
+        return device
+
+    def remove_device(self, device_id: str) -> SimDevice:
+        """Detach a device; the device list no longer reports it."""
+        for device in self.devices:
+            if device.device_id == device_id:
+                self.devices.remove(device)
+                return device
+        raise KeyError(device_id)
+
+    def images_of(self, event_id: str | int) -> dict[str, bytes]:
+        """Return the pictures carried by an event: keys face, scene, registered."""
+        return dict(self._images.get(str(event_id), {}))
+
+    def _device(self, device_id: str | None) -> SimDevice:
+        """Find a device by id (first device by default); an unknown id gets a stand-in."""
+        if device_id is None:
+            if not self.devices:
+                raise ValueError("the box has no devices")
+            return self.devices[0]
+        for device in self.devices:
+            if device.device_id == device_id:
+                return device
+        return SimDevice(device_id, "", "192.168.1.250")
+
+    def _person(self, person: Person | None, kind: PersonKind | None) -> Person:
+        """Return the given person, or a random one (of the given kind)."""
+        if person is not None:
+            return person
+        pool = [p for p in self.roster if kind is None or p.kind == kind]
+        if not pool:
+            raise ValueError(f"no person of kind {kind!r} in the roster")
+        chosen = self._rng.choice(pool)
+        if chosen.kind is PersonKind.STRANGER:
+            chosen = dataclasses.replace(chosen, face_seed=self._rng.randint(1, STRANGER_POOL))
+        return chosen
+
+    def _pictures(self, device: SimDevice, person: Person) -> dict[str, Picture]:
+        """Return the cached pictures for a sighting of a person on a device."""
+        pictures = {
+            "face": self._bank.face(person.image_key),
+            "scene": self._bank.scene(device.device_id, f"{device.ip}  {device.device_type}"),
+        }
+        if person.registered:
+            pictures["registered"] = self._bank.registered(person.image_key)
+        return pictures
+
+    def _score(self, person: Person) -> float:
+        """Return a plausible match score for a person."""
+        return self._rng.uniform(0.72, 0.99) if person.registered else self._rng.uniform(0.2, 0.6)
+
+    def _record(self, seq: int, frame: dict[str, Any], images: dict[str, bytes]) -> None:
+        """Remember the last KEEP events sent and their pictures."""
+        self.sent.append((seq, frame))
+        if len(self.sent) > KEEP:
+            del self.sent[0]
+        self._images[str(seq)] = images
+        if len(self._images) > KEEP:
+            del self._images[next(iter(self._images))]
+
+    async def push_event(
+        self,
+        device_id: str | None = None,
+        *,
+        person: Person | None = None,
+        kind: PersonKind | None = None,
+        score: float | None = None,
+        timestamp_ms: int | None = None,
+        overrides: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Build one event, send it to the connections that asked for its device, and return it."""
+        frame, _ = await self._push(
+            device_id,
+            person=person,
+            kind=kind,
+            score=score,
+            timestamp_ms=timestamp_ms,
+            overrides=overrides,
+        )
+        return frame
+
+    async def push_many(
+        self, n: int, device_id: str | None = None, images: bool = False
+    ) -> list[str]:
+        """Push n events back to back (without pictures unless asked); return their event ids."""
+        ids = []
+        for _ in range(n):
+            await self._push(device_id, images=images)
+            ids.append(str(self._seq))
+        return ids
+
+    async def _push(
+        self,
+        device_id: str | None,
+        *,
+        person: Person | None = None,
+        kind: PersonKind | None = None,
+        score: float | None = None,
+        timestamp_ms: int | None = None,
+        overrides: dict[str, Any] | None = None,
+        images: bool = True,
+    ) -> tuple[dict[str, Any], int]:
+        """Build, record and deliver one event; return it and how many connections got it."""
+        device, who = self._device(device_id), self._person(person, kind)
+        broadcast = self.faults.unknown_device
+        if broadcast:
+            device = dataclasses.replace(device, device_id=unknown_device_id(self._rng))
+        self._seq += 1
+        spec = EventSpec(
+            seq=self._seq,
+            device=device,
+            person=who,
+            score=self._score(who) if score is None else score,
+            timestamp_ms=int(time.time() * 1000) if timestamp_ms is None else timestamp_ms,
+            pictures=self._pictures(device, who) if images else {},
+            faults=self.faults,
+            rng=self._rng,
+            bank=self._bank,
+            overrides=overrides or {},
+        )
+        built = self.dialect.build_event(spec)
+        self._record(self._seq, built.frame, built.images)
+        delivered = await self._deliver(built.frame, device.device_id, broadcast)
+        return built.frame, delivered
+
+    def _broken_now(self) -> bool:
+        """Tell whether this push is one that invalid_json_every turns into broken JSON."""
+        every = self.faults.invalid_json_every
+        if every <= 0:
+            return False
+        self._json_count += 1
+        return self._json_count % every == 0
+
+    async def _deliver(self, frame: dict[str, Any], device_id: str, broadcast: bool) -> int:
+        """Send the frame, tailored per connection, to each connection that asked for the device."""
+        broken = self._broken_now()
+        if self.faults.silent:
+            return 0
+        targets = [
+            (conn, conn.sub)
+            for conn in self._configured()
+            if conn.sub is not None and (broadcast or device_id in conn.sub.device_ids)
+        ]
+        payloads: dict[tuple[bool, bool], str | bytes] = {}
+        for _, sub in targets:
+            if (sub.want_face, sub.want_register) not in payloads:
+                tailored = self.dialect.tailor(frame, sub)
+                payloads[sub.want_face, sub.want_register] = self._encode(tailored, broken)
+        sends = [self._send(c, payloads[s.want_face, s.want_register]) for c, s in targets]
+        if len(sends) == 1:
+            return int(await sends[0])
+        return sum(await asyncio.gather(*sends))
+
+    def _encode(self, frame: dict[str, Any], broken: bool) -> str | bytes:
+        """Serialise a frame as the faults ask: broken JSON, binary frame or text frame."""
+        text = json.dumps(frame, ensure_ascii=False)
+        if broken:
+            text = text[: len(text) // 2]
+        return text.encode() if self.faults.binary_frames else text
+
+    def run(self, rate: float = 1.0, max_events: int | None = None, poisson: bool = True) -> None:
+        """Push random events on random devices at about rate per second, in the background."""
+        if self._runner is not None and not self._runner.done():
+            raise RuntimeError("already running")
+        rate = min(max(rate, 0.001), 1000.0)
+        self._runner = asyncio.create_task(self._run(rate, max_events, poisson))
+
+    async def stop_running(self) -> None:
+        """Stop the free-running events."""
+        if self._runner is not None:
+            self._runner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._runner
+            self._runner = None
+
+    async def _run(self, rate: float, max_events: int | None, poisson: bool) -> None:
+        """Push events until cancelled or max_events were pushed, logging one line for each."""
+        count = 0
+        while max_events is None or count < max_events:
+            await asyncio.sleep(self._rng.expovariate(rate) if poisson else 1 / rate)
+            if not self.devices:
+                continue
+            device, who = self._rng.choice(self.devices), self._person(None, None)
+            try:
+                _, delivered = await self._push(device.device_id, person=who)
+            except Exception:
+                _LOGGER.exception("could not push an event")
+                continue
+            count += 1
+            _LOGGER.info(
+                "event %s  device %s  person %s  kind %s  sent to %d connection(s)",
+                self._seq,
+                device.name or device.device_id,
+                who.name or "(stranger)",
+                who.kind.name,
+                delivered,
+            )
