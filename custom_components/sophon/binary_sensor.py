@@ -37,11 +37,6 @@ class SophonConnectedSensor(SophonBoxEntity, BinarySensorEntity):
         super().__init__(coordinator, "connected")
 
     @property
-    def available(self) -> bool:
-        """Stay available: being disconnected is what this sensor reports."""
-        return True
-
-    @property
     def is_on(self) -> bool:
         """Return True while connected."""
         return self.coordinator.connected

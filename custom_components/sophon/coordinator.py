@@ -13,6 +13,8 @@ from typing import Any
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
@@ -34,6 +36,7 @@ from .const import (
     DOMAIN,
     EVENT_RECOGNITION,
     MANUFACTURER,
+    UNREACHABLE_REPAIR_AFTER,
 )
 
 _LOGGER = logging.getLogger(__name__)
@@ -94,6 +97,8 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
         self._device_ids: dict[str, str] = {}
         self._listen_task: asyncio.Task[None] | None = None
         self._was_lost = False
+        self._stopping = False
+        self._cancel_repair: CALLBACK_TYPE | None = None
         self.async_add_listener(self._handle_device_list)
 
     @property
@@ -169,6 +174,7 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
     @callback
     def async_start(self) -> None:
         """Start listening to the box's push in the background."""
+        self._stopping = False
         self.subscription = self._wanted_subscription()
         self._listen_task = self.config_entry.async_create_background_task(
             self.hass,
@@ -180,6 +186,8 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
 
     async def async_stop(self, *_: Any) -> None:
         """Close the WebSocket and wait for the listener to end."""
+        self._stopping = True
+        self._cancel_repair_timer()
         await self.client.disconnect()
         if self._listen_task is not None:
             await asyncio.wait({self._listen_task}, timeout=10)
@@ -193,17 +201,50 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
 
     @callback
     def _handle_state(self, state: ConnectionState) -> None:
-        """Track the WebSocket and make entities follow it."""
-        connected = state is ConnectionState.CONNECTED
-        if connected == self.connected:
-            return
-        self.connected = connected
-        if connected and self._was_lost:
-            _LOGGER.info("Connection to %s restored", self.config_entry.title)
-        elif not connected and not self._was_lost:
+        """Track the WebSocket: entities, the log and Repairs follow it."""
+        if state is ConnectionState.CONNECTED:
+            self._cancel_repair_timer()
+            ir.async_delete_issue(self.hass, DOMAIN, self._repair_id)
+            if self._was_lost:
+                _LOGGER.info("Connection to %s restored", self.config_entry.title)
+            self.connected, self._was_lost = True, False
+        elif state is ConnectionState.DISCONNECTED and not self._was_lost and not self._stopping:
             _LOGGER.warning("Lost the connection to %s; reconnecting", self.config_entry.title)
-        self._was_lost = not connected
+            self._cancel_repair = async_call_later(
+                self.hass, UNREACHABLE_REPAIR_AFTER, self._raise_unreachable_issue
+            )
+            self.connected, self._was_lost = False, True
+        else:
+            return
         self.async_update_listeners()
+
+    @property
+    def _repair_id(self) -> str:
+        """Return the id of this box's unreachable repair issue."""
+        return f"unreachable_{self.config_entry.entry_id}"
+
+    @callback
+    def _raise_unreachable_issue(self, _now: datetime) -> None:
+        """Tell the user in Repairs that the box has been unreachable for a long time."""
+        self._cancel_repair = None
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            self._repair_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="box_unreachable",
+            translation_placeholders={
+                "title": self.config_entry.title,
+                "minutes": str(int(UNREACHABLE_REPAIR_AFTER.total_seconds() // 60)),
+            },
+        )
+
+    def _cancel_repair_timer(self) -> None:
+        """Forget a pending unreachable repair."""
+        if self._cancel_repair is not None:
+            self._cancel_repair()
+            self._cancel_repair = None
 
     @callback
     def async_add_recognition_listener(

@@ -30,6 +30,11 @@ class SophonBoxEntity(SophonEntity):
         self._attr_unique_id = f"{box_id}_{key}"
         self._attr_device_info = DeviceInfo(identifiers={coordinator.box_identifier})
 
+    @property
+    def available(self) -> bool:
+        """Stay available: the box's own state is known even while it is unreachable."""
+        return True
+
     async def async_added_to_hass(self) -> None:
         """Follow the box's counters."""
         await super().async_added_to_hass()

@@ -1,0 +1,54 @@
+"""Repairs: an issue while the box stays unreachable, gone when it is back."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+
+from custom_components.sophon.const import DOMAIN
+from custom_components.sophon.coordinator import SophonCoordinator
+from sophon_sim import BoxSimulator
+from tests.conftest import wait_for
+
+
+async def test_unreachable_box_raises_a_repair_that_clears_when_it_is_back(
+    hass: HomeAssistant,
+    coordinator: SophonCoordinator,
+    config_entry: MockConfigEntry,
+    simulator: BoxSimulator,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    issue_id = f"unreachable_{config_entry.entry_id}"
+    simulator.stop_ws_listener()
+    await simulator.close_connections()
+    await wait_for(lambda: not coordinator.connected)
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=10))
+    await hass.async_block_till_done()
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=31))
+    await hass.async_block_till_done()
+    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_key == "box_unreachable"
+    assert issue.translation_placeholders == {"title": config_entry.title, "minutes": "30"}
+    await simulator.start_ws_listener()
+    await wait_for(lambda: coordinator.connected)
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_a_short_drop_raises_no_repair(
+    hass: HomeAssistant,
+    coordinator: SophonCoordinator,
+    config_entry: MockConfigEntry,
+    simulator: BoxSimulator,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    await simulator.close_connections()
+    await wait_for(lambda: coordinator.connected)
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=31))
+    await hass.async_block_till_done()
+    assert issue_registry.async_get_issue(DOMAIN, f"unreachable_{config_entry.entry_id}") is None
