@@ -1,0 +1,104 @@
+"""Device triggers: "VIP recognized" and friends, offered by the automation editor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components.device_automation import DEVICE_TRIGGER_BASE_SCHEMA
+from homeassistant.const import CONF_DEVICE_ID, CONF_DOMAIN, CONF_PLATFORM, CONF_TYPE
+from homeassistant.core import CALLBACK_TYPE, Event, HassJob, HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import selector
+from homeassistant.helpers.trigger import TriggerActionType, TriggerInfo
+from homeassistant.helpers.typing import ConfigType
+
+from .compat import vol
+from .const import DOMAIN, EVENT_RECOGNITION
+
+CONF_MIN_SCORE = "min_score"
+
+# Trigger type -> the person_type it fires for; None fires for everyone.
+TRIGGER_TYPES: dict[str, str | None] = {
+    "vip_recognized": "vip",
+    "blacklist_recognized": "blacklist",
+    "stranger_detected": "stranger",
+    "employee_recognized": "employee",
+    "visitor_recognized": "visitor",
+    "anyone_recognized": None,
+}
+
+MIN_SCORE_SELECTOR = selector.NumberSelector(
+    selector.NumberSelectorConfig(
+        min=0, max=100, step=1, unit_of_measurement="%", mode=selector.NumberSelectorMode.SLIDER
+    )
+)
+
+TRIGGER_SCHEMA = DEVICE_TRIGGER_BASE_SCHEMA.extend(
+    {
+        vol.Required(CONF_TYPE): vol.In(TRIGGER_TYPES),
+        vol.Optional(CONF_MIN_SCORE): vol.All(vol.Coerce(float), vol.Range(min=0, max=100)),
+    }
+)
+
+
+async def async_get_triggers(hass: HomeAssistant, device_id: str) -> list[dict[str, Any]]:
+    """Offer the recognition triggers on every attached device (not on the box itself)."""
+    device = dr.async_get(hass).async_get(device_id)
+    if device is None or getattr(device, "via_device_id", None) is None:
+        return []
+    if not any(domain == DOMAIN for domain, _ in device.identifiers):
+        return []
+    base = {CONF_PLATFORM: "device", CONF_DOMAIN: DOMAIN, CONF_DEVICE_ID: device_id}
+    return [{**base, CONF_TYPE: trigger_type} for trigger_type in TRIGGER_TYPES]
+
+
+async def async_get_trigger_capabilities(
+    hass: HomeAssistant,  # noqa: ARG001
+    config: ConfigType,  # noqa: ARG001
+) -> dict[str, vol.Schema]:
+    """Let the user ask for a minimum score."""
+    return {"extra_fields": vol.Schema({vol.Optional(CONF_MIN_SCORE): MIN_SCORE_SELECTOR})}
+
+
+async def async_attach_trigger(
+    hass: HomeAssistant,
+    config: ConfigType,
+    action: TriggerActionType,
+    trigger_info: TriggerInfo,
+) -> CALLBACK_TYPE:
+    """Run the action on each matching sophon_recognition event."""
+    device_id = config[CONF_DEVICE_ID]
+    person_type = TRIGGER_TYPES[config[CONF_TYPE]]
+    min_score = config.get(CONF_MIN_SCORE)
+    job = HassJob(action, f"sophon device trigger {trigger_info}")
+    trigger_data = trigger_info["trigger_data"]
+
+    @callback
+    def matches(event_data: dict[str, Any]) -> bool:
+        """Return True for this device's events of the wanted type and score."""
+        if event_data.get("device_id") != device_id:
+            return False
+        if person_type is not None and event_data.get("person_type") != person_type:
+            return False
+        if min_score is None:
+            return True
+        score = event_data.get("score")
+        return score is not None and score * 100 >= min_score
+
+    @callback
+    def handle(event: Event[dict[str, Any]]) -> None:
+        """Run the automation's action."""
+        hass.async_run_hass_job(
+            job,
+            {
+                "trigger": {
+                    **trigger_data,
+                    **config,
+                    "event": event,
+                    "description": f"{config[CONF_TYPE]} on a Sophon device",
+                }
+            },
+            event.context,
+        )
+
+    return hass.bus.async_listen(EVENT_RECOGNITION, handle, event_filter=matches)

@@ -1,0 +1,259 @@
+"""Device triggers, logbook lines and the shipped blueprint, with real automations."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from homeassistant.components import automation
+from homeassistant.components.device_automation import DeviceAutomationType
+from homeassistant.core import Event, HomeAssistant, ServiceCall, callback
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
+from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    async_get_device_automations,
+    async_mock_service,
+)
+
+from custom_components.sophon import logbook
+from custom_components.sophon.compat import device_by_identifier
+from custom_components.sophon.const import DOMAIN, EVENT_RECOGNITION
+from custom_components.sophon.coordinator import SophonCoordinator
+from custom_components.sophon.device_trigger import (
+    TRIGGER_TYPES,
+    async_get_trigger_capabilities,
+)
+from sophon_sim import BoxSimulator, PersonKind
+from tests.conftest import wait_for
+from tests.integration.conftest import push
+
+BLUEPRINT = Path(__file__).parents[2] / "blueprints" / "automation" / "sophon"
+STUBS = str(Path(__file__).parents[1] / "stubs")
+
+
+@pytest.fixture
+def stub_mobile_app() -> Iterator[None]:
+    """Put a stand-in Mobile App integration beside ours while the test runs."""
+    sys.path.append(STUBS)
+    yield
+    sys.path.remove(STUBS)
+
+
+def _device(coordinator: SophonCoordinator, device_id: str) -> dr.DeviceEntry:
+    """Return the registry entry of an attached device."""
+    device = device_by_identifier(
+        dr.async_get(coordinator.hass), (DOMAIN, device_id), coordinator.config_entry.entry_id
+    )
+    assert device is not None
+    return device
+
+
+async def _automation(hass: HomeAssistant, trigger: dict[str, Any]) -> list[ServiceCall]:
+    """Set up an automation that calls test.fired with the trigger's type and person."""
+    calls = async_mock_service(hass, "test", "fired")
+    assert await async_setup_component(
+        hass,
+        automation.DOMAIN,
+        {
+            automation.DOMAIN: {
+                "triggers": [trigger],
+                "actions": {
+                    "action": "test.fired",
+                    "data": {"who": "{{ trigger.event.data.identity_name }}"},
+                },
+            }
+        },
+    )
+    return calls
+
+
+async def test_each_attached_device_offers_the_recognition_triggers(
+    hass: HomeAssistant, coordinator: SophonCoordinator, simulator: BoxSimulator
+) -> None:
+    device = _device(coordinator, simulator.devices[0].device_id)
+    triggers = await async_get_device_automations(hass, DeviceAutomationType.TRIGGER, device.id)
+    ours = [t for t in triggers if t["domain"] == DOMAIN]
+    assert sorted(t["type"] for t in ours) == sorted(TRIGGER_TYPES)
+    hub = device_by_identifier(
+        dr.async_get(hass), coordinator.box_identifier, coordinator.config_entry.entry_id
+    )
+    assert hub is not None
+    hub_triggers = await async_get_device_automations(hass, DeviceAutomationType.TRIGGER, hub.id)
+    assert [t for t in hub_triggers if t["domain"] == DOMAIN] == []
+
+
+async def test_min_score_is_offered_as_an_extra_field(
+    hass: HomeAssistant, coordinator: SophonCoordinator, simulator: BoxSimulator
+) -> None:
+    capabilities = await async_get_trigger_capabilities(hass, {})
+    assert "min_score" in str(capabilities["extra_fields"].schema)
+
+
+async def test_blacklist_event_fires_the_device_trigger(
+    hass: HomeAssistant,
+    coordinator: SophonCoordinator,
+    simulator: BoxSimulator,
+    bus_events: list[Event],
+) -> None:
+    gate = simulator.devices[0].device_id
+    device = _device(coordinator, gate)
+    calls = await _automation(
+        hass,
+        {
+            "platform": "device",
+            "domain": DOMAIN,
+            "device_id": device.id,
+            "type": "blacklist_recognized",
+        },
+    )
+    await push(hass, simulator, bus_events, device_id=gate, kind=PersonKind.VIP)
+    await push(
+        hass,
+        simulator,
+        bus_events,
+        device_id=simulator.devices[1].device_id,
+        kind=PersonKind.BLACKLIST,
+    )
+    frame = await push(hass, simulator, bus_events, device_id=gate, kind=PersonKind.BLACKLIST)
+    assert [call.data["who"] for call in calls] == [frame["identity_name"]]
+
+
+@pytest.mark.parametrize(("min_score", "fires"), [(None, True), (50, True), (90, False)])
+async def test_min_score_filters_the_device_trigger(
+    hass: HomeAssistant,
+    coordinator: SophonCoordinator,
+    simulator: BoxSimulator,
+    bus_events: list[Event],
+    min_score: float | None,
+    fires: bool,
+) -> None:
+    gate = simulator.devices[0].device_id
+    trigger: dict[str, Any] = {
+        "platform": "device",
+        "domain": DOMAIN,
+        "device_id": _device(coordinator, gate).id,
+        "type": "anyone_recognized",
+    }
+    if min_score is not None:
+        trigger["min_score"] = min_score
+    calls = await _automation(hass, trigger)
+    await push(hass, simulator, bus_events, device_id=gate, kind=PersonKind.EMPLOYEE, score=0.62)
+    assert len(calls) == (1 if fires else 0)
+
+
+async def test_stranger_without_score_never_passes_a_min_score(
+    hass: HomeAssistant, coordinator: SophonCoordinator, simulator: BoxSimulator
+) -> None:
+    gate = simulator.devices[0].device_id
+    device = _device(coordinator, gate)
+    calls = await _automation(
+        hass,
+        {
+            "platform": "device",
+            "domain": DOMAIN,
+            "device_id": device.id,
+            "type": "stranger_detected",
+            "min_score": 10,
+        },
+    )
+    hass.bus.async_fire(
+        EVENT_RECOGNITION, {"device_id": device.id, "person_type": "stranger", "score": None}
+    )
+    await hass.async_block_till_done()
+    assert calls == []
+
+
+def _describer(hass: HomeAssistant) -> Any:
+    """Return the logbook describer the integration registers."""
+    found: dict[str, Any] = {}
+
+    @callback
+    def register(domain: str, event_type: str, describe: Any) -> None:
+        found[event_type] = describe
+
+    logbook.async_describe_events(hass, register)
+    return found[EVENT_RECOGNITION]
+
+
+async def test_logbook_reads_one_line_per_recognition(
+    hass: HomeAssistant,
+    coordinator: SophonCoordinator,
+    simulator: BoxSimulator,
+    bus_events: list[Event],
+) -> None:
+    gate = simulator.devices[0]
+    frame = await push(
+        hass, simulator, bus_events, device_id=gate.device_id, kind=PersonKind.VIP, score=0.62
+    )
+    line = _describer(hass)(bus_events[-1])
+    assert f"{line['name']} {line['message']}" == (
+        f"{frame['identity_name']} (VIP) recognized at {gate.name}, score 62%"
+    )
+
+
+async def test_logbook_names_strangers_and_unknown_devices(hass: HomeAssistant) -> None:
+    event = Event(
+        EVENT_RECOGNITION,
+        {"device_id": None, "sophon_device_id": "abc", "person_type": "stranger", "score": None},
+    )
+    line = _describer(hass)(event)
+    assert f"{line['name']} {line['message']}" == "Stranger detected at abc"
+
+
+async def test_blueprint_loads_and_runs(
+    stub_mobile_app: None,
+    hass: HomeAssistant,
+    coordinator: SophonCoordinator,
+    simulator: BoxSimulator,
+    bus_events: list[Event],
+    tmp_path: Path,
+) -> None:
+    hass.config.config_dir = str(tmp_path)
+    notified = async_capture_events(hass, "mobile_app_stub_notified")
+    shutil.copytree(BLUEPRINT, tmp_path / "blueprints" / "automation" / "sophon")
+    phone_entry = MockConfigEntry(domain="mobile_app")
+    phone_entry.add_to_hass(hass)
+    phone = dr.async_get(hass).async_get_or_create(
+        config_entry_id=phone_entry.entry_id, identifiers={("mobile_app", "phone-1")}, name="Phone"
+    )
+    gate = simulator.devices[0].device_id
+    assert await async_setup_component(
+        hass,
+        automation.DOMAIN,
+        {
+            automation.DOMAIN: {
+                "id": "sophon_notify",
+                "alias": "Sophon notify",
+                "use_blueprint": {
+                    "path": "sophon/notify_on_recognition.yaml",
+                    "input": {
+                        "sophon_devices": [_device(coordinator, gate).id],
+                        "person_types": ["blacklist"],
+                        "notify_device": phone.id,
+                    },
+                },
+            }
+        },
+    )
+    await hass.async_block_till_done()
+    state = hass.states.get("automation.sophon_notify")
+    assert state is not None
+    assert state.state == "on"
+    assert state.attributes.get("last_triggered") is None
+    await push(hass, simulator, bus_events, device_id=gate, kind=PersonKind.VIP)
+    frame = await push(hass, simulator, bus_events, device_id=gate, kind=PersonKind.BLACKLIST)
+    await wait_for(lambda: notified)
+    assert len(notified) == 1
+    data = notified[0].data
+    assert data["device_id"] == phone.id
+    assert data["title"] == f"{frame['identity_name']} (blacklist)"
+    camera = er.async_get(hass).async_get_entity_id("camera", DOMAIN, f"{gate}_last_face_camera")
+    assert data["data"]["image"] == f"/api/camera_proxy/{camera}"
+    assert simulator.devices[0].name in data["message"]
