@@ -1,0 +1,117 @@
+"""Diagnostics: the connection, its counters and the last recognitions, with people redacted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.const import CONF_HOST
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+
+from .api import Device, RecognitionEvent
+from .const import DOMAIN
+from .coordinator import DeviceRecord, SophonConfigEntry, SophonCoordinator
+
+TO_REDACT = {CONF_HOST, "identity_id", "identity_name", "identity_info", "device_ip", "ip"}
+
+
+def _event(event: RecognitionEvent | None) -> dict[str, Any] | None:
+    """Describe a recognition: who is redacted, pictures only by their size."""
+    if event is None:
+        return None
+    return {
+        "identity_id": event.identity_id,
+        "identity_name": event.identity_name,
+        "identity_info": event.identity_info,
+        "person_type": event.person_type.value,
+        "person_type_code": event.person_type_code,
+        "score": event.score,
+        "group_name": event.group_name,
+        "timestamp": event.timestamp.isoformat(),
+        "device_type": event.device_type.value,
+        "device_ip": event.device_ip,
+        "event_id": event.event_id,
+        "face_attributes": event.face_attributes,
+        "image_bytes": {
+            "face": len(event.face_image or b""),
+            "scene": len(event.scene_image or b""),
+            "registered": len(event.registered_image or b""),
+        },
+        "problems": list(event.problems),
+    }
+
+
+def _device(device: Device | None, record: DeviceRecord | None) -> dict[str, Any]:
+    """Describe an attached device: never its stream URL."""
+    return {
+        "device": None
+        if device is None
+        else {
+            "name": device.name,
+            "ip": device.ip,
+            "device_type": device.device_type.value,
+            "device_type_raw": device.device_type_raw,
+            "extra_keys": sorted(device.extra),
+        },
+        "last_event": _event(record.last_event if record else None),
+    }
+
+
+def _box(coordinator: SophonCoordinator) -> dict[str, Any]:
+    """Describe the box's connection."""
+    client = coordinator.client
+    subscription = coordinator.subscription
+    return {
+        "protocol": client.generation.name,
+        "connection_state": client.state.value,
+        "connected": coordinator.connected,
+        "counters": client.counters.as_dict(),
+        "subscription": None
+        if subscription is None
+        else {
+            "device_ids": list(subscription.device_ids),
+            "with_face": subscription.with_face,
+            "with_registered": subscription.with_registered,
+        },
+        "last_device_list_ok": coordinator.last_update_success,
+    }
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant,  # noqa: ARG001
+    entry: SophonConfigEntry,
+) -> dict[str, Any]:
+    """Return diagnostics for a box."""
+    coordinator = entry.runtime_data
+    device_ids = sorted({*coordinator.data, *coordinator.records})
+    return async_redact_data(
+        {
+            "entry": {"data": dict(entry.data), "options": dict(entry.options)},
+            "box": _box(coordinator),
+            "devices": {
+                device_id: _device(
+                    coordinator.data.get(device_id), coordinator.records.get(device_id)
+                )
+                for device_id in device_ids
+            },
+        },
+        TO_REDACT,
+    )
+
+
+async def async_get_device_diagnostics(
+    hass: HomeAssistant,  # noqa: ARG001
+    entry: SophonConfigEntry,
+    device: dr.DeviceEntry,
+) -> dict[str, Any]:
+    """Return diagnostics for one attached device (or the box)."""
+    coordinator = entry.runtime_data
+    device_id = next(ident for domain, ident in device.identifiers if domain == DOMAIN)
+    return async_redact_data(
+        {
+            "box": _box(coordinator),
+            **_device(coordinator.data.get(device_id), coordinator.records.get(device_id)),
+        },
+        TO_REDACT,
+    )
