@@ -34,6 +34,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: SophonConfigEntry) -> bo
     entry.runtime_data = coordinator
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     coordinator.async_start()
+    entry.async_create_background_task(
+        hass, coordinator.async_update_firmware_version(), f"{DOMAIN}-firmware-version"
+    )
     entry.async_on_unload(
         hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, coordinator.async_stop)
     )

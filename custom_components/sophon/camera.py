@@ -43,5 +43,4 @@ class SophonFaceCamera(SophonDeviceEntity, Camera):
     ) -> bytes | None:
         """Return the last face's JPEG bytes."""
         del width, height  # the face is served as the box sent it
-        stored = self.record.images.get(ImageKind.FACE)
-        return stored.content if stored else None
+        return await self.coordinator.async_image(self.device_id, ImageKind.FACE)

@@ -14,6 +14,7 @@ from .api import (
     DEFAULT_PORT,
     DEFAULT_WS_PORT,
     BoxClient,
+    SophonBoxStartingError,
     SophonConnectionError,
     SophonResponseError,
 )
@@ -65,6 +66,8 @@ class SophonConfigFlow(ConfigFlow, domain=DOMAIN):
             devices = await client.async_get_devices()
         except SophonConnectionError:
             return {"base": "cannot_connect"}
+        except SophonBoxStartingError:
+            return {"base": "box_starting"}
         except SophonResponseError:
             return {"base": "invalid_response"}
         return {} if devices else {"base": "no_devices"}

@@ -24,10 +24,11 @@ from .api import (
     Device,
     DeviceType,
     RecognitionEvent,
+    SophonBoxStartingError,
     SophonError,
     Subscription,
 )
-from .compat import via_device_kwargs
+from .compat import device_by_identifier, via_device_kwargs
 from .const import (
     CONF_DEVICES,
     CONF_NEED_FACE,
@@ -60,8 +61,11 @@ class ImageKind(StrEnum):
 class StoredImage:
     """The latest picture of one kind for one device, held in memory only."""
 
-    content: bytes
     updated: datetime
+    content: bytes | None = None
+    # A picture the box does not push (2.0's scene photo) is fetched by event id on request.
+    event_id: str | None = None
+    failed: bool = False
 
 
 @dataclass(slots=True)
@@ -99,6 +103,8 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
         self._was_lost = False
         self._stopping = False
         self._cancel_repair: CALLBACK_TYPE | None = None
+        self._fetch_lock = asyncio.Lock()
+        self.firmware_version: str | None = None
         self.async_add_listener(self._handle_device_list)
 
     @property
@@ -110,6 +116,8 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
         """Read the device list from the box."""
         try:
             devices = await self.client.async_get_devices()
+        except SophonBoxStartingError as err:
+            raise UpdateFailed(translation_domain=DOMAIN, translation_key="box_starting") from err
         except SophonError as err:
             raise UpdateFailed(
                 translation_domain=DOMAIN,
@@ -286,10 +294,53 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
         now = dt_util.utcnow()
         for kind in ImageKind:
             if (content := getattr(event, kind.value)) is not None:
-                record.images[kind] = StoredImage(content, now)
+                record.images[kind] = StoredImage(now, content)
+        if self._scene_on_demand(event):
+            record.images[ImageKind.SCENE] = StoredImage(now, event_id=event.event_id)
         self.hass.bus.async_fire(EVENT_RECOGNITION, self._bus_data(event, device))
         for update_callback in (*record.listeners, *self._counter_listeners):
             update_callback()
+
+    def _scene_on_demand(self, event: RecognitionEvent) -> bool:
+        """Return True when the event's scene photo is to be fetched from the box on request."""
+        generation = self.client.generation
+        return (
+            event.scene_image is None
+            and event.event_id is not None
+            and generation is not None
+            and generation.scene_on_demand
+            and self.subscription is not None
+            and self.subscription.with_face
+        )
+
+    async def async_image(self, device_id: str, kind: ImageKind) -> bytes | None:
+        """Return a device's latest picture of a kind, fetched first if the box did not push it."""
+        stored = self._record(device_id).images.get(kind)
+        if stored is None or stored.content is not None or stored.failed:
+            return stored.content if stored else None
+        async with self._fetch_lock:
+            if stored.content is None and not stored.failed and stored.event_id is not None:
+                try:
+                    stored.content = await self.client.async_get_scene_image(stored.event_id)
+                except SophonError as err:
+                    stored.failed = True
+                    _LOGGER.warning(
+                        "Cannot fetch the scene photo of event %s from %s: %s",
+                        stored.event_id,
+                        self.config_entry.title,
+                        err,
+                    )
+        return stored.content
+
+    async def async_update_firmware_version(self) -> None:
+        """Show the box's firmware version on its device, best effort."""
+        self.firmware_version = await self.client.async_get_firmware_version()
+        if self.firmware_version is None:
+            return
+        registry = dr.async_get(self.hass)
+        hub = device_by_identifier(registry, self.box_identifier, self.config_entry.entry_id)
+        if hub is not None:
+            registry.async_update_device(hub.id, sw_version=self.firmware_version)
 
     def _unknown_count(self) -> int:
         """Return how many devices have records but are not in the device list."""
@@ -315,4 +366,5 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
             "device_ip": event.device_ip or (device.ip if device else None),
             "event_id": event.event_id,
             "identity_info": event.identity_info,
+            "face_attributes": event.face_attributes,
         }

@@ -63,7 +63,8 @@ def _box(coordinator: SophonCoordinator) -> dict[str, Any]:
     client = coordinator.client
     subscription = coordinator.subscription
     return {
-        "protocol": client.generation.name,
+        "protocol": client.generation.name if client.generation else None,
+        "firmware_version": coordinator.firmware_version,
         "connection_state": client.state.value,
         "connected": coordinator.connected,
         "counters": client.counters.as_dict(),

@@ -81,6 +81,5 @@ class SophonImage(SophonDeviceEntity, ImageEntity):
         super()._handle_recognition()
 
     async def async_image(self) -> bytes | None:
-        """Return the JPEG bytes of the picture held."""
-        stored = self._stored
-        return stored.content if stored else None
+        """Return the JPEG bytes of the picture held, fetched first if the box did not push it."""
+        return await self.coordinator.async_image(self.device_id, self.entity_description.kind)

@@ -40,6 +40,7 @@ KEYS = {
     "device_ip",
     "event_id",
     "identity_info",
+    "face_attributes",
 }
 
 
@@ -88,6 +89,7 @@ async def test_recognition_fires_the_bus_event_with_exactly_its_data(
         "device_ip": frame["ext_data"]["device_ip"],
         "event_id": frame["event_id"],
         "identity_info": frame["identity_info"],
+        "face_attributes": {},
     }
 
 

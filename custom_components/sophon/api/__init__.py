@@ -7,6 +7,7 @@ from .exceptions import (
     SophonConnectionClosedError,
     SophonConnectionError,
     SophonError,
+    SophonNotSupportedError,
     SophonResponseError,
     SophonTimeoutError,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "SophonConnectionClosedError",
     "SophonConnectionError",
     "SophonError",
+    "SophonNotSupportedError",
     "SophonResponseError",
     "SophonTimeoutError",
     "Subscription",

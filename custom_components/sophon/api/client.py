@@ -15,17 +15,21 @@ from typing import Any, Self
 import aiohttp
 from yarl import URL
 
-from .coerce import describe
+from .coerce import JPEG_MAGIC, describe
 from .exceptions import (
     FrameRejectedError,
+    SophonBoxStartingError,
     SophonConnectionClosedError,
     SophonConnectionError,
+    SophonError,
+    SophonNotSupportedError,
     SophonResponseError,
     SophonTimeoutError,
 )
 from .generation import Generation
 from .models import ClientCounters, ConnectionState, Device, RecognitionEvent, Subscription
 from .protocol_v1 import ProtocolV1
+from .protocol_v2 import ProtocolV2
 
 try:
     from orjson import loads as json_loads
@@ -36,6 +40,11 @@ _LOGGER = logging.getLogger(__name__)
 
 DEFAULT_PORT = 5555
 DEFAULT_WS_PORT = 5679
+DEFAULT_VERSION_PORT = 8888
+# Tried in this order when a box's generation is not known yet (protocol-v2.md section 1).
+GENERATIONS: tuple[Generation, ...] = (ProtocolV2(), ProtocolV1())
+# HTTP statuses that mean "no such call here": the box speaks the other generation.
+_NOT_SUPPORTED = {404, 405, 501}
 # Frames with three images are hundreds of KB; accept far more than any real box sends.
 MAX_FRAME_BYTES = 32 * 1024 * 1024
 # Event ids remembered to drop a frame the box sends twice.
@@ -96,12 +105,13 @@ class BoxClient:
     host: str
     port: int = DEFAULT_PORT
     ws_port: int = DEFAULT_WS_PORT
+    version_port: int = DEFAULT_VERSION_PORT
     session: aiohttp.ClientSession | None = None
     request_timeout: float = 10.0
     heartbeat: float = 30.0
     backoff: Backoff = field(default_factory=Backoff)
     stable_after: float = 30.0
-    generation: Generation = field(default_factory=ProtocolV1)
+    generation: Generation | None = None
     counters: ClientCounters = field(default_factory=ClientCounters)
     state: ConnectionState = ConnectionState.DISCONNECTED
     _own_session: bool = field(default=False, init=False)
@@ -136,26 +146,98 @@ class BoxClient:
             self._own_session = False
 
     async def async_get_devices(self) -> list[Device]:
-        """Return the devices attached to the box."""
-        return await self.generation.fetch_devices(self._rest)
+        """Return the devices attached to the box, finding out which generation it speaks."""
+        if self.generation is not None:
+            try:
+                return await self.generation.fetch_devices(self._rest)
+            except SophonNotSupportedError:
+                _LOGGER.info(
+                    "%s no longer answers protocol %s; detecting again",
+                    self.host,
+                    self.generation.name,
+                )
+        return await self._detect()
 
-    async def _rest(self, method: str, path: str, body: dict[str, Any] | None) -> Any:
-        """Call the box's REST port and return the decoded JSON answer."""
-        url = URL.build(scheme="http", host=self.host, port=self.port, path=path)
+    async def _detect(self) -> list[Device]:
+        """Try each generation's device list, newest first, and remember the one that answers."""
+        errors: list[SophonResponseError] = []
+        for generation in GENERATIONS:
+            try:
+                devices = await generation.fetch_devices(self._rest)
+            except SophonNotSupportedError as err:
+                errors.append(err)
+                continue
+            except SophonResponseError as err:
+                if generation is GENERATIONS[-1] or isinstance(err, SophonBoxStartingError):
+                    raise
+                errors.append(err)
+                continue
+            await self._use(generation)
+            return devices
+        raise SophonResponseError(
+            f"{self.host} answers no known protocol: {'; '.join(map(str, errors))}"
+        )
+
+    async def _use(self, generation: Generation) -> None:
+        """Remember the box's generation; resubscribe an open push that spoke another."""
+        if generation is self.generation:
+            return
+        _LOGGER.info("%s speaks protocol %s", self.host, generation.name)
+        previous, self.generation = self.generation, generation
+        if previous is not None and self._ws is not None:
+            await self._ws.close()
+
+    async def async_get_firmware_version(self) -> str | None:
+        """Return the box's firmware version, best effort: None when it cannot be read."""
+        ordered = sorted(GENERATIONS, key=lambda generation: generation is not self.generation)
+        for generation in ordered:
+            try:
+                version = await generation.fetch_firmware_version(self._rest, self.version_port)
+            except SophonError as err:
+                _LOGGER.debug("No %s firmware version from %s: %s", generation.name, self.host, err)
+                continue
+            if version:
+                return version
+        return None
+
+    async def async_get_scene_image(self, event_id: str) -> bytes | None:
+        """Fetch an event's scene photo from boxes that do not push it (protocol 2.0)."""
+        if self.generation is None:
+            return None
+        return await self.generation.fetch_scene_image(self._rest, event_id)
+
+    async def _rest(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        *,
+        params: dict[str, str] | None = None,
+        port: int | None = None,
+        raw: bool = False,
+    ) -> Any:
+        """Call the box's HTTP API and return the decoded JSON answer (or JPEG bytes)."""
+        url = URL.build(scheme="http", host=self.host, port=port or self.port, path=path)
         try:
             async with asyncio.timeout(self.request_timeout):
-                response = await self._session.request(method, url, json=body)
-                raw = await response.read()
+                response = await self._session.request(method, url, json=body, params=params)
+                content = await response.read()
         except TimeoutError as err:
             raise SophonTimeoutError(f"{url} did not answer in {self.request_timeout} s") from err
         except (aiohttp.ClientError, OSError) as err:
             raise SophonConnectionError(f"cannot reach {url}: {err}") from err
+        if response.status in _NOT_SUPPORTED:
+            raise SophonNotSupportedError(f"{url} answered HTTP {response.status}")
         if response.status >= 400:  # noqa: PLR2004
-            raise SophonResponseError(f"{url} answered HTTP {response.status}: {describe(raw)}")
+            raise SophonResponseError(f"{url} answered HTTP {response.status}: {describe(content)}")
+        if raw:
+            if not content.startswith(JPEG_MAGIC):
+                raise SophonResponseError(f"{url} answered with no JPEG: {describe(content[:16])}")
+            return content
         try:
-            return json_loads(raw)
+            return json_loads(content)
         except ValueError as err:
-            raise SophonResponseError(f"{url} answered with no JSON: {describe(raw)}") from err
+            raise SophonResponseError(f"{url} answered with no JSON: {describe(content)}") from err
 
     async def disconnect(self) -> None:
         """Stop a running listen() and close the WebSocket."""
@@ -174,14 +256,17 @@ class BoxClient:
         self._stop.clear()
         self._on_reject = on_reject
         loop = asyncio.get_running_loop()
+        first = True
         try:
             while not self._stop.is_set():
                 self._set_state(ConnectionState.CONNECTING, on_state)
                 opened = loop.time()
                 try:
+                    await self._check_generation(first)
                     await self._receive(subscription, on_event, on_state)
-                except SophonConnectionError as err:
+                except SophonError as err:
                     _LOGGER.debug("Connection to %s ended: %s", self.host, err)
+                first = False
                 self._set_state(ConnectionState.DISCONNECTED, on_state)
                 if self._stop.is_set():
                     break
@@ -197,6 +282,17 @@ class BoxClient:
                     pass
         finally:
             self._set_state(ConnectionState.DISCONNECTED, on_state)
+
+    async def _check_generation(self, first: bool) -> None:
+        """Know the generation before subscribing; after a drop, check it is still the same."""
+        if self.generation is not None and first:
+            return
+        try:
+            await self.async_get_devices()
+        except SophonError:
+            # The REST port can come back after the push port (a reboot): go on if we can.
+            if self.generation is None:
+                raise
 
     def _set_state(self, state: ConnectionState, on_state: StateCallback | None) -> None:
         """Record a connection state change and report it once."""
@@ -224,8 +320,10 @@ class BoxClient:
         except (aiohttp.ClientError, OSError) as err:
             raise SophonConnectionError(f"cannot open {url}: {err}") from err
         self._ws = ws
+        generation = self.generation
+        assert generation is not None  # noqa: S101 - _check_generation ran first
         try:
-            await ws.send_json(self.generation.subscription_message(subscription))
+            await ws.send_json(generation.subscription_message(subscription))
             self._set_state(ConnectionState.CONNECTED, on_state)
             await self._read(ws, on_event)
         except (aiohttp.ClientError, OSError) as err:
@@ -296,7 +394,20 @@ class BoxClient:
             raise FrameRejectedError("invalid_json", f"{len(data)} characters") from err
         if not isinstance(frame, dict):
             raise FrameRejectedError("not_an_object", f"got {type(frame).__name__}")
-        return self.generation.parse_event(frame, datetime.now(UTC))
+        return self._parse_object(frame)
+
+    def _parse_object(self, frame: dict[str, Any]) -> RecognitionEvent:
+        """Parse with the box's generation; a frame of the other one is read too, and counted."""
+        now = datetime.now(UTC)
+        ours = self.generation or GENERATIONS[-1]
+        if ours.recognizes(frame):
+            return ours.parse_event(frame, now)
+        for other in GENERATIONS:
+            if other is not ours and other.recognizes(frame):
+                quirks = self.counters.quirks_accepted
+                quirks["other_generation_frame"] = quirks.get("other_generation_frame", 0) + 1
+                return other.parse_event(frame, now)
+        return ours.parse_event(frame, now)
 
     def _is_duplicate(self, event_id: str) -> bool:
         """Remember event_id; return True when it was seen recently."""

@@ -99,6 +99,14 @@ def decode_jpeg(value: Any) -> tuple[bytes | None, str | None]:
     return data, None
 
 
+def picture(name: str, value: Any, problems: list[str]) -> bytes | None:
+    """Decode one picture of an event, noting in problems why it was dropped if it was."""
+    content, problem = decode_jpeg(value)
+    if problem:
+        problems.append(f"{problem}:{name}")
+    return content
+
+
 def describe(value: Any, limit: int = 120) -> str:
     """Describe received data for an error message: its shape, cut short, no credentials."""
     if isinstance(value, dict):

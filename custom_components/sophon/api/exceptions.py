@@ -23,6 +23,10 @@ class SophonResponseError(SophonError):
     """The box answered with something the client cannot use."""
 
 
+class SophonNotSupportedError(SophonResponseError):
+    """The box does not offer this call: it speaks another protocol generation."""
+
+
 class SophonBoxStartingError(SophonResponseError):
     """The box is still starting and asks to be called again later."""
 

@@ -2,23 +2,46 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, Protocol
 
 from .models import Device, RecognitionEvent, Subscription
 
-# (method, path, JSON body or None) -> the decoded JSON answer.
-type RestCaller = Callable[[str, str, dict[str, Any] | None], Awaitable[Any]]
+
+class Rest(Protocol):
+    """Call the box's HTTP API; the client does the I/O for every generation."""
+
+    async def __call__(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        *,
+        params: dict[str, str] | None = None,
+        port: int | None = None,
+        raw: bool = False,
+    ) -> Any:
+        """Return the decoded JSON answer, or the bytes with raw=True."""
 
 
 class Generation(Protocol):
     """Turn one generation's JSON into the shared models; parsing only, no I/O of its own."""
 
     name: str
+    # True where the scene photo is not pushed but fetched by event id (fetch_scene_image).
+    scene_on_demand: bool
 
-    async def fetch_devices(self, rest: RestCaller) -> list[Device]:
+    def recognizes(self, frame: dict[str, Any]) -> bool:
+        """Return True when a pushed frame looks like this generation's."""
+
+    async def fetch_devices(self, rest: Rest) -> list[Device]:
         """Read the devices attached to the box."""
+
+    async def fetch_firmware_version(self, rest: Rest, port: int) -> str | None:
+        """Read the box's firmware version from its system port."""
+
+    async def fetch_scene_image(self, rest: Rest, event_id: str) -> bytes | None:
+        """Fetch the scene photo of an event, where the generation does not push it."""
 
     def subscription_message(self, subscription: Subscription) -> dict[str, Any]:
         """Return the frame that configures the push."""

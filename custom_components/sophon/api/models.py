@@ -77,6 +77,7 @@ class RecognitionEvent:
     person_type_code: int | None = None
     person_type_raw: str | None = None
     score: float | None = None
+    score_raw: float | None = None
     group_name: str | None = None
     device_type: DeviceType = DeviceType.UNKNOWN
     device_type_raw: str | None = None

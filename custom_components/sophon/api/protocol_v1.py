@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from .coerce import as_dict, as_float, as_int, as_str, as_timestamp, decode_jpeg, describe
+from .coerce import as_dict, as_float, as_int, as_str, as_timestamp, describe, picture
 from .exceptions import FrameRejectedError, SophonResponseError
 from .models import Device, DeviceType, PersonType, RecognitionEvent, Subscription
 
 if TYPE_CHECKING:
-    from .generation import RestCaller
+    from .generation import Rest
 
 NAME = "1.0"
 DEVICE_LIST_PATH = "/SophonDevice/api/Devices"
+VERSION_PATH = "/SophonSystem/api/systemVersion"
 
 PERSON_TYPES = {
     1: PersonType.EMPLOYEE,
@@ -41,10 +42,25 @@ class ProtocolV1:
     """Speak the first generation of the box's push protocol."""
 
     name = NAME
+    scene_on_demand = False
 
-    async def fetch_devices(self, rest: RestCaller) -> list[Device]:
+    def recognizes(self, frame: dict[str, Any]) -> bool:
+        """Return True for frames that name a device_id."""
+        return "device_id" in frame
+
+    async def fetch_devices(self, rest: Rest) -> list[Device]:
         """Read the attached devices with GET /SophonDevice/api/Devices."""
-        return parse_devices(await rest("GET", DEVICE_LIST_PATH, None))
+        return parse_devices(await rest("GET", DEVICE_LIST_PATH))
+
+    async def fetch_firmware_version(self, rest: Rest, port: int) -> str | None:
+        """Read {"data": {"version": ...}} from GET /SophonSystem/api/systemVersion."""
+        answer = await rest("GET", VERSION_PATH, port=port)
+        data = answer.get("data") if isinstance(answer, dict) else None
+        return as_str(data.get("version")) if isinstance(data, dict) else None
+
+    async def fetch_scene_image(self, rest: Rest, event_id: str) -> bytes | None:  # noqa: ARG002
+        """Return None: 1.0 boxes push the scene photo with the event."""
+        return None
 
     def subscription_message(self, subscription: Subscription) -> dict[str, Any]:
         """Return the configuration frame sent after the WebSocket opens."""
@@ -133,7 +149,7 @@ def parse_event(frame: dict[str, Any], received_at: datetime) -> RecognitionEven
     if info is None and frame.get("identity_info") is not None:
         problems.append("identity_info_wrong_type")
     face, scene, registered = (
-        _image(name, value, problems)
+        picture(name, value, problems)
         for name, value in (
             ("face_image", ext_value("recognize_face")),
             ("scene_image", ext_value("spot_pic")),
@@ -148,7 +164,8 @@ def parse_event(frame: dict[str, Any], received_at: datetime) -> RecognitionEven
         identity_info=info or {},
         person_type=person_type,
         person_type_code=code,
-        score=as_float(frame.get("score")),
+        score=(score := as_float(frame.get("score"))),
+        score_raw=score,
         group_name=as_str(frame.get("group_name")),
         device_type=DEVICE_TYPES.get(type_raw or "", DeviceType.UNKNOWN),
         device_type_raw=type_raw,
@@ -160,14 +177,6 @@ def parse_event(frame: dict[str, Any], received_at: datetime) -> RecognitionEven
         registered_image=registered,
         problems=tuple(problems),
     )
-
-
-def _image(name: str, value: Any, problems: list[str]) -> bytes | None:
-    """Decode one picture, noting why it was dropped if it was."""
-    content, problem = decode_jpeg(value)
-    if problem:
-        problems.append(f"{problem}:{name}")
-    return content
 
 
 def _person_type(raw: Any, problems: list[str]) -> tuple[PersonType, int | None]:
