@@ -31,12 +31,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--ws-port", type=int, default=5679, help="event push port (0: any free port)"
     )
+    parser.add_argument(
+        "--version-port", type=int, default=8888, help="firmware version port (0: any free port)"
+    )
     parser.add_argument("--devices", type=int, default=4, help="number of generated devices")
     parser.add_argument(
         "--rate", type=float, default=0.5, help="random events per second (0: none)"
     )
     parser.add_argument("--seed", type=int, default=1, help="seed for device ids and events")
-    parser.add_argument("--protocol", default="1.0", choices=sorted(DIALECTS), help="protocol")
+    parser.add_argument(
+        "--protocol", default="1.0", choices=sorted(DIALECTS), help="protocol generation"
+    )
+    parser.add_argument(
+        "--hex-ids", action="store_true", help="device ids as 32 hex digits without dashes"
+    )
     parser.add_argument(
         "--fault",
         action="append",
@@ -64,7 +72,9 @@ async def serve(args: argparse.Namespace) -> None:
         host=args.host,
         rest_port=args.rest_port,
         ws_port=args.ws_port,
+        version_port=args.version_port,
         seed=args.seed,
+        hex_ids=args.hex_ids,
     )
     sim.faults = args.faults
     stop = asyncio.Event()
@@ -72,9 +82,11 @@ async def serve(args: argparse.Namespace) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     async with sim:
-        say(f"sophon_sim rest_port={sim.rest_port} ws_port={sim.ws_port} host={args.host}")
+        ports = f"rest_port={sim.rest_port} ws_port={sim.ws_port} version_port={sim.version_port}"
+        say(f"sophon_sim {ports} host={args.host} protocol={sim.protocol}")
         for device in sim.devices:
-            say(f"  device {device.device_id} type {device.device_type} {device.ip} {device.name}")
+            kind = f"type {device.device_type} media {device.media_type}"
+            say(f"  device {device.device_id} {kind} {device.ip} {device.name}")
         if args.rate > 0:
             sim.run(args.rate)
         await stop.wait()

@@ -1,7 +1,8 @@
-"""Define what a protocol generation ("1.0", later "2.0") must provide to the simulator."""
+"""Define what a protocol generation ("1.0", "2.0") must provide to the simulator."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -24,12 +25,24 @@ class Subscription:
 
 
 @dataclass(frozen=True)
+class RestRequest:
+    """Hold one HTTP request to the box, as much of it as a dialect needs."""
+
+    method: str
+    path: str
+    query: Mapping[str, str] = field(default_factory=dict)
+    content_type: str = ""
+    body: bytes = b""
+
+
+@dataclass(frozen=True)
 class RestAnswer:
-    """Hold one HTTP answer of the box's REST port."""
+    """Hold one HTTP answer of the box; device_list answers are subject to the REST faults."""
 
     status: int
-    body: str
+    body: str | bytes
     content_type: str = "application/json"
+    device_list: bool = False
 
 
 @dataclass
@@ -50,21 +63,43 @@ class EventSpec:
 
 @dataclass
 class BuiltEvent:
-    """Hold an event frame with every picture in it, and the picture bytes it carries."""
+    """Hold an event as pushed (all pictures in it) and what the box remembers about it.
 
+    images: the picture bytes the frame carries (face, registered) and the scene photo the box
+    serves for it (scene). templates: the biometric template strings in the frame. record: what
+    the REST port answers about the event (None where the generation has no such call). served:
+    the pictures the REST port hands out for this event, by image id.
+    """
+
+    event_id: str
     frame: dict[str, Any]
     images: dict[str, bytes]
+    templates: tuple[str, ...] = ()
+    record: dict[str, Any] | None = None
+    served: dict[str, bytes] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BoxState:
+    """Show a dialect what the box knows when it answers a REST request."""
+
+    devices: list[SimDevice]
+    faults: Faults
+    events: Mapping[str, BuiltEvent]
+    registered_photo: Callable[[str], bytes | None]
 
 
 class Dialect(Protocol):
-    """Speak one protocol generation: device list, push configuration and event frames."""
+    """Speak one protocol generation: REST calls, push configuration and event frames."""
 
     version: str
+    default_firmware: str
 
-    def rest_answer(
-        self, method: str, path: str, body: bytes, devices: list[SimDevice], faults: Faults
-    ) -> RestAnswer | None:
-        """Answer a REST request, or return None for an unknown path (404)."""
+    def rest_answer(self, request: RestRequest, box: BoxState) -> RestAnswer | None:
+        """Answer a request on the REST port, or return None for an unknown path (404)."""
+
+    def version_answer(self, request: RestRequest, firmware: str) -> RestAnswer | None:
+        """Answer a request on the firmware version port, or return None (404)."""
 
     def parse_config(self, text: str) -> Subscription | None:
         """Read a push configuration frame, or return None when it is not one."""

@@ -17,6 +17,11 @@ class Faults:
     rest_garbage: bool = False
     rest_no_ids: bool = False
     rest_delay: float = 0.0
+    # Device list, 2.0 only: the {"error": {...}} envelope; error codes typed int (e.g. 1001).
+    init_error: bool = False
+    error_code_int: bool = False
+    # Firmware version port: answer 500.
+    version_down: bool = False
     # Event content.
     numbers_as_strings: bool = False
     device_type_int: bool = False
@@ -33,6 +38,16 @@ class Faults:
     greeter_mode: bool = False
     drop_event_id: bool = False
     huge_frame_bytes: int = 0
+    # Event content, 2.0 only (protocol-v2.md section 4).
+    v1_leftovers: bool = False
+    bare_base64_images: bool = False
+    empty_images: bool = False
+    png_data_uri: bool = False
+    user_type_case: bool = False
+    user_type_unknown: bool = False
+    score_out_of_range: bool = False
+    null_attributes: bool = False
+    no_attributes: bool = False
     # Framing and connection.
     binary_frames: bool = False
     invalid_json_every: int = 0

@@ -7,6 +7,7 @@ import hashlib
 import io
 import random
 from dataclasses import dataclass
+from functools import cached_property
 
 from PIL import Image, ImageDraw, ImageFilter
 
@@ -20,6 +21,11 @@ class Picture:
 
     data: bytes
     b64: str
+
+    @cached_property
+    def jpeg_uri(self) -> str:
+        """Return the picture as a JPEG data URI (as protocol 2.0 sends it), made once."""
+        return "data:image/jpeg;base64," + self.b64
 
 
 def _picture(data: bytes) -> Picture:

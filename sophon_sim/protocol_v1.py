@@ -10,11 +10,14 @@ from .dialect import BuiltEvent, EventSpec, RestAnswer, Subscription
 if TYPE_CHECKING:
     import random
 
+    from .dialect import BoxState, RestRequest
     from .faults import Faults
     from .roster import SimDevice
 
 VERSION = "1.0"
+FIRMWARE = "V5R3C01_686e472"
 DEVICE_LIST_PATH = "/SophonDevice/api/Devices"
+VERSION_PATH = "/SophonSystem/api/systemVersion"
 PICTURE_FIELDS = {"registered": "reg_pic", "scene": "spot_pic", "face": "recognize_face"}
 FACE_FIELDS = frozenset({"spot_pic", "recognize_face"})
 MOVABLE = ("person_type", "device_type", "device_ip", "spot_pic", "recognize_face")
@@ -189,15 +192,27 @@ class V1Dialect:
     """Speak protocol 1.0."""
 
     version = VERSION
+    default_firmware = FIRMWARE
 
-    def rest_answer(
-        self, method: str, path: str, body: bytes, devices: list[SimDevice], faults: Faults
-    ) -> RestAnswer | None:
+    def rest_answer(self, request: RestRequest, box: BoxState) -> RestAnswer | None:
         """Answer GET /SophonDevice/api/Devices; anything else is unknown."""
-        if method != "GET" or path != DEVICE_LIST_PATH:
+        if request.method != "GET" or request.path != DEVICE_LIST_PATH:
             return None
-        body = device_list_body(devices, faults)
-        return RestAnswer(200, json.dumps(body, ensure_ascii=False))
+        body = device_list_body(box.devices, box.faults)
+        return RestAnswer(200, json.dumps(body, ensure_ascii=False), device_list=True)
+
+    def version_answer(self, request: RestRequest, firmware: str) -> RestAnswer | None:
+        """Answer GET /SophonSystem/api/systemVersion with the V5 {"data": {...}} object."""
+        if request.method != "GET" or request.path != VERSION_PATH:
+            return None
+        details = {
+            "app": firmware,
+            "algorithm": "FR_V3.2.1",
+            "kernel": "4.9.38-bm1684",
+            "sdk": "2.3.2",
+        }
+        body = {"data": {"version": firmware, "mcu_version": "MCU_V1.0.6", "details": details}}
+        return RestAnswer(200, json.dumps(body))
 
     def parse_config(self, text: str) -> Subscription | None:
         """Read {need_face, need_register, event_list}; missing keys take the vendor defaults."""
@@ -225,7 +240,7 @@ class V1Dialect:
         _fault_values(frame, spec.faults, spec.seq)
         _fault_layout(frame, spec.faults)
         _apply_overrides(frame, spec.overrides)
-        return BuiltEvent(frame, images)
+        return BuiltEvent(str(spec.seq), frame, images)
 
     def tailor(self, frame: dict[str, Any], sub: Subscription) -> dict[str, Any]:
         """Drop spot_pic/recognize_face without need_face and reg_pic without need_register."""

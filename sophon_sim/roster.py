@@ -41,6 +41,19 @@ class Person:
         """Tell whether this person is in the face library (has a registered photo)."""
         return self.kind is not PersonKind.STRANGER
 
+    @property
+    def image_id(self) -> str:
+        """Return the id of the registered photo: info's image_id, else one derived from the key."""
+        value = self.info.get("image_id") if isinstance(self.info, dict) else None
+        return value if isinstance(value, str) and value else stable_uuid("image" + self.image_key)
+
+
+# How a 2.0 box would describe a 1.0 device type (the vendor gives no mapping): gates and snapshot
+# cameras push pictures ("photo"), IPCs and access-control panels are video streams ("rtsp").
+MEDIA_TYPES = {"0": "photo", "1": "photo", "3": "rtsp", "4": "rtsp"}
+# Generated devices at these positions (modulo 8) are "gb28181" and "file" sources instead.
+_MEDIA_OVERRIDES = {3: "gb28181", 6: "file"}
+
 
 @dataclass
 class SimDevice:
@@ -53,11 +66,14 @@ class SimDevice:
     group_id: str = "default_group"
     permission_id: str = "9ded10eff6804f3da4d99c25fcaf7383"
     device_key: str = ""
+    media_type: str = ""
 
     def __post_init__(self) -> None:
-        """Fill the stream URL (with its password, as real boxes do) when not given."""
+        """Fill the stream URL (with its password, as real boxes do) and the 2.0 media type."""
         if not self.device_key:
             self.device_key = f"rtsp://admin:secret123@{self.ip}/stream1"
+        if not self.media_type:
+            self.media_type = MEDIA_TYPES.get(self.device_type, "rtsp")
 
 
 def stable_uuid(text: str) -> str:
@@ -114,21 +130,29 @@ _DEVICE_NAMES = (
 )
 
 
-def make_devices(count: int, seed: int | None) -> list[SimDevice]:
-    """Generate count realistic devices whose ids derive from seed."""
+def _device_id(value: int, hex_ids: bool) -> str:
+    """Format a uuid4 as the box does: dashed, or as 32 hex digits with hex_ids."""
+    device_uuid = uuid.UUID(int=value, version=4)
+    return device_uuid.hex if hex_ids else str(device_uuid)
+
+
+def make_devices(count: int, seed: int | None, hex_ids: bool = False) -> list[SimDevice]:
+    """Generate count realistic devices whose ids derive from seed (32 hex digits with hex_ids)."""
     rng = random.Random(seed)  # noqa: S311 - simulated ids, not secrets
     devices = []
     for index in range(count):
         name, kind = _DEVICE_NAMES[index % len(_DEVICE_NAMES)]
         if index >= len(_DEVICE_NAMES):
             name = f"{name} ({index // len(_DEVICE_NAMES) + 1})"
-        device_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        device_id = _device_id(rng.getrandbits(128), hex_ids)
         ip = f"192.168.1.{101 + index % 150}"
         group = "default_group" if index % 3 else "a7c3e1f0b2d94e6f8a1b2c3d4e5f6a7b"
-        devices.append(SimDevice(device_id, name, ip, kind, group, f"{rng.getrandbits(128):032x}"))
+        device = SimDevice(device_id, name, ip, kind, group, f"{rng.getrandbits(128):032x}")
+        device.media_type = _MEDIA_OVERRIDES.get(index % len(_DEVICE_NAMES), device.media_type)
+        devices.append(device)
     return devices
 
 
-def unknown_device_id(rng: random.Random) -> str:
+def unknown_device_id(rng: random.Random, hex_ids: bool = False) -> str:
     """Return a fresh device id that belongs to no configured device."""
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    return _device_id(rng.getrandbits(128), hex_ids)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 
+from .dialect import BoxState, RestAnswer, RestRequest
 from .faults import Faults
 
 if TYPE_CHECKING:
@@ -46,6 +47,7 @@ class Connection:
     ws: web.WebSocketResponse
     transport: asyncio.Transport | None
     sub: Subscription | None = None
+    dropped: bool = False
 
 
 class Listener:
@@ -77,7 +79,12 @@ class Listener:
         if self._server is not None:
             self._server.close()
             self._server = None
-        if drop and self._web is not None:
+        if drop:
+            self.drop_connections()
+
+    def drop_connections(self) -> None:
+        """Abort every open connection (the port keeps listening)."""
+        if self._web is not None:
             for handler in self._web.connections:
                 if handler.transport is not None:
                     handler.transport.abort()
@@ -91,19 +98,39 @@ class Listener:
         self.unlisten(drop=True)
 
 
-class BoxServer:
-    """Run the two ports of a box: the device list over REST and the event push over WebSocket."""
+def _response(answer: RestAnswer) -> web.Response:
+    """Turn a dialect's answer into an HTTP response."""
+    if isinstance(answer.body, bytes):
+        return web.Response(
+            status=answer.status, body=answer.body, content_type=answer.content_type
+        )
+    return web.Response(status=answer.status, text=answer.body, content_type=answer.content_type)
 
-    def __init__(self, dialect: Dialect, host: str, rest_port: int, ws_port: int) -> None:
-        """Prepare (but do not bind) both ports."""
+
+async def _rest_request(request: web.BaseRequest) -> RestRequest:
+    """Read what a dialect needs of an HTTP request."""
+    body = await request.read()
+    content_type = request.headers.get("Content-Type", "")
+    return RestRequest(request.method, request.path, dict(request.query), content_type, body)
+
+
+class BoxServer:
+    """Run the ports of a box: REST, the event push over WebSocket, and the firmware version."""
+
+    def __init__(
+        self, dialect: Dialect, host: str, rest_port: int, ws_port: int, version_port: int = 0
+    ) -> None:
+        """Prepare (but do not bind) the three ports."""
         check_loopback(host)
         self.dialect = dialect
+        self.firmware_version = dialect.default_firmware
         self.faults = Faults()
         self.devices: list[SimDevice] = []
         self.subscriptions: list[dict[str, Any]] = []
         self.rest_requests = 0
         self._rest = Listener(self._handle_rest, host, rest_port)
         self._ws = Listener(self._handle_ws, host, ws_port)
+        self._version = Listener(self._handle_version, host, version_port)
         self._conns: list[Connection] = []
         self._handlers: set[asyncio.Task[Any]] = set()
         self._timers: dict[Listener, asyncio.Task[None]] = {}
@@ -120,6 +147,11 @@ class BoxServer:
         return self._ws.port
 
     @property
+    def version_port(self) -> int:
+        """Return the firmware version port actually bound."""
+        return self._version.port
+
+    @property
     def connected_clients(self) -> int:
         """Count the open WebSocket connections that have sent a configuration."""
         return sum(1 for conn in self._conns if conn.sub is not None)
@@ -130,9 +162,10 @@ class BoxServer:
         return self._rest.listening, self._ws.listening
 
     async def _start_servers(self) -> None:
-        """Bind both ports."""
+        """Bind the three ports."""
         await self._rest.listen()
         await self._ws.listen()
+        await self._version.listen()
 
     async def _stop_servers(self) -> None:
         """Close both ports, every connection and every task started here."""
@@ -143,6 +176,7 @@ class BoxServer:
         self._timers.clear()
         self._rest.unlisten(drop=False)
         self._ws.unlisten(drop=False)
+        self._version.unlisten(drop=False)
         try:
             async with asyncio.timeout(1.0):
                 await self.close_connections()
@@ -150,6 +184,7 @@ class BoxServer:
             pass
         await self._rest.shutdown()
         await self._ws.shutdown()
+        await self._version.shutdown()
         if self._handlers:
             await asyncio.wait(self._handlers, timeout=2.0)
 
@@ -161,25 +196,46 @@ class BoxServer:
             task.add_done_callback(self._handlers.discard)
         return task
 
+    def _box_state(self) -> BoxState:
+        """Show the dialect what the box knows (the simulator adds its events and photos)."""
+        return BoxState(self.devices, self.faults, {}, lambda _image_id: None)
+
+    def _switch_dialect(self, dialect: Dialect) -> None:
+        """Speak another generation from now on; drop every WebSocket and forget its config."""
+        self.dialect = dialect
+        self.firmware_version = dialect.default_firmware
+        for conn in self._conns:
+            conn.sub, conn.dropped = None, True
+        self.subscriptions.clear()
+        self._ws.drop_connections()
+
     async def _handle_rest(self, request: web.BaseRequest) -> web.StreamResponse:
-        """Answer one REST request, applying the REST faults."""
+        """Answer one REST request, applying the REST faults to device-list answers."""
         self._track()
         self.rest_requests += 1
         faults = self.faults
         if faults.rest_delay > 0:
             await asyncio.sleep(faults.rest_delay)
-        body = await request.read()
-        answer = self.dialect.rest_answer(request.method, request.path, body, self.devices, faults)
+        answer = self.dialect.rest_answer(await _rest_request(request), self._box_state())
         if answer is None:
             return web.Response(status=404, text="404: Not Found")
-        if faults.rest_status:
+        if answer.device_list and faults.rest_status:
             page = ERROR_PAGE.format(faults.rest_status)
             return web.Response(status=faults.rest_status, text=page, content_type="text/html")
-        if faults.rest_garbage:
+        if answer.device_list and faults.rest_garbage:
             return web.Response(status=200, text=GARBAGE_BODY, content_type="application/json")
-        return web.Response(
-            status=answer.status, text=answer.body, content_type=answer.content_type
-        )
+        return _response(answer)
+
+    async def _handle_version(self, request: web.BaseRequest) -> web.StreamResponse:
+        """Answer one request on the firmware version port (500 with version_down)."""
+        self._track()
+        if self.faults.version_down:
+            page = ERROR_PAGE.format(500)
+            return web.Response(status=500, text=page, content_type="text/html")
+        answer = self.dialect.version_answer(await _rest_request(request), self.firmware_version)
+        if answer is None:
+            return web.Response(status=404, text="404: Not Found")
+        return _response(answer)
 
     async def _handle_ws(self, request: web.BaseRequest) -> web.StreamResponse:
         """Serve one WebSocket connection until it ends."""
@@ -231,7 +287,9 @@ class BoxServer:
             await asyncio.sleep(0.1)
 
     async def _configure(self, conn: Connection, text: str) -> None:
-        """Apply a configuration frame; ignore one that is not valid."""
+        """Apply a configuration frame; ignore one that is not valid or came before a switch."""
+        if conn.dropped:
+            return
         sub = self.dialect.parse_config(text)
         if sub is None:
             _LOGGER.debug("ignored an invalid configuration frame")
@@ -314,12 +372,14 @@ class BoxServer:
         self._later(seconds, self._ws)
 
     async def reboot(self, rest_down: float = 2.0, ws_down: float = 4.0) -> None:
-        """Drop both ports and all connections; REST returns after rest_down s, WS after ws_down."""
+        """Drop all ports and connections; REST and version return after rest_down s, WS ws_down."""
         self._rest.unlisten(drop=True)
         self._ws.unlisten(drop=True)
+        self._version.unlisten(drop=True)
         await asyncio.sleep(0)
         self._later(rest_down, self._rest)
         self._later(ws_down, self._ws)
+        self._later(rest_down, self._version)
 
     def _later(self, seconds: float, listener: Listener) -> None:
         """Listen again on a port after some seconds, in a tracked task (replacing one pending)."""
@@ -341,7 +401,7 @@ class BoxServer:
             task.cancel()
 
     async def wait_listening(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
-        """Wait until both ports accept connections again."""
+        """Wait until the REST, WebSocket and version ports accept connections again."""
         async with asyncio.timeout(timeout):
-            while not all(self.listening):  # noqa: ASYNC110
+            while not (all(self.listening) and self._version.listening):  # noqa: ASYNC110
                 await asyncio.sleep(0.02)

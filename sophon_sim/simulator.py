@@ -11,24 +11,27 @@ import random
 import time
 from typing import TYPE_CHECKING, Any, Self
 
-from . import protocol_v1
-from .dialect import EventSpec
+from . import protocol_v1, protocol_v2
+from .dialect import BoxState, EventSpec
 from .imagery import ImageBank
 from .roster import ROSTER, Person, PersonKind, SimDevice, make_devices, unknown_device_id
 from .server import BoxServer
 
 if TYPE_CHECKING:
-    from .dialect import Dialect
+    from .dialect import BuiltEvent, Dialect
     from .imagery import Picture
 
 _LOGGER = logging.getLogger("sophon_sim")
 KEEP = 1000
 STRANGER_POOL = 4
-DIALECTS: dict[str, Dialect] = {protocol_v1.VERSION: protocol_v1.DIALECT}
+DIALECTS: dict[str, Dialect] = {
+    protocol_v1.VERSION: protocol_v1.DIALECT,
+    protocol_v2.VERSION: protocol_v2.DIALECT,
+}
 
 
 def get_dialect(version: str) -> Dialect:
-    """Return the dialect that speaks a protocol version ("1.0")."""
+    """Return the dialect that speaks a protocol version ("1.0", "2.0")."""
     if version not in DIALECTS:
         raise ValueError(f"unsupported protocol {version!r}; known: {', '.join(DIALECTS)}")
     return DIALECTS[version]
@@ -45,15 +48,25 @@ class BoxSimulator(BoxServer):
         host: str = "127.0.0.1",
         rest_port: int = 0,
         ws_port: int = 0,
+        version_port: int = 0,
         seed: int | None = None,
+        hex_ids: bool = False,
     ) -> None:
-        """Prepare a box with generated (or the given) devices; nothing is bound yet."""
-        super().__init__(get_dialect(protocol), host, rest_port, ws_port)
+        """Prepare a box with generated (or the given) devices; nothing is bound yet.
+
+        hex_ids: generated device ids are 32 hex digits without dashes (as some 2.0 boxes give).
+        """
+        super().__init__(get_dialect(protocol), host, rest_port, ws_port, version_port)
         self.protocol = protocol
-        self.devices = make_devices(devices, seed) if isinstance(devices, int) else list(devices)
+        self.hex_ids = hex_ids
+        self.devices = (
+            make_devices(devices, seed, hex_ids) if isinstance(devices, int) else list(devices)
+        )
         self.roster: list[Person] = list(ROSTER)
         self.sent: list[tuple[int, dict[str, Any]]] = []
-        self._images: dict[str, dict[str, bytes]] = {}
+        self.last_event_id: str | None = None
+        self._events: dict[str, BuiltEvent] = {}
+        self._photos = {p.image_id: p.image_key for p in self.roster if p.registered}
         self._rng = random.Random(seed)  # noqa: S311 - simulated events, not secrets
         self._bank = ImageBank()
         self._seq = 1_000_000
@@ -68,6 +81,17 @@ class BoxSimulator(BoxServer):
         """Stop everything: free-running events, ports, connections and tasks."""
         await self.stop_running()
         await self._stop_servers()
+
+    def set_protocol(self, protocol: str) -> None:
+        """Switch the firmware generation ("1.0", "2.0"), as an upgrade or downgrade would.
+
+        Every WebSocket connection is aborted and the received configurations are forgotten
+        (subscriptions is emptied; clients must connect and configure again); REST, WebSocket and
+        the version port speak the new generation from now on, and firmware_version becomes that
+        generation's default. The devices stay the same.
+        """
+        self._switch_dialect(get_dialect(protocol))
+        self.protocol = protocol
 
     async def __aenter__(self) -> Self:
         """Start the box for an async with block."""
@@ -92,8 +116,26 @@ class BoxSimulator(BoxServer):
         raise KeyError(device_id)
 
     def images_of(self, event_id: str | int) -> dict[str, bytes]:
-        """Return the pictures carried by an event: keys face, scene, registered."""
-        return dict(self._images.get(str(event_id), {}))
+        """Return an event's pictures: keys face, registered (as pushed) and scene.
+
+        In 1.0 the scene photo is pushed; in 2.0 it is the one getspotimage serves for the event.
+        """
+        built = self._events.get(str(event_id))
+        return dict(built.images) if built is not None else {}
+
+    def templates_of(self, event_id: str | int) -> list[str]:
+        """Return the biometric template strings an event's frame carried (2.0; none in 1.0)."""
+        built = self._events.get(str(event_id))
+        return list(built.templates) if built is not None else []
+
+    def _box_state(self) -> BoxState:
+        """Show the dialect the devices, the last KEEP events and the registered photos."""
+        return BoxState(self.devices, self.faults, self._events, self._registered_photo)
+
+    def _registered_photo(self, image_id: str) -> bytes | None:
+        """Return the registered photo with this image id, if a known person has it."""
+        key = self._photos.get(image_id)
+        return self._bank.registered(key).data if key is not None else None
 
     def _device(self, device_id: str | None) -> SimDevice:
         """Find a device by id (first device by default); an unknown id gets a stand-in."""
@@ -132,14 +174,15 @@ class BoxSimulator(BoxServer):
         """Return a plausible match score for a person."""
         return self._rng.uniform(0.72, 0.99) if person.registered else self._rng.uniform(0.2, 0.6)
 
-    def _record(self, seq: int, frame: dict[str, Any], images: dict[str, bytes]) -> None:
-        """Remember the last KEEP events sent and their pictures."""
-        self.sent.append((seq, frame))
+    def _record(self, seq: int, built: BuiltEvent) -> None:
+        """Remember the last KEEP events sent, their pictures and what the box tells about them."""
+        self.sent.append((seq, built.frame))
         if len(self.sent) > KEEP:
             del self.sent[0]
-        self._images[str(seq)] = images
-        if len(self._images) > KEEP:
-            del self._images[next(iter(self._images))]
+        self._events[built.event_id] = built
+        if len(self._events) > KEEP:
+            del self._events[next(iter(self._events))]
+        self.last_event_id = built.event_id
 
     async def push_event(
         self,
@@ -151,8 +194,11 @@ class BoxSimulator(BoxServer):
         timestamp_ms: int | None = None,
         overrides: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Build one event, send it to the connections that asked for its device, and return it."""
-        frame, _ = await self._push(
+        """Build one event, send it to the connections that asked for its device, and return it.
+
+        score is on the 0..1 scale in both generations (2.0 frames carry it times 100).
+        """
+        built, _ = await self._push(
             device_id,
             person=person,
             kind=kind,
@@ -160,7 +206,7 @@ class BoxSimulator(BoxServer):
             timestamp_ms=timestamp_ms,
             overrides=overrides,
         )
-        return frame
+        return built.frame
 
     async def push_many(
         self, n: int, device_id: str | None = None, images: bool = False
@@ -168,8 +214,8 @@ class BoxSimulator(BoxServer):
         """Push n events back to back (without pictures unless asked); return their event ids."""
         ids = []
         for _ in range(n):
-            await self._push(device_id, images=images)
-            ids.append(str(self._seq))
+            built, _ = await self._push(device_id, images=images)
+            ids.append(built.event_id)
         return ids
 
     async def _push(
@@ -182,12 +228,15 @@ class BoxSimulator(BoxServer):
         timestamp_ms: int | None = None,
         overrides: dict[str, Any] | None = None,
         images: bool = True,
-    ) -> tuple[dict[str, Any], int]:
+    ) -> tuple[BuiltEvent, int]:
         """Build, record and deliver one event; return it and how many connections got it."""
         device, who = self._device(device_id), self._person(person, kind)
         broadcast = self.faults.unknown_device
         if broadcast:
-            device = dataclasses.replace(device, device_id=unknown_device_id(self._rng))
+            stranger_id = unknown_device_id(self._rng, self.hex_ids)
+            device = dataclasses.replace(device, device_id=stranger_id)
+        if who.registered:
+            self._photos[who.image_id] = who.image_key
         self._seq += 1
         spec = EventSpec(
             seq=self._seq,
@@ -202,9 +251,9 @@ class BoxSimulator(BoxServer):
             overrides=overrides or {},
         )
         built = self.dialect.build_event(spec)
-        self._record(self._seq, built.frame, built.images)
+        self._record(self._seq, built)
         delivered = await self._deliver(built.frame, device.device_id, broadcast)
-        return built.frame, delivered
+        return built, delivered
 
     def _broken_now(self) -> bool:
         """Tell whether this push is one that invalid_json_every turns into broken JSON."""
@@ -265,14 +314,14 @@ class BoxSimulator(BoxServer):
                 continue
             device, who = self._rng.choice(self.devices), self._person(None, None)
             try:
-                _, delivered = await self._push(device.device_id, person=who)
+                built, delivered = await self._push(device.device_id, person=who)
             except Exception:
                 _LOGGER.exception("could not push an event")
                 continue
             count += 1
             _LOGGER.info(
                 "event %s  device %s  person %s  kind %s  sent to %d connection(s)",
-                self._seq,
+                built.event_id,
                 device.name or device.device_id,
                 who.name or "(stranger)",
                 who.kind.name,

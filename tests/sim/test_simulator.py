@@ -670,7 +670,7 @@ def test_only_loopback_and_known_protocols() -> None:
     with pytest.raises(ValueError, match="loopback"):
         BoxSimulator(host="10.0.0.1")
     with pytest.raises(ValueError, match="protocol"):
-        BoxSimulator(protocol="2.0")
+        BoxSimulator(protocol="3.0")
 
 
 # Command line

@@ -1,0 +1,462 @@
+"""Speak protocol 2.0 (firmware V6): media devices, data-URI pictures, scene photos by event id.
+
+Device list: POST /sophon/v2/face/getmediadevices (Content-Type application/json required) gives
+{"devices": [...]} or {"error": {"code", "message"}}. The push configuration is {with_face_image,
+with_register_image, media_device_ids}; frames carry media_device_*, a lowercase user_type, a 0..100
+score, data-URI pictures and recognize_face_attr (with fake biometric templates). The scene photo
+is not pushed: POST getevent {"event_id"} gives the record (timestamp in float seconds, a
+spot_image_id), GET (or POST) getspotimage/<spot_image_id>?timestamp=<it> gives the JPEG.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import hashlib
+import json
+import random
+from typing import TYPE_CHECKING, Any
+
+from .dialect import BuiltEvent, EventSpec, RestAnswer, Subscription
+from .protocol_v1 import BAD_BASE64
+from .roster import PersonKind
+
+if TYPE_CHECKING:
+    from .dialect import BoxState, RestRequest
+    from .faults import Faults
+    from .roster import SimDevice
+
+VERSION = "2.0"
+FIRMWARE = "V6R2C01_9f3c2a1"
+DEVICE_LIST_PATH = "/sophon/v2/face/getmediadevices"
+EVENT_PATH = "/sophon/v2/face/getevent"
+SPOT_PATH = "/sophon/v2/face/getspotimage/"
+REGISTER_PATH = "/sophon/v2/face/getregisterimage/"
+VERSION_PATH = "/sophon/v2/system/getsoftwareversion"
+PNG_URI = "data:image/png;base64,"
+IMAGE_FIELDS = {"face": "recognize_face_image", "registered": "register_image"}
+USER_TYPES = {
+    PersonKind.EMPLOYEE: "employee",
+    PersonKind.VISITOR: "visitor",
+    PersonKind.BLACKLIST: "blacklist",
+    PersonKind.STRANGER: "stranger",
+    PersonKind.VIP: "vip",
+}
+ODD_CASE = {
+    PersonKind.EMPLOYEE: "Employee",
+    PersonKind.VISITOR: "VISITOR",
+    PersonKind.BLACKLIST: "Blacklist",
+    PersonKind.STRANGER: "Stranger",
+    PersonKind.VIP: "VIP",
+}
+# The codes error_code_int sends instead of the strings (no firmware documents numbers).
+INT_CODES = {
+    "DEVICE_INIT_ERROR": 1001,
+    "UNSUPPORT_CONTENT_TYPE": 1002,
+    "INVALID_ARGUMENTS": 1003,
+    "MISSING_ARGUMENTS": 1004,
+    "EVENT_NOT_FOUND": 1005,
+    "ID_NOT_FOUND": 1006,
+}
+AGES = ("child", "juvenile", "youth", "middle-aged", "aged")
+EXPRESSIONS = ("neutral", "happy", "surprise", "sad")
+EVENT_ID_BASE = 1_764_000_000
+TEMPLATE_BYTES = 700
+INIT_MESSAGE = "设备初始化中\uff0c请稍候"  # "the device is initialising, please wait"
+SPOT_TOLERANCE = 1.0  # seconds between getspotimage's timestamp and the event's
+_LANDMARKS = ((0.3, 0.4), (0.7, 0.4), (0.5, 0.58), (0.35, 0.78), (0.65, 0.78))
+
+
+def make_event_id(seq: int) -> str:
+    """Return the event id of the seq-th event: "1764000001.000001" style, unique, increasing."""
+    return f"{EVENT_ID_BASE + seq // 1_000_000}.{seq % 1_000_000:06d}"
+
+
+def _stable_rng(key: str) -> random.Random:
+    """Return a generator seeded from key (for traits that stay the same per person)."""
+    seed = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big")
+    return random.Random(seed)  # noqa: S311 - simulated traits, not secrets
+
+
+def _json(body: Any, status: int = 200, device_list: bool = False) -> RestAnswer:
+    """Answer with a JSON body."""
+    return RestAnswer(status, json.dumps(body, ensure_ascii=False), device_list=device_list)
+
+
+def _error(
+    code: str, message: str, faults: Faults, status: int = 200, device_list: bool = False
+) -> RestAnswer:
+    """Answer with the {"error": {"code", "message"}} envelope (code an int with error_code_int)."""
+    value: str | int = INT_CODES[code] if faults.error_code_int else code
+    return _json({"error": {"code": value, "message": message}}, status, device_list)
+
+
+def _media_url(device: SimDevice) -> str:
+    """Return the source URL a box shows for a device (rtsp ones hold a password)."""
+    if device.media_type == "rtsp":
+        return device.device_key
+    if device.media_type == "file":
+        return f"/data/media/{device.device_id[:8]}.mp4"
+    if device.media_type == "gb28181":
+        return f"gb28181://34020000001320000001@{device.ip}:5060"
+    return device.ip
+
+
+def _device_item(device: SimDevice) -> dict[str, Any]:
+    """Describe a device as firmware V6 does; gates get a net relay."""
+    digest = hashlib.sha256(device.device_id.encode()).digest()
+    relay: dict[str, Any] = {}
+    if device.device_type == "0":
+        relay = {"ip": "192.168.1.200", "port": 50000, "channel": 1 + digest[0] % 4}
+        relay["delay_time"] = 3
+    added = f"2025-{1 + digest[1] % 12:02d}-{1 + digest[2] % 28:02d}"
+    return {
+        "media_device_id": device.device_id,
+        "media_device_name": device.name,
+        "media_device_type": device.media_type,
+        "media_device_url": _media_url(device),
+        "media_device_ip": device.ip,
+        "permission_id": device.permission_id,
+        "net_relay": relay,
+        "media_device_status": "online",
+        "do_rtmp_forward": False,
+        "rtmp_address": "",
+        "roi_area": [],
+        "media_device_attr": {},
+        "addtime": f"{added} {digest[3] % 24:02d}:{digest[4] % 60:02d}:{digest[5] % 60:02d}",
+    }
+
+
+def _read_json(
+    request: RestRequest, faults: Faults, device_list: bool = False
+) -> dict[str, Any] | RestAnswer:
+    """Return the JSON object a POST carries, or the error the box answers instead."""
+    mime = request.content_type.split(";", 1)[0].strip().lower()
+    if mime != "application/json":
+        message = f"unsupported content type {request.content_type!r}, use application/json"
+        return _error("UNSUPPORT_CONTENT_TYPE", message, faults, device_list=device_list)
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        message = "the body must be a JSON object"
+        return _error("INVALID_ARGUMENTS", message, faults, device_list=device_list)
+    return body
+
+
+def _devices(request: RestRequest, box: BoxState) -> RestAnswer:
+    """Answer getmediadevices: every device, or the one named by media_device_id."""
+    body = _read_json(request, box.faults, device_list=True)
+    if isinstance(body, RestAnswer):
+        return body
+    if box.faults.init_error or box.faults.error_code_int:
+        return _error("DEVICE_INIT_ERROR", INIT_MESSAGE, box.faults, device_list=True)
+    wanted = body.get("media_device_id")
+    items = [_device_item(d) for d in box.devices if wanted in (None, "", d.device_id)]
+    if box.faults.rest_no_ids:
+        for item in items:
+            del item["media_device_id"]
+    return _json({"devices": items}, device_list=True)
+
+
+def _event(request: RestRequest, box: BoxState) -> RestAnswer:
+    """Answer getevent with the record of one of the last events pushed."""
+    body = _read_json(request, box.faults)
+    if isinstance(body, RestAnswer):
+        return body
+    event_id = body.get("event_id")
+    if event_id is None or event_id == "":
+        return _error("MISSING_ARGUMENTS", "event_id", box.faults)
+    built = box.events.get(str(event_id))
+    if built is None or built.record is None:
+        return _error("EVENT_NOT_FOUND", str(event_id), box.faults)
+    return _json(built.record)
+
+
+def _spot_image(image_id: str, request: RestRequest, box: BoxState) -> RestAnswer:
+    """Serve an event's scene (or face) picture; the event's timestamp must come along."""
+    try:
+        when = float(request.query["timestamp"])
+    except (KeyError, ValueError):
+        return _error("MISSING_ARGUMENTS", "timestamp", box.faults, status=404)
+    for built in reversed(list(box.events.values())):
+        data = built.served.get(image_id)
+        if data is not None and built.record is not None:
+            if abs(built.record["timestamp"] - when) <= SPOT_TOLERANCE:
+                return RestAnswer(200, data, "image/jpeg")
+            break
+    return _error("ID_NOT_FOUND", image_id, box.faults, status=404)
+
+
+def _register_image(image_id: str, box: BoxState) -> RestAnswer:
+    """Serve a registered person's library photo."""
+    data = box.registered_photo(image_id)
+    if data is None:
+        return _error("ID_NOT_FOUND", image_id, box.faults, status=404)
+    return RestAnswer(200, data, "image/jpeg")
+
+
+def _template(seq: int, tag: str) -> str:
+    """Return a fake biometric template: recognisable, distinct per event, ~700 bytes."""
+    unit = f"TEMPLATE-{seq}-{tag}-".encode()
+    raw = (unit * (TEMPLATE_BYTES // len(unit) + 1))[:TEMPLATE_BYTES]
+    return base64.b64encode(raw).decode("ascii")
+
+
+def _attributes(spec: EventSpec) -> dict[str, Any]:
+    """Return recognize_face_attr: traits stable per person, position and mood per event."""
+    rng, traits = spec.rng, _stable_rng(spec.person.image_key)
+    gender, age, glasses = traits.choice(("male", "female")), traits.choice(AGES), traits.random()
+    x, y, size = rng.uniform(80, 1000), rng.uniform(60, 380), rng.uniform(110, 260)
+    point = []
+    for fx, fy in _LANDMARKS:
+        point += [round(x + fx * size + rng.uniform(-3, 3), 4)]
+        point += [round(y + fy * size * 1.2 + rng.uniform(-3, 3), 4)]
+    return {
+        "gender": gender,
+        "age": age,
+        "mask": "yes" if rng.random() < 0.15 else "no",  # noqa: PLR2004
+        "glasses": "yes" if glasses < 0.3 else "no",  # noqa: PLR2004
+        "hat": None,
+        "expression": rng.choice(EXPRESSIONS),
+        "box": [round(x, 4), round(y, 4), round(x + size, 4), round(y + size * 1.2, 4)],
+        "point": point,
+        "feature_binary": _template(spec.seq, "BIN"),
+        "feature_base64_str": _template(spec.seq, "STR"),
+    }
+
+
+def _base_frame(spec: EventSpec, event_id: str, attrs: dict[str, Any]) -> dict[str, Any]:
+    """Build the event as the vendor's field table documents it."""
+    person, device = spec.person, spec.device
+    frame: dict[str, Any] = {
+        "event_id": event_id,
+        "timestamp": spec.timestamp_ms,
+        "identity_id": person.identity_id,
+        "identity_name": person.name,
+        "user_type": USER_TYPES[person.kind],
+        "score": round(spec.score * 100, 2),
+        "media_device_id": device.device_id,
+        "media_device_ip": device.ip,
+        "media_device_type": device.media_type,
+    }
+    for key, name in IMAGE_FIELDS.items():
+        if key in spec.pictures:
+            frame[name] = spec.pictures[key].jpeg_uri
+    frame["recognize_face_attr"] = copy.deepcopy(attrs)
+    return frame
+
+
+def _fault_pictures(frame: dict[str, Any], images: dict[str, bytes], spec: EventSpec) -> None:
+    """Apply the picture faults: empty, undecodable, mislabelled, PNG, without the URI prefix."""
+    faults, bank = spec.faults, spec.bank
+    for key, name in IMAGE_FIELDS.items():
+        if name not in frame:
+            continue
+        if faults.empty_images:
+            frame[name] = ""
+            images.pop(key, None)
+            continue
+        if faults.bad_base64:
+            frame[name] = "data:image/jpeg;base64," + BAD_BASE64
+            images.pop(key, None)
+        elif faults.png_data_uri:
+            frame[name], images[key] = PNG_URI + bank.png.b64, bank.png.data
+        elif faults.non_jpeg_image:
+            picture = bank.png if spec.seq % 2 == 0 else bank.random_bytes
+            frame[name], images[key] = picture.jpeg_uri, picture.data
+        if faults.bare_base64_images:
+            frame[name] = frame[name].split(",", 1)[-1]
+
+
+def _fault_user_type(frame: dict[str, Any], spec: EventSpec) -> None:
+    """Apply the user_type faults: unknown type, odd letter case, absent."""
+    faults = spec.faults
+    if faults.user_type_unknown:
+        frame["user_type"] = "car"
+    elif faults.user_type_case:
+        frame["user_type"] = ODD_CASE[spec.person.kind]
+    if faults.omit_person_type:
+        frame.pop("user_type", None)
+
+
+def _fault_values(frame: dict[str, Any], spec: EventSpec) -> None:
+    """Apply the faults that change field values and types, and the 1.0 leftovers."""
+    faults = spec.faults
+    _fault_user_type(frame, spec)
+    if faults.score_out_of_range:
+        frame["score"] = 104.5 if spec.seq % 2 else -3.0
+    if faults.timestamp_seconds:
+        frame["timestamp"] //= 1000
+    if faults.unknown_fields:
+        frame.update(x_box_serial="SE5-2107-0042", x_trace={"seq": spec.seq, "stage": "match"})
+        frame["ext_data"] = {"track_id": spec.seq % 997, "video_shape": [1920, 1080, 3]}
+        if isinstance(frame.get("recognize_face_attr"), dict):
+            frame["recognize_face_attr"].update(beard="no", x_future_field=[1, "two"])
+    if faults.drop_event_id:
+        frame.pop("event_id", None)
+    if faults.v1_leftovers:
+        rest = [(k, v) for k, v in frame.items() if k not in ("event_id", "user_type")]
+        frame.clear()
+        frame.update([("reg_pic", ""), *rest], score=spec.score)
+    if faults.numbers_as_strings:
+        frame["score"], frame["timestamp"] = str(frame["score"]), str(frame["timestamp"])
+
+
+def _fault_layout(frame: dict[str, Any], faults: Faults) -> None:
+    """Apply the faults that null, drop or mistype whole fields, then the padding."""
+    attrs = frame.get("recognize_face_attr")
+    if faults.null_attributes and isinstance(attrs, dict):
+        frame["recognize_face_attr"] = dict.fromkeys(attrs)
+    if faults.no_attributes:
+        frame.pop("recognize_face_attr", None)
+    if faults.null_fields:
+        frame.update(identity_name=None, score=None, user_type=None, media_device_type=None)
+        frame["media_device_ip"] = None
+    if faults.wrong_types:
+        frame.update(score=[frame.get("score")], media_device_id=12345, identity_name=["?"])
+        frame["recognize_face_attr"] = "gender=male;age=youth"
+    if faults.huge_frame_bytes > 0:
+        frame["x_padding"] = "0" * faults.huge_frame_bytes
+
+
+def _apply_overrides(frame: dict[str, Any], overrides: dict[str, Any]) -> None:
+    """Replace top-level fields (a dict merges into a dict field); a value of ... removes one."""
+    for key, value in overrides.items():
+        if value is ...:
+            frame.pop(key, None)
+        elif isinstance(value, dict) and isinstance(frame.get(key), dict):
+            for sub_key, sub_value in value.items():
+                if sub_value is ...:
+                    frame[key].pop(sub_key, None)
+                else:
+                    frame[key][sub_key] = sub_value
+        else:
+            frame[key] = value
+
+
+def _templates(frame: dict[str, Any]) -> tuple[str, ...]:
+    """Return the template strings a frame carries."""
+    attrs = frame.get("recognize_face_attr")
+    if not isinstance(attrs, dict):
+        return ()
+    values = (attrs.get("feature_binary"), attrs.get("feature_base64_str"))
+    return tuple(value for value in values if isinstance(value, str) and value)
+
+
+def _record(
+    spec: EventSpec, event_id: str, attrs: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """Return what getevent answers for the event, and the pictures served by image id."""
+    person, device, pictures = spec.person, spec.device, spec.pictures
+    seconds = round(spec.timestamp_ms / 1000 + (spec.seq % 1000) / 1e6, 6)
+    spot_id, face_id = f"00{event_id}", f"01{event_id}"
+    served = {}
+    if "scene" in pictures:
+        served[spot_id] = pictures["scene"].data
+    if "face" in pictures:
+        served[face_id] = pictures["face"].data
+    record = {
+        "event_id": event_id,
+        "timestamp": seconds,
+        "identity_id": person.identity_id,
+        "identity_name": person.name,
+        "register_image_id": person.image_id if person.registered else "",
+        "recognize_face_image_id": face_id if face_id in served else "",
+        "spot_image_id": spot_id if spot_id in served else "",
+        "permission_id": device.permission_id,
+        "permission_name": "default",
+        "user_type": USER_TYPES[person.kind],
+        "score": round(spec.score * 100, 2),
+        "post_action": "0",
+        "frame_id": spec.seq % 100_000,
+        "is_send": 0,
+        "media_device_id": device.device_id,
+        "media_device_info": {
+            "media_device_id": device.device_id,
+            "media_device_ip": device.ip,
+            "media_device_name": device.name,
+            "media_device_type": device.media_type,
+        },
+        "recognize_face_attr": attrs,
+        "ext_data": {"in_timestamp": round(seconds - 0.35, 6), "recognition_timestamp": seconds},
+    }
+    return record, served
+
+
+class V2Dialect:
+    """Speak protocol 2.0."""
+
+    version = VERSION
+    default_firmware = FIRMWARE
+
+    def rest_answer(self, request: RestRequest, box: BoxState) -> RestAnswer | None:
+        """Answer getmediadevices, getevent, getspotimage and getregisterimage."""
+        method, path = request.method, request.path
+        if method == "POST" and path == DEVICE_LIST_PATH:
+            return _devices(request, box)
+        if method == "POST" and path == EVENT_PATH:
+            return _event(request, box)
+        if method in ("GET", "POST") and path.startswith(SPOT_PATH):
+            return _spot_image(path.removeprefix(SPOT_PATH), request, box)
+        if method in ("GET", "POST") and path.startswith(REGISTER_PATH):
+            return _register_image(path.removeprefix(REGISTER_PATH), box)
+        return None
+
+    def version_answer(self, request: RestRequest, firmware: str) -> RestAnswer | None:
+        """Answer POST /sophon/v2/system/getsoftwareversion with a flat object."""
+        if request.method != "POST" or request.path != VERSION_PATH:
+            return None
+        return _json(
+            {
+                "app_version_details": firmware,
+                "app_gate_version": "gate_V2.1.3_20210903",
+                "nnsdk_version": "nnsdk_3.0.1",
+            }
+        )
+
+    def parse_config(self, text: str) -> Subscription | None:
+        """Read {with_face_image, with_register_image, media_device_ids} (missing: off, [])."""
+        try:
+            raw = json.loads(text)
+        except ValueError:
+            return None
+        if not isinstance(raw, dict):
+            return None
+        ids = raw.get("media_device_ids", [])
+        device_ids = (
+            frozenset(i for i in ids if isinstance(i, str))
+            if isinstance(ids, list)
+            else frozenset()
+        )
+        want_face, want_register = (
+            bool(raw.get("with_face_image")),
+            bool(raw.get("with_register_image")),
+        )
+        return Subscription(device_ids, want_face, want_register, raw)
+
+    def build_event(self, spec: EventSpec) -> BuiltEvent:
+        """Build a 2.0 event with its pictures, its record and the active faults applied."""
+        event_id = make_event_id(spec.seq)
+        attrs = _attributes(spec)
+        frame = _base_frame(spec, event_id, attrs)
+        images = {key: picture.data for key, picture in spec.pictures.items()}
+        _fault_pictures(frame, images, spec)
+        _fault_values(frame, spec)
+        _fault_layout(frame, spec.faults)
+        _apply_overrides(frame, spec.overrides)
+        record, served = _record(spec, event_id, attrs)
+        return BuiltEvent(event_id, frame, images, _templates(frame), record, served)
+
+    def tailor(self, frame: dict[str, Any], sub: Subscription) -> dict[str, Any]:
+        """Drop recognize_face_image without with_face_image, register_image without its flag."""
+        drop = set() if sub.want_face else {"recognize_face_image"}
+        if not sub.want_register:
+            drop.add("register_image")
+        if not drop:
+            return frame
+        return {key: value for key, value in frame.items() if key not in drop}
+
+
+DIALECT = V2Dialect()

@@ -1,0 +1,884 @@
+"""The box simulator speaking protocol 2.0 (firmware V6), over real loopback sockets."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+import re
+import selectors
+import signal
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import pytest
+
+from sophon_sim import BoxSimulator, Faults, Person, PersonKind
+from sophon_sim.roster import ROSTER
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Callable
+
+pytestmark = pytest.mark.usefixtures("socket_enabled")
+
+LOOPBACK = "127.0.0.1"
+REPO = Path(__file__).parents[2]
+JPEG = b"\xff\xd8\xff"
+PNG = b"\x89PNG\r\n\x1a\n"
+JPEG_URI = "data:image/jpeg;base64,"
+UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+HEX32 = re.compile(r"^[0-9a-f]{32}$")
+V2 = "/sophon/v2/face"
+V1_DEVICES = "/SophonDevice/api/Devices"
+USER_TYPES = {"employee", "visitor", "blacklist", "stranger", "vip"}
+ATTRIBUTE_KEYS = {
+    "gender",
+    "age",
+    "mask",
+    "glasses",
+    "hat",
+    "expression",
+    "box",
+    "point",
+    "feature_binary",
+    "feature_base64_str",
+}
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[BoxSimulator]:
+    async with BoxSimulator(devices=4, protocol="2.0", host=LOOPBACK, seed=1) as box:
+        yield box
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=20)) as client_session:
+        yield client_session
+
+
+class Clients:
+    """Open WebSocket clients for a test and close them all at its end."""
+
+    def __init__(self, session: aiohttp.ClientSession, sim: BoxSimulator) -> None:
+        self.session, self.sim = session, sim
+        self.opened: list[aiohttp.ClientWebSocketResponse] = []
+
+    async def connect(self) -> aiohttp.ClientWebSocketResponse:
+        url = f"ws://{LOOPBACK}:{self.sim.ws_port}/"
+        ws = await self.session.ws_connect(url, max_msg_size=0)
+        self.opened.append(ws)
+        return ws
+
+    async def subscribe(
+        self, config: dict[str, Any] | None = None
+    ) -> aiohttp.ClientWebSocketResponse:
+        """Connect and configure (2.0 keys: all devices, all images unless told otherwise)."""
+        if config is None:
+            config = {
+                "with_face_image": True,
+                "with_register_image": True,
+                "media_device_ids": [d.device_id for d in self.sim.devices],
+            }
+        expected = len(self.sim.subscriptions) + 1
+        ws = await self.connect()
+        await ws.send_str(json.dumps(config))
+        await self.sim.wait_for_subscription(count=expected)
+        return ws
+
+    async def close(self) -> None:
+        async with asyncio.timeout(10):
+            for ws in self.opened:
+                await ws.close()
+
+
+@pytest.fixture
+async def clients(session: aiohttp.ClientSession, sim: BoxSimulator) -> AsyncIterator[Clients]:
+    result = Clients(session, sim)
+    yield result
+    await result.close()
+
+
+async def next_json(ws: aiohttp.ClientWebSocketResponse) -> dict[str, Any]:
+    msg = await ws.receive(timeout=10)
+    assert msg.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY), msg
+    data = msg.data if isinstance(msg.data, str) else msg.data.decode()
+    result: dict[str, Any] = json.loads(data)
+    return result
+
+
+async def until(predicate: Callable[[], object], timeout: float = 5.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await asyncio.sleep(0.01)
+
+
+async def post(
+    session: aiohttp.ClientSession,
+    port: int,
+    path: str,
+    body: Any = None,
+    content_type: str | None = "application/json",
+) -> tuple[int, str]:
+    headers = {} if content_type is None else {"Content-Type": content_type}
+    data = b"" if body is None else json.dumps(body).encode()
+    async with session.post(f"http://{LOOPBACK}:{port}{path}", data=data, headers=headers) as resp:
+        return resp.status, await resp.text()
+
+
+async def media_devices(
+    session: aiohttp.ClientSession, sim: BoxSimulator, body: Any = None, **kwargs: Any
+) -> Any:
+    status, text = await post(session, sim.rest_port, f"{V2}/getmediadevices", body or {}, **kwargs)
+    assert status == 200, text
+    return json.loads(text)
+
+
+async def get_event(session: aiohttp.ClientSession, sim: BoxSimulator, event_id: Any) -> Any:
+    status, text = await post(session, sim.rest_port, f"{V2}/getevent", {"event_id": event_id})
+    assert status == 200, text
+    return json.loads(text)
+
+
+async def get_bytes(
+    session: aiohttp.ClientSession, url: str, method: str = "GET", **kwargs: Any
+) -> tuple[int, str, bytes]:
+    async with session.request(method, url, **kwargs) as resp:
+        return resp.status, resp.content_type, await resp.read()
+
+
+def unuri(value: str, kind: str = "jpeg") -> bytes:
+    prefix = f"data:image/{kind};base64,"
+    assert value.startswith(prefix), value[:40]
+    return base64.b64decode(value.removeprefix(prefix), validate=True)
+
+
+# Devices
+
+
+def test_generated_devices_have_2_0_media_types() -> None:
+    devices = BoxSimulator(devices=8, protocol="2.0", seed=3).devices
+    assert [d.device_id for d in devices] == [
+        d.device_id for d in BoxSimulator(devices=8, seed=3).devices
+    ]
+    by_type = {d.device_type: d.media_type for d in devices[:3]}
+    assert by_type == {"0": "photo", "1": "photo", "3": "rtsp"}
+    assert {d.media_type for d in devices[:4]} >= {"gb28181"}
+    assert {d.media_type for d in devices} == {"photo", "rtsp", "gb28181", "file"}
+
+
+async def test_device_list_needs_the_json_content_type(
+    session: aiohttp.ClientSession, sim: BoxSimulator
+) -> None:
+    path = f"{V2}/getmediadevices"
+    for content_type in (None, "text/plain", "application/x-www-form-urlencoded"):
+        status, text = await post(session, sim.rest_port, path, {}, content_type=content_type)
+        assert status == 200
+        error = json.loads(text)["error"]
+        assert error["code"] == "UNSUPPORT_CONTENT_TYPE"
+        assert error["message"]
+    for content_type in ("application/json", "application/json; charset=utf-8"):
+        body = await media_devices(session, sim, content_type=content_type)
+        assert len(body["devices"]) == 4
+    status, text = await post(session, sim.rest_port, path, None)
+    assert len(json.loads(text)["devices"]) == 4
+    status, text = await post(session, sim.rest_port, path, [1, 2])
+    assert json.loads(text)["error"]["code"] == "INVALID_ARGUMENTS"
+    url = f"http://{LOOPBACK}:{sim.rest_port}{path}"
+    headers = {"Content-Type": "application/json"}
+    async with session.post(url, data=b"{not json", headers=headers) as resp:
+        assert (await resp.json())["error"]["code"] == "INVALID_ARGUMENTS"
+
+
+async def test_device_list_items(session: aiohttp.ClientSession, sim: BoxSimulator) -> None:
+    body = await media_devices(session, sim)
+    assert set(body) == {"devices"}
+    items = body["devices"]
+    assert [i["media_device_id"] for i in items] == [d.device_id for d in sim.devices]
+    assert all(UUID4.match(i["media_device_id"]) for i in items)
+    required = {
+        "media_device_id",
+        "media_device_name",
+        "media_device_type",
+        "media_device_url",
+        "media_device_ip",
+        "permission_id",
+        "net_relay",
+        "media_device_status",
+        "addtime",
+    }
+    assert all(required <= set(i) for i in items)
+    by_type = {i["media_device_type"]: i for i in items}
+    assert set(by_type) == {"photo", "rtsp", "gb28181"}
+    rtsp = by_type["rtsp"]
+    assert rtsp["media_device_url"] == f"rtsp://admin:secret123@{rtsp['media_device_ip']}/stream1"
+    gate = items[0]
+    assert (gate["media_device_name"], gate["media_device_type"]) == ("Gate 1", "photo")
+    assert gate["media_device_url"] == gate["media_device_ip"]
+    assert set(gate["net_relay"]) == {"ip", "port", "channel", "delay_time"}
+    assert items[1]["net_relay"] == {}
+    assert {i["media_device_status"] for i in items} == {"online"}
+    one = await media_devices(session, sim, {"media_device_id": sim.devices[2].device_id})
+    assert one == {"devices": [items[2]]}
+    assert await media_devices(session, sim, {"media_device_id": "nope"}) == {"devices": []}
+
+
+async def test_each_generation_404s_the_others_calls(session: aiohttp.ClientSession) -> None:
+    async with (
+        BoxSimulator(devices=2, protocol="2.0", host=LOOPBACK) as v2,
+        BoxSimulator(devices=2, protocol="1.0", host=LOOPBACK) as v1,
+    ):
+        async with session.get(f"http://{LOOPBACK}:{v2.rest_port}{V1_DEVICES}") as resp:
+            assert resp.status == 404
+        status, _ = await post(session, v1.rest_port, f"{V2}/getmediadevices", {})
+        assert status == 404
+        status, _ = await post(session, v1.rest_port, f"{V2}/getevent", {"event_id": "1"})
+        assert status == 404
+        async with session.get(f"http://{LOOPBACK}:{v2.rest_port}{V2}/getmediadevices") as resp:
+            assert resp.status == 404
+        async with session.get(f"http://{LOOPBACK}:{v1.rest_port}{V1_DEVICES}") as resp:
+            assert resp.status == 200
+
+
+async def test_device_list_error_faults(session: aiohttp.ClientSession, sim: BoxSimulator) -> None:
+    sim.faults.init_error = True
+    error = (await media_devices(session, sim))["error"]
+    assert error["code"] == "DEVICE_INIT_ERROR"
+    assert error["message"]
+    sim.faults.error_code_int = True
+    assert (await media_devices(session, sim))["error"]["code"] == 1001
+    sim.faults.reset()
+    sim.faults.error_code_int = True
+    assert (await media_devices(session, sim))["error"]["code"] == 1001
+    path = f"{V2}/getmediadevices"
+    _, text = await post(session, sim.rest_port, path, {}, content_type=None)
+    assert isinstance(json.loads(text)["error"]["code"], int)
+    sim.faults.reset()
+    sim.faults.rest_no_ids = True
+    items = (await media_devices(session, sim))["devices"]
+    assert len(items) == 4
+    assert not any("media_device_id" in i for i in items)
+
+
+@pytest.mark.parametrize("protocol", ["1.0", "2.0"])
+async def test_rest_faults_work_in_both_generations(
+    session: aiohttp.ClientSession, protocol: str
+) -> None:
+    async with BoxSimulator(devices=2, protocol=protocol, host=LOOPBACK) as box:
+        base = f"http://{LOOPBACK}:{box.rest_port}"
+
+        async def device_list() -> tuple[int, str]:
+            if protocol == "1.0":
+                async with session.get(base + V1_DEVICES) as resp:
+                    return resp.status, await resp.text()
+            return await post(session, box.rest_port, f"{V2}/getmediadevices", {})
+
+        box.faults.rest_status = 503
+        status, text = await device_list()
+        assert (status, "<html>" in text) == (503, True)
+        box.faults.reset()
+        box.faults.rest_garbage = True
+        status, text = await device_list()
+        assert status == 200
+        with pytest.raises(ValueError):
+            json.loads(text)
+        box.faults.reset()
+        box.faults.rest_delay = 2.0
+        pending = asyncio.create_task(device_list())
+        await until(lambda: box.rest_requests == 3)
+        await asyncio.sleep(0.05)
+        assert not pending.done()
+        async with asyncio.timeout(10):
+            assert (await pending)[0] == 200
+
+
+# Events by id and their pictures
+
+
+async def test_getevent_then_getspotimage_round_trip(
+    session: aiohttp.ClientSession, sim: BoxSimulator, clients: Clients
+) -> None:
+    ws = await clients.subscribe()
+    frame = await sim.push_event(person=ROSTER[8], score=0.8205, timestamp_ms=1764145812345)
+    assert await next_json(ws) == frame
+    record = await get_event(session, sim, frame["event_id"])
+    assert record["event_id"] == frame["event_id"]
+    assert isinstance(record["timestamp"], float)
+    assert abs(record["timestamp"] * 1000 - 1764145812345) < 1
+    assert record["media_device_id"] == sim.devices[0].device_id
+    assert record["media_device_info"]["media_device_id"] == sim.devices[0].device_id
+    assert (record["identity_id"], record["identity_name"]) == ("50000008", "Alice Zhang")
+    assert (record["user_type"], record["score"]) == ("vip", 82.05)
+    assert record["spot_image_id"]
+    images = sim.images_of(frame["event_id"])
+    spot = f"http://{LOOPBACK}:{sim.rest_port}{V2}/getspotimage/{record['spot_image_id']}"
+    stamp = {"timestamp": str(record["timestamp"])}
+    for method in ("GET", "POST"):
+        status, content_type, data = await get_bytes(session, spot, method, params=stamp)
+        assert (status, content_type) == (200, "image/jpeg")
+        assert data == images["scene"]
+    assert data.startswith(JPEG)
+    assert 50_000 < len(data) < 400_000
+    face = spot.replace(record["spot_image_id"], record["recognize_face_image_id"])
+    assert (await get_bytes(session, face, params=stamp))[2] == images["face"]
+    assert (await get_bytes(session, spot))[0] == 404
+    assert (await get_bytes(session, spot, params={"timestamp": "soon"}))[0] == 404
+    milliseconds = {"timestamp": str(1764145812345)}
+    assert (await get_bytes(session, spot, params=milliseconds))[0] == 404
+    assert (await get_bytes(session, spot + "0", params=stamp))[0] == 404
+    register = f"http://{LOOPBACK}:{sim.rest_port}{V2}/getregisterimage/"
+    status, content_type, data = await get_bytes(session, register + record["register_image_id"])
+    assert (status, content_type, data) == (200, "image/jpeg", images["registered"])
+    assert (await get_bytes(session, register + "no-such-image"))[0] == 404
+
+
+async def test_getevent_errors_and_strangers(
+    session: aiohttp.ClientSession, sim: BoxSimulator
+) -> None:
+    error = (await get_event(session, sim, "1234.5678"))["error"]
+    assert error["code"] == "EVENT_NOT_FOUND"
+    assert "1234.5678" in error["message"]
+    _, text = await post(session, sim.rest_port, f"{V2}/getevent", {})
+    assert json.loads(text)["error"]["code"] == "MISSING_ARGUMENTS"
+    frame = await sim.push_event(kind=PersonKind.STRANGER)
+    _, text = await post(
+        session, sim.rest_port, f"{V2}/getevent", {"event_id": frame["event_id"]}, None
+    )
+    assert json.loads(text)["error"]["code"] == "UNSUPPORT_CONTENT_TYPE"
+    record = await get_event(session, sim, frame["event_id"])
+    assert (record["identity_id"], record["user_type"], record["register_image_id"]) == (
+        "",
+        "stranger",
+        "",
+    )
+    assert set(sim.images_of(frame["event_id"])) == {"face", "scene"}
+
+
+async def test_only_the_last_1000_events_are_kept(
+    session: aiohttp.ClientSession, sim: BoxSimulator
+) -> None:
+    ids = await sim.push_many(1001)
+    assert (await get_event(session, sim, ids[0]))["error"]["code"] == "EVENT_NOT_FOUND"
+    record = await get_event(session, sim, ids[-1])
+    assert record["event_id"] == ids[-1]
+    assert record["spot_image_id"] == ""
+    assert sim.images_of(ids[-1]) == {}
+
+
+async def test_custom_people_have_registered_photos(
+    session: aiohttp.ClientSession, sim: BoxSimulator
+) -> None:
+    guest = Person("777", "Zoë", PersonKind.VISITOR, "visitors", {"note": "x"})
+    frame = await sim.push_event(person=guest)
+    record = await get_event(session, sim, frame["event_id"])
+    assert record["register_image_id"] == guest.image_id
+    url = f"http://{LOOPBACK}:{sim.rest_port}{V2}/getregisterimage/{guest.image_id}"
+    assert (await get_bytes(session, url))[2] == sim.images_of(frame["event_id"])["registered"]
+
+
+async def test_every_media_type_has_its_url(session: aiohttp.ClientSession) -> None:
+    async with BoxSimulator(devices=8, protocol="2.0", host=LOOPBACK, seed=2) as box:
+        items = (await media_devices(session, box))["devices"]
+    urls = {i["media_device_type"]: i["media_device_url"] for i in items}
+    assert urls["file"].endswith(".mp4")
+    assert urls["gb28181"].startswith("gb28181://")
+    assert urls["rtsp"].startswith("rtsp://admin:secret123@")
+    photos = [i for i in items if i["media_device_type"] == "photo"]
+    assert all(i["media_device_url"] == i["media_device_ip"] for i in photos)
+
+
+# Firmware version port
+
+
+async def test_version_port_in_both_generations(session: aiohttp.ClientSession) -> None:
+    async with (
+        BoxSimulator(devices=1, protocol="1.0", host=LOOPBACK) as v1,
+        BoxSimulator(devices=1, protocol="2.0", host=LOOPBACK) as v2,
+    ):
+        assert v1.version_port not in (0, v1.rest_port, v1.ws_port)
+        url1 = f"http://{LOOPBACK}:{v1.version_port}/SophonSystem/api/systemVersion"
+        async with session.get(url1) as resp:
+            data = (await resp.json())["data"]
+        assert data["version"] == "V5R3C01_686e472"
+        assert isinstance(data["mcu_version"], str)
+        assert isinstance(data["details"], dict)
+        path2 = "/sophon/v2/system/getsoftwareversion"
+        assert (await post(session, v1.version_port, path2))[0] == 404
+        status, text = await post(session, v2.version_port, path2, content_type=None)
+        body = json.loads(text)
+        assert status == 200
+        assert set(body) == {"app_version_details", "app_gate_version", "nnsdk_version"}
+        assert body["app_version_details"] == "V6R2C01_9f3c2a1"
+        async with session.get(
+            f"http://{LOOPBACK}:{v2.version_port}/SophonSystem/api/systemVersion"
+        ) as resp:
+            assert resp.status == 404
+        v2.firmware_version = "V6R1C01_0123abc"
+        assert json.loads((await post(session, v2.version_port, path2))[1]) == {
+            **body,
+            "app_version_details": "V6R1C01_0123abc",
+        }
+        v1.faults.version_down = True
+        v2.faults.version_down = True
+        async with session.get(url1) as resp:
+            assert resp.status == 500
+        assert (await post(session, v2.version_port, path2))[0] == 500
+
+
+# WebSocket configuration and frames
+
+
+async def test_media_device_ids_filter_and_defaults(sim: BoxSimulator, clients: Clients) -> None:
+    second = sim.devices[1].device_id
+    only_second = await clients.subscribe({"media_device_ids": [second]})
+    quiet = await clients.subscribe({})
+    old_style = await clients.subscribe({"need_face": True, "event_list": [second]})
+    assert sim.subscriptions[1] == {}
+    await sim.push_event(sim.devices[0].device_id)
+    frame = await sim.push_event(second)
+    got = await next_json(only_second)
+    assert got["event_id"] == frame["event_id"]
+    assert "recognize_face_image" not in got
+    assert "register_image" not in got
+    assert await sim.push_raw("sentinel") == 3
+    for ws in (quiet, old_style, only_second):
+        assert (await ws.receive(timeout=5)).data == "sentinel"
+
+
+async def test_invalid_configurations_are_ignored(sim: BoxSimulator, clients: Clients) -> None:
+    ws = await clients.connect()
+    await ws.send_str("{not json")
+    await ws.send_str("[1, 2]")
+    await ws.send_str(json.dumps({"media_device_ids": "not a list"}))
+    await sim.wait_for_subscription()
+    await ws.send_str(json.dumps({"media_device_ids": [sim.devices[0].device_id]}))
+    await sim.wait_for_subscription(count=2)
+    assert sim.subscriptions[0] == {"media_device_ids": "not a list"}
+    frame = await sim.push_event()
+    assert (await next_json(ws))["event_id"] == frame["event_id"]
+
+
+@pytest.mark.parametrize(("face", "register"), [(False, False), (True, False), (False, True)])
+async def test_images_follow_with_face_and_with_register(
+    sim: BoxSimulator, clients: Clients, face: bool, register: bool
+) -> None:
+    ids = [d.device_id for d in sim.devices]
+    full = await clients.subscribe()
+    ws = await clients.subscribe(
+        {"with_face_image": face, "with_register_image": register, "media_device_ids": ids}
+    )
+    frame = await sim.push_event(kind=PersonKind.EMPLOYEE)
+    assert await next_json(full) == frame
+    got = await next_json(ws)
+    assert ("recognize_face_image" in got) is face
+    assert ("register_image" in got) is register
+    dropped = ("recognize_face_image", "register_image")
+    assert {k: v for k, v in got.items() if k not in dropped} == {
+        k: v for k, v in frame.items() if k not in dropped
+    }
+
+
+@pytest.mark.parametrize("kind", list(PersonKind))
+async def test_frames_follow_the_2_0_protocol(
+    sim: BoxSimulator, clients: Clients, kind: PersonKind
+) -> None:
+    ws = await clients.subscribe()
+    device = sim.devices[3]
+    frame = await sim.push_event(device.device_id, kind=kind, score=0.8205)
+    got = await next_json(ws)
+    assert got == frame
+    assert got["score"] == 82.05
+    assert got["user_type"] == kind.name.lower()
+    assert isinstance(got["timestamp"], int)
+    assert got["timestamp"] > 10**12
+    assert (got["media_device_id"], got["media_device_ip"]) == (device.device_id, device.ip)
+    assert got["media_device_type"] == device.media_type == "gb28181"
+    images = sim.images_of(got["event_id"])
+    assert unuri(got["recognize_face_image"]) == images["face"]
+    assert images["face"].startswith(JPEG)
+    assert images["scene"].startswith(JPEG)
+    assert base64.b64encode(images["scene"]).decode() not in json.dumps(got)
+    for old in ("device_id", "ext_data", "reg_pic", "spot_pic", "identity_info", "group_name"):
+        assert old not in got
+    if kind is PersonKind.STRANGER:
+        assert (got["identity_id"], got["identity_name"]) == ("", "")
+        assert "register_image" not in got
+        assert set(images) == {"face", "scene"}
+    else:
+        assert got["identity_id"]
+        assert got["identity_name"]
+        assert unuri(got["register_image"]) == images["registered"]
+    attrs = got["recognize_face_attr"]
+    assert set(attrs) == ATTRIBUTE_KEYS
+    assert attrs["gender"] in ("male", "female")
+    assert attrs["age"] in ("child", "juvenile", "youth", "middle-aged", "aged")
+    assert attrs["mask"] in ("yes", "no")
+    assert attrs["glasses"] in ("yes", "no")
+    assert attrs["hat"] is None
+    assert len(attrs["box"]) == 4
+    assert attrs["box"][0] < attrs["box"][2]
+    assert len(attrs["point"]) == 10
+    assert all(isinstance(v, float) for v in attrs["box"] + attrs["point"])
+    templates = sim.templates_of(got["event_id"])
+    assert templates == [attrs["feature_binary"], attrs["feature_base64_str"]]
+    for template in templates:
+        raw = base64.b64decode(template, validate=True)
+        assert raw.startswith(f"TEMPLATE-{sim.sent[-1][0]}-".encode())
+        assert 600 <= len(raw) <= 800
+
+
+async def test_event_ids_are_unique_and_increasing(sim: BoxSimulator, clients: Clients) -> None:
+    ws = await clients.subscribe()
+    ids = await sim.push_many(5, images=True)
+    frames = [await next_json(ws) for _ in ids]
+    assert [f["event_id"] for f in frames] == ids
+    assert all(isinstance(i, str) for i in ids)
+    assert len(set(ids)) == 5
+    assert ids == sorted(ids)
+    assert [float(i) for i in ids] == sorted(float(i) for i in ids)
+    assert sim.last_event_id == ids[-1]
+    templates = [t for i in ids for t in sim.templates_of(i)]
+    assert len(set(templates)) == 10
+    first = await sim.push_event()
+    second = await sim.push_event()
+    assert float(first["event_id"]) < float(second["event_id"])
+
+
+async def test_overrides_merge_into_the_attributes(sim: BoxSimulator, clients: Clients) -> None:
+    ws = await clients.subscribe()
+    await sim.push_event(
+        overrides={
+            "identity_name": ...,
+            "x": 1,
+            "recognize_face_attr": {"gender": None, "box": ...},
+        }
+    )
+    got = await next_json(ws)
+    assert "identity_name" not in got
+    assert got["x"] == 1
+    assert got["recognize_face_attr"]["gender"] is None
+    assert "box" not in got["recognize_face_attr"]
+    assert "feature_binary" in got["recognize_face_attr"]
+
+
+async def test_free_running_mode_speaks_2_0(sim: BoxSimulator, clients: Clients) -> None:
+    ws = await clients.subscribe()
+    sim.run(rate=200.0, max_events=3)
+    events = [await next_json(ws) for _ in range(3)]
+    await sim.stop_running()
+    assert {e["media_device_id"] for e in events} <= {d.device_id for d in sim.devices}
+    assert all(e["user_type"] in USER_TYPES for e in events)
+    assert all(0 <= e["score"] <= 100 for e in events)
+
+
+# Faults
+
+
+def undecodable(text: str) -> bool:
+    for validate in (True, False):
+        try:
+            base64.b64decode(text, validate=validate)
+        except binascii.Error:
+            continue
+        return False
+    return True
+
+
+def attrs_of(frame: dict[str, Any]) -> Any:
+    return frame.get("recognize_face_attr")
+
+
+FAULT_CHECKS: dict[str, Callable[[dict[str, Any], BoxSimulator], bool]] = {
+    "v1_leftovers": lambda f, _: (
+        next(iter(f)) == "reg_pic"
+        and f["reg_pic"] == ""
+        and "event_id" not in f
+        and "user_type" not in f
+        and 0 <= f["score"] <= 1
+        and "media_device_id" in f
+    ),
+    "bare_base64_images": lambda f, s: (
+        not f["recognize_face_image"].startswith("data:")
+        and base64.b64decode(f["recognize_face_image"])
+        == s.images_of(s.last_event_id or "")["face"]
+        and base64.b64decode(f["register_image"]).startswith(JPEG)
+    ),
+    "empty_images": lambda f, s: (
+        f["recognize_face_image"] == f["register_image"] == ""
+        and set(s.images_of(f["event_id"])) == {"scene"}
+    ),
+    "png_data_uri": lambda f, s: (
+        unuri(f["recognize_face_image"], "png").startswith(PNG)
+        and s.images_of(f["event_id"])["registered"].startswith(PNG)
+    ),
+    "user_type_case": lambda f, _: (
+        f["user_type"] not in USER_TYPES and f["user_type"].lower() == "visitor"
+    ),
+    "user_type_unknown": lambda f, _: f["user_type"] == "car",
+    "score_out_of_range": lambda f, _: not 0 <= f["score"] <= 100,
+    "null_attributes": lambda f, s: (
+        set(attrs_of(f)) == ATTRIBUTE_KEYS
+        and all(v is None for v in attrs_of(f).values())
+        and s.templates_of(f["event_id"]) == []
+    ),
+    "no_attributes": lambda f, s: (
+        "recognize_face_attr" not in f and s.templates_of(f["event_id"]) == []
+    ),
+    "numbers_as_strings": lambda f, _: (
+        isinstance(f["score"], str) and float(f["score"]) <= 100 and isinstance(f["timestamp"], str)
+    ),
+    "null_fields": lambda f, _: (
+        f["score"] is None and f["identity_name"] is None and f["user_type"] is None
+    ),
+    "wrong_types": lambda f, _: (
+        isinstance(f["media_device_id"], int)
+        and isinstance(f["score"], list)
+        and isinstance(attrs_of(f), str)
+    ),
+    "unknown_fields": lambda f, _: "x_box_serial" in f and "x_future_field" in attrs_of(f),
+    "bad_base64": lambda f, s: (
+        f["recognize_face_image"].startswith(JPEG_URI)
+        and undecodable(f["recognize_face_image"].removeprefix(JPEG_URI))
+        and set(s.images_of(f["event_id"])) == {"scene"}
+    ),
+    "non_jpeg_image": lambda f, _: (
+        f["recognize_face_image"].startswith(JPEG_URI)
+        and not unuri(f["recognize_face_image"]).startswith(JPEG)
+    ),
+    "drop_event_id": lambda f, _: "event_id" not in f and "user_type" in f,
+    "omit_person_type": lambda f, _: "user_type" not in f,
+    "timestamp_seconds": lambda f, _: 10**9 < f["timestamp"] < 10**11,
+}
+
+
+@pytest.mark.parametrize("fault", list(FAULT_CHECKS))
+async def test_event_faults(
+    session: aiohttp.ClientSession, sim: BoxSimulator, clients: Clients, fault: str
+) -> None:
+    ws = await clients.subscribe()
+    setattr(sim.faults, fault, True)
+    frame = await sim.push_event(kind=PersonKind.VISITOR)
+    got = await next_json(ws)
+    assert got == frame
+    assert FAULT_CHECKS[fault](got, sim)
+    assert sim.last_event_id is not None
+    record = await get_event(session, sim, sim.last_event_id)
+    assert record["user_type"] == "visitor"
+    assert 0 <= record["score"] <= 100
+    sim.faults.reset()
+    assert sim.faults == Faults()
+    clean = await sim.push_event(kind=PersonKind.VISITOR)
+    got = await next_json(ws)
+    assert got["user_type"] == "visitor"
+    assert got["recognize_face_image"].startswith(JPEG_URI)
+    assert len(sim.templates_of(clean["event_id"])) == 2
+
+
+async def test_score_out_of_range_goes_both_ways(sim: BoxSimulator) -> None:
+    sim.faults.score_out_of_range = True
+    scores = {(await sim.push_event())["score"] for _ in range(2)}
+    assert scores == {104.5, -3.0}
+
+
+async def test_hex_ids_in_the_device_list_and_frames(session: aiohttp.ClientSession) -> None:
+    async with BoxSimulator(devices=3, protocol="2.0", host=LOOPBACK, seed=1, hex_ids=True) as box:
+        box_clients = Clients(session, box)
+        items = (await media_devices(session, box))["devices"]
+        ids = [i["media_device_id"] for i in items]
+        assert all(HEX32.match(i) for i in ids)
+        assert ids == [d.device_id for d in box.devices]
+        ws = await box_clients.subscribe({"media_device_ids": ids})
+        frame = await box.push_event(ids[1])
+        assert (await next_json(ws))["media_device_id"] == ids[1] == frame["media_device_id"]
+        box.faults.unknown_device = True
+        stranger = await box.push_event()
+        got = await next_json(ws)
+        assert got["media_device_id"] == stranger["media_device_id"]
+        assert HEX32.match(got["media_device_id"])
+        assert got["media_device_id"] not in ids
+        await box_clients.close()
+
+
+async def test_connection_faults_in_2_0(sim: BoxSimulator, clients: Clients) -> None:
+    first = sim.devices[0].device_id
+    ws = await clients.subscribe(
+        {"with_face_image": True, "with_register_image": True, "media_device_ids": [first]}
+    )
+    sim.faults.unknown_device = True
+    frame = await sim.push_event(sim.devices[0].device_id)
+    got = await next_json(ws)
+    assert got["media_device_id"] == frame["media_device_id"]
+    assert UUID4.match(got["media_device_id"])
+    assert got["media_device_id"] not in {d.device_id for d in sim.devices}
+    sim.faults.reset()
+    sim.faults.binary_frames = True
+    frame = await sim.push_event()
+    msg = await ws.receive(timeout=5)
+    assert msg.type is aiohttp.WSMsgType.BINARY
+    assert json.loads(msg.data.decode("utf-8")) == frame
+    sim.faults.reset()
+    sim.faults.invalid_json_every = 2
+    texts = []
+    for _ in range(2):
+        await sim.push_event()
+        texts.append((await ws.receive(timeout=5)).data)
+    assert json.loads(texts[0])["user_type"] in USER_TYPES
+    with pytest.raises(ValueError):
+        json.loads(texts[1])
+    sim.faults.reset()
+    sim.faults.huge_frame_bytes = 1 << 20
+    frame = await sim.push_event()
+    msg = await ws.receive(timeout=30)
+    assert len(msg.data) > 1 << 20
+    assert json.loads(msg.data)["event_id"] == frame["event_id"]
+    sim.faults.reset()
+    sim.faults.silent = True
+    await sim.push_event()
+    with pytest.raises(TimeoutError):
+        await ws.receive(timeout=0.2)
+
+
+def test_new_faults_can_be_set_from_text() -> None:
+    faults = Faults()
+    for name in (
+        "init_error",
+        "error_code_int",
+        "version_down",
+        "v1_leftovers",
+        "bare_base64_images",
+        "empty_images",
+        "png_data_uri",
+        "user_type_case",
+        "user_type_unknown",
+        "score_out_of_range",
+        "null_attributes",
+        "no_attributes",
+    ):
+        faults.set(name)
+        assert getattr(faults, name) is True
+        faults.set(name, "off")
+        assert getattr(faults, name) is False
+
+
+# Switching the firmware generation at runtime
+
+
+async def test_set_protocol_switches_everything_mid_run(session: aiohttp.ClientSession) -> None:
+    async with BoxSimulator(devices=3, protocol="1.0", host=LOOPBACK, seed=4) as box:
+        box_clients = Clients(session, box)
+        ids = [d.device_id for d in box.devices]
+        rest = f"http://{LOOPBACK}:{box.rest_port}"
+        old = await box_clients.session.ws_connect(f"ws://{LOOPBACK}:{box.ws_port}/")
+        box_clients.opened.append(old)
+        await old.send_str(json.dumps({"need_face": True, "event_list": ids}))
+        await box.wait_for_subscription()
+        assert (await box.push_event())["device_id"] == ids[0]
+        assert "device_id" in await next_json(old)
+
+        box.set_protocol("2.0")
+        assert box.protocol == "2.0"
+        msg = await old.receive(timeout=5)
+        assert msg.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR)
+        await until(lambda: box.connected_clients == 0)
+        assert box.subscriptions == []
+        async with session.get(rest + V1_DEVICES) as resp:
+            assert resp.status == 404
+        items = (await media_devices(session, box))["devices"]
+        assert [i["media_device_id"] for i in items] == ids
+        path2 = "/sophon/v2/system/getsoftwareversion"
+        status, text = await post(session, box.version_port, path2)
+        assert json.loads(text)["app_version_details"] == box.firmware_version == "V6R2C01_9f3c2a1"
+        ws = await box_clients.subscribe()
+        frame = await box.push_event(ids[2])
+        got = await next_json(ws)
+        assert got == frame
+        assert (got["media_device_id"], got["user_type"] in USER_TYPES) == (ids[2], True)
+        assert box.images_of(got["event_id"])["scene"].startswith(JPEG)
+
+        box.set_protocol("1.0")
+        msg = await ws.receive(timeout=5)
+        assert msg.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR)
+        status, _ = await post(session, box.rest_port, f"{V2}/getmediadevices", {})
+        assert status == 404
+        async with session.get(rest + V1_DEVICES) as resp:
+            listed = (await resp.json())["data"]["devices_list"]
+        assert [i["device_id"] for i in listed] == ids
+        async with session.get(
+            f"http://{LOOPBACK}:{box.version_port}/SophonSystem/api/systemVersion"
+        ) as resp:
+            assert (await resp.json())["data"]["version"] == "V5R3C01_686e472"
+        again = await box_clients.subscribe({"need_register": True, "event_list": ids})
+        frame = await box.push_event(ids[1], kind=PersonKind.VIP)
+        got = await next_json(again)
+        assert (got["device_id"], got["ext_data"]["person_type"]) == (ids[1], 5)
+        assert "reg_pic" in got
+        with pytest.raises(ValueError, match="protocol"):
+            box.set_protocol("3.0")
+        await box_clients.close()
+
+
+async def test_reboot_brings_the_version_port_back(
+    session: aiohttp.ClientSession, sim: BoxSimulator
+) -> None:
+    port = sim.version_port
+    await sim.reboot(rest_down=0.05, ws_down=0.1)
+    await sim.wait_listening(timeout=5)
+    assert sim.version_port == port
+    status, _ = await post(session, port, "/sophon/v2/system/getsoftwareversion")
+    assert status == 200
+
+
+# Command line
+
+
+def read_line(proc: subprocess.Popen[str], timeout: float) -> str:
+    assert proc.stdout is not None
+    with selectors.DefaultSelector() as selector:
+        selector.register(proc.stdout, selectors.EVENT_READ)
+        assert selector.select(timeout), "no output from the simulator"
+    return proc.stdout.readline()
+
+
+def test_command_line_with_protocol_2_0() -> None:
+    command = [sys.executable, "-m", "sophon_sim", "--rest-port", "0", "--ws-port", "0"]
+    command += ["--version-port", "0", "--devices", "4", "--rate", "20", "--seed", "5"]
+    command += ["--protocol", "2.0", "--hex-ids"]
+    proc = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, text=True)  # noqa: S603
+    try:
+        first = read_line(proc, 20)
+        match = re.search(r"rest_port=(\d+) ws_port=(\d+) version_port=(\d+)", first)
+        assert match, first
+        assert "protocol=2.0" in first
+        request = urllib.request.Request(
+            f"http://{LOOPBACK}:{match[1]}{V2}/getmediadevices",
+            data=b"{}",
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=5) as resp:  # noqa: S310
+            devices = json.load(resp)["devices"]
+        assert len(devices) == 4
+        assert all(HEX32.match(d["media_device_id"]) for d in devices)
+        version = urllib.request.Request(
+            f"http://{LOOPBACK}:{match[3]}/sophon/v2/system/getsoftwareversion", data=b"{}"
+        )
+        with urllib.request.urlopen(version, timeout=5) as resp:  # noqa: S310
+            assert json.load(resp)["app_version_details"].startswith("V6")
+        lines = [read_line(proc, 10) for _ in range(5)]
+        assert all(" device " in line for line in lines[:4])
+        assert " media gb28181 " in "".join(lines[:4])
+        assert "person" in lines[4]
+        proc.send_signal(signal.SIGTERM)
+        output, _ = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0
+    assert "sophon_sim stopped" in output
+    assert "secret123" not in first + output
+    assert "TEMPLATE" not in output
