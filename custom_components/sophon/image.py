@@ -76,9 +76,11 @@ class SophonImage(SophonDeviceEntity, ImageEntity):
         self._attr_image_last_updated = stored.updated if stored else None
 
     def _handle_recognition(self) -> None:
-        """Note a new picture, then write the state."""
-        self._sync_last_updated()
-        super()._handle_recognition()
+        """Write the state only when the recognition brought a new picture of this kind."""
+        stored = self._stored
+        if stored is not None and stored.updated != self._attr_image_last_updated:
+            self._attr_image_last_updated = stored.updated
+            super()._handle_recognition()
 
     async def async_image(self) -> bytes | None:
         """Return the JPEG bytes of the picture held, fetched first if the box did not push it."""
