@@ -39,11 +39,16 @@ def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     return snapshot.use_extension(VersionedSnapshotExtension)
 
 
-def entry_for(simulator: BoxSimulator, **options: object) -> MockConfigEntry:
-    """Return a config entry pointing at the simulator."""
+FIXED_ENTRY_ID = "01JSOPHONTESTENTRY000000000"
+
+
+def entry_for(
+    simulator: BoxSimulator, entry_id: str | None = FIXED_ENTRY_ID, **options: object
+) -> MockConfigEntry:
+    """Return a config entry pointing at the simulator (a fixed id keeps snapshots stable)."""
     return MockConfigEntry(
         domain=DOMAIN,
-        entry_id="01JSOPHONTESTENTRY000000000",
+        entry_id=entry_id,
         title=LOOPBACK,
         unique_id=f"{LOOPBACK}:{simulator.rest_port}",
         data={CONF_HOST: LOOPBACK, CONF_PORT: simulator.rest_port, CONF_WS_PORT: simulator.ws_port},
