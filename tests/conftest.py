@@ -17,10 +17,15 @@ def _loopback_sockets(socket_enabled: None) -> None:
     """Let tests talk to the simulator over real loopback sockets."""
 
 
-@pytest.fixture
-async def simulator() -> AsyncIterator[BoxSimulator]:
-    """Run a simulated box with three devices on ephemeral loopback ports."""
-    async with BoxSimulator(devices=3, host=LOOPBACK, rest_port=0, ws_port=0, seed=7) as sim:
+PROTOCOLS = ["1.0", "2.0"]
+
+
+@pytest.fixture(params=PROTOCOLS, ids=lambda protocol: f"protocol-{protocol}")
+async def simulator(request: pytest.FixtureRequest) -> AsyncIterator[BoxSimulator]:
+    """Run a simulated box with three devices on ephemeral loopback ports, in each generation."""
+    async with BoxSimulator(
+        devices=3, protocol=request.param, host=LOOPBACK, rest_port=0, ws_port=0, seed=7
+    ) as sim:
         yield sim
 
 

@@ -7,9 +7,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
-from .api import BoxClient
+from .api import DEFAULT_VERSION_PORT, BoxClient
 from .compat import OPTIONS_FLOW_RELOADS
-from .const import CONF_WS_PORT, DOMAIN
+from .const import CONF_VERSION_PORT, CONF_WS_PORT, DOMAIN
 from .coordinator import SophonConfigEntry, SophonCoordinator
 
 PLATFORMS = [
@@ -27,6 +27,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SophonConfigEntry) -> bo
         host=entry.data[CONF_HOST],
         port=entry.data[CONF_PORT],
         ws_port=entry.data[CONF_WS_PORT],
+        version_port=entry.data.get(CONF_VERSION_PORT, DEFAULT_VERSION_PORT),
         session=async_get_clientsession(hass),
     )
     coordinator = SophonCoordinator(hass, entry, client)
@@ -34,9 +35,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: SophonConfigEntry) -> bo
     entry.runtime_data = coordinator
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     coordinator.async_start()
-    entry.async_create_background_task(
-        hass, coordinator.async_update_firmware_version(), f"{DOMAIN}-firmware-version"
-    )
     entry.async_on_unload(
         hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, coordinator.async_stop)
     )

@@ -11,6 +11,8 @@ DOMAIN: Final = "sophon"
 MANUFACTURER: Final = "Sophon"
 
 CONF_WS_PORT: Final = "ws_port"
+# Not asked in the UI: boxes answer their firmware version on 8888. Tests point it elsewhere.
+CONF_VERSION_PORT: Final = "version_port"
 CONF_DEVICES: Final = "devices"
 CONF_NEED_FACE: Final = "need_face"
 CONF_NEED_REGISTER: Final = "need_register"

@@ -23,6 +23,7 @@ from .api import (
     ConnectionState,
     Device,
     DeviceType,
+    Generation,
     RecognitionEvent,
     SophonBoxStartingError,
     SophonError,
@@ -105,6 +106,7 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
         self._cancel_repair: CALLBACK_TYPE | None = None
         self._fetch_lock = asyncio.Lock()
         self.firmware_version: str | None = None
+        self._generation: Generation | None = None
         self.async_add_listener(self._handle_device_list)
 
     @property
@@ -155,6 +157,15 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
             self._announced.update(device.device_id for device in new)
             for device_callback in self._device_callbacks:
                 device_callback(new)
+        if (generation := self.client.generation) is not None and generation != self._generation:
+            # A new box, or a firmware upgrade that changed the protocol: read the version again,
+            # and after an upgrade the device list as the new firmware gives it.
+            if self._generation is not None:
+                self.hass.async_create_task(self.async_request_refresh())
+            self._generation = generation
+            self.config_entry.async_create_background_task(
+                self.hass, self.async_update_firmware_version(), f"{DOMAIN}-firmware-version"
+            )
         if self._listen_task is not None and self._wanted_subscription() != self.subscription:
             self.config_entry.async_create_background_task(
                 self.hass, self._async_resubscribe(), f"{DOMAIN}-resubscribe"

@@ -21,6 +21,13 @@ from tests.conftest import LOOPBACK, wait_for
 
 
 @pytest.fixture
+async def simulator() -> AsyncIterator[BoxSimulator]:
+    """Run a 1.0 box: these tests use its fault switches by name."""
+    async with BoxSimulator(devices=3, host=LOOPBACK, rest_port=0, ws_port=0, seed=7) as sim:
+        yield sim
+
+
+@pytest.fixture
 async def session() -> AsyncIterator[aiohttp.ClientSession]:
     """Return an aiohttp session closed after the test."""
     async with aiohttp.ClientSession() as client_session:

@@ -26,6 +26,7 @@ from sophon_sim import BoxSimulator, PersonKind
 from sophon_sim.faults import REST_SHAPES
 from tests.api.conftest import Listening
 from tests.conftest import LOOPBACK, wait_for
+from tests.frames import CONTENT_FAULTS
 
 API_DIR = Path(__file__).parents[2] / "custom_components" / "sophon" / "api"
 
@@ -146,26 +147,7 @@ async def test_stranger_has_no_registered_photo(
     assert event.face_image is not None
 
 
-ACCEPTED_QUIRKS = [
-    "numbers_as_strings",
-    "device_type_int",
-    "omit_person_type",
-    "person_type_out_of_range",
-    "timestamp_seconds",
-    "null_fields",
-    "wrong_types",
-    "extension_top_level",
-    "unknown_fields",
-    "unknown_device",
-    "bad_base64",
-    "non_jpeg_image",
-    "greeter_mode",
-    "drop_event_id",
-    "binary_frames",
-]
-
-
-@pytest.mark.parametrize("quirk", ACCEPTED_QUIRKS)
+@pytest.mark.parametrize("quirk", CONTENT_FAULTS["1.0"])
 async def test_every_quirk_is_accepted_and_the_loop_lives_on(
     listening: Listening, simulator: BoxSimulator, quirk: str
 ) -> None:

@@ -12,7 +12,12 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.sophon.const import CONF_WS_PORT, DOMAIN, EVENT_RECOGNITION
+from custom_components.sophon.const import (
+    CONF_VERSION_PORT,
+    CONF_WS_PORT,
+    DOMAIN,
+    EVENT_RECOGNITION,
+)
 from custom_components.sophon.coordinator import SophonCoordinator
 from sophon_sim import BoxSimulator
 from tests.conftest import LOOPBACK, wait_for
@@ -51,7 +56,12 @@ def entry_for(
         entry_id=entry_id,
         title=LOOPBACK,
         unique_id=f"{LOOPBACK}:{simulator.rest_port}",
-        data={CONF_HOST: LOOPBACK, CONF_PORT: simulator.rest_port, CONF_WS_PORT: simulator.ws_port},
+        data={
+            CONF_HOST: LOOPBACK,
+            CONF_PORT: simulator.rest_port,
+            CONF_WS_PORT: simulator.ws_port,
+            CONF_VERSION_PORT: simulator.version_port,
+        },
         options=options,
     )
 

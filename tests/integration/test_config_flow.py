@@ -18,6 +18,7 @@ from custom_components.sophon.const import (
 from custom_components.sophon.coordinator import SophonCoordinator
 from sophon_sim import BoxSimulator
 from tests.conftest import LOOPBACK, wait_for
+from tests.frames import subscription
 
 
 def _form(simulator: BoxSimulator, host: str = LOOPBACK) -> dict[str, object]:
@@ -102,7 +103,7 @@ async def test_reconfigure_moves_the_entry_to_a_new_address(
         assert result["type"] is FlowResultType.ABORT
         assert result["reason"] == "reconfigure_successful"
         await hass.async_block_till_done()
-        assert config_entry.data == _form(moved)
+        assert {key: config_entry.data[key] for key in _form(moved)} == _form(moved)
         assert config_entry.unique_id == f"{LOOPBACK}:{moved.rest_port}"
         await moved.wait_for_subscription()
         await hass.config_entries.async_unload(config_entry.entry_id)
@@ -145,8 +146,8 @@ async def test_options_choose_devices_and_resubscribe(
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
-    await wait_for(lambda: simulator.subscriptions[-1]["event_list"] == [chosen])
-    assert simulator.subscriptions[-1] == {
+    await wait_for(lambda: subscription(simulator.subscriptions[-1])["event_list"] == [chosen])
+    assert subscription(simulator.subscriptions[-1]) == {
         "need_face": False,
         "need_register": True,
         "event_list": [chosen],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from typing import Any
 
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.helpers import device_registry as dr
@@ -18,16 +19,17 @@ from custom_components.sophon.diagnostics import (
     async_get_device_diagnostics,
 )
 from sophon_sim import BoxSimulator, PersonKind
+from tests.frames import expected
 from tests.integration.conftest import push
 
 
-def _secrets(frame: dict[str, object], simulator: BoxSimulator) -> list[str]:
+def _secrets(frame: dict[str, Any], simulator: BoxSimulator) -> list[str]:
     """Return every string from a sent frame that must not appear in diagnostics."""
-    info = frame["identity_info"]
-    assert isinstance(info, dict)
-    needles = [str(frame["identity_name"]), str(frame["identity_id"]), "rtsp://", "secret123"]
-    needles += [str(value) for value in info.values() if isinstance(value, str)]
-    for picture in simulator.images_of(str(frame["event_id"])).values():
+    sent = expected(frame, simulator.protocol)
+    needles = [sent["identity_name"], sent["identity_id"], "rtsp://", "secret123"]
+    needles += [value for value in sent["identity_info"].values() if isinstance(value, str)]
+    needles += [template[:32] for template in simulator.templates_of(sent["event_id"])]
+    for picture in simulator.images_of(sent["event_id"]).values():
         needles.append(base64.b64encode(picture)[:24].decode())
         needles.append(picture[:16].hex())
     return needles
@@ -56,7 +58,8 @@ async def test_entry_diagnostics_show_the_connection_and_hide_people(
         for needle in _secrets(frame, simulator):
             assert needle not in dumped, needle
     box = result["box"]
-    assert box["protocol"] == "1.0"
+    assert box["protocol"] == simulator.protocol
+    assert box["firmware_version"] == simulator.firmware_version
     assert box["connected"] is True
     assert box["counters"]["events_delivered"] == 3
     assert len(box["subscription"]["device_ids"]) == 3

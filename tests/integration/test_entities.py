@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -23,6 +24,7 @@ from custom_components.sophon.const import DOMAIN
 from custom_components.sophon.coordinator import SophonCoordinator
 from sophon_sim import BoxSimulator, PersonKind
 from tests.conftest import wait_for
+from tests.frames import expected
 from tests.integration.conftest import push
 
 KEYS = {
@@ -72,25 +74,16 @@ async def test_recognition_fires_the_bus_event_with_exactly_its_data(
         device_registry, (DOMAIN, device.device_id), coordinator.config_entry.entry_id
     )
     assert registry_device is not None
+    sent = expected(frame, simulator.protocol)
     assert bus_events[0].data == {
         "config_entry_id": config_entry.entry_id,
         "device_id": registry_device.id,
         "sophon_device_id": device.device_id,
-        "identity_id": frame["identity_id"],
-        "identity_name": frame["identity_name"],
         "person_type": "vip",
-        "person_type_code": 5,
-        "score": frame["score"],
-        "group_name": frame["group_name"],
-        "timestamp": datetime.fromtimestamp(frame["timestamp"] / 1000, UTC).isoformat(),
-        "device_type": {"0": "gate", "1": "snapshot_camera", "3": "ipc", "4": "access_control"}[
-            frame["ext_data"]["device_type"]
-        ],
-        "device_ip": frame["ext_data"]["device_ip"],
-        "event_id": frame["event_id"],
-        "identity_info": frame["identity_info"],
-        "face_attributes": {},
+        **sent,
+        "timestamp": sent["timestamp"].isoformat(),
     }
+    assert sent["person_type_code"] == (5 if simulator.protocol == "1.0" else None)
 
 
 async def test_no_image_data_reaches_the_bus_or_the_states(
@@ -100,7 +93,12 @@ async def test_no_image_data_reaches_the_bus_or_the_states(
     bus_events: list[Event],
 ) -> None:
     frame = await push(hass, simulator, bus_events, kind=PersonKind.EMPLOYEE)
-    needles = [frame["reg_pic"][:32], frame["ext_data"]["recognize_face"][:32], "rtsp://"]
+    event_id = expected(frame, simulator.protocol)["event_id"]
+    pictures = simulator.images_of(event_id).values()
+    needles = [base64.b64encode(picture)[:32].decode() for picture in pictures]
+    needles += [template[:32] for template in simulator.templates_of(event_id)]
+    needles += ["rtsp://", "secret123"]
+    assert len(needles) >= 4
     dumped = json.dumps([bus_events[0].data, [s.as_dict() for s in hass.states.async_all()]])
     for needle in needles:
         assert needle not in dumped
@@ -119,22 +117,25 @@ async def test_recognition_updates_every_entity_of_the_device(
     frame = await push(
         hass, simulator, bus_events, device_id=device_id, kind=PersonKind.BLACKLIST, score=0.78
     )
+    sent = expected(frame, simulator.protocol)
     identity = state(hass, "sensor", device_id, "last_identity")
     assert identity.state == frame["identity_name"]
     assert identity.attributes["identity_id"] == frame["identity_id"]
     assert identity.attributes["person_type"] == "blacklist"
-    assert identity.attributes["group_name"] == frame["group_name"]
-    assert identity.attributes["score"] == 0.78
+    assert identity.attributes["group_name"] == sent["group_name"]
+    assert identity.attributes["score"] == pytest.approx(0.78)
+    assert identity.attributes["device_type"] == sent["device_type"]
+    assert identity.attributes["face_attributes"] == sent["face_attributes"]
     assert state(hass, "sensor", device_id, "last_score").state == "78.0"
     assert state(hass, "sensor", device_id, "person_type").state == "blacklist"
-    seen = datetime.fromtimestamp(frame["timestamp"] / 1000, UTC)
-    assert state(hass, "sensor", device_id, "last_seen").state == seen.isoformat(timespec="seconds")
+    seen = sent["timestamp"].isoformat(timespec="seconds")
+    assert state(hass, "sensor", device_id, "last_seen").state == seen
     for key in ("last_face", "last_scene", "registered_photo"):
         assert state(hass, "image", device_id, key).state != STATE_UNKNOWN
     event_state = state(hass, "event", device_id, "recognition")
     assert event_state.attributes["event_type"] == "blacklist"
     assert event_state.attributes["identity_name"] == frame["identity_name"]
-    assert event_state.attributes["score"] == 0.78
+    assert event_state.attributes["score"] == pytest.approx(0.78)
     other = simulator.devices[0].device_id
     assert state(hass, "sensor", other, "last_identity").state == STATE_UNKNOWN
     assert hass.states.get("sensor.127_0_0_1_events_received").state == "1"
@@ -172,7 +173,8 @@ async def test_image_entity_serves_the_jpeg_through_the_image_proxy(
     response = await http.get(f"/api/image_proxy/{entity_id(hass, 'image', device_id, key)}")
     assert response.status == HTTPStatus.OK
     assert response.content_type == "image/jpeg"
-    assert await response.read() == simulator.images_of(frame["event_id"])[picture]
+    event_id = expected(frame, simulator.protocol)["event_id"]
+    assert await response.read() == simulator.images_of(event_id)[picture]
 
 
 async def test_camera_serves_the_last_face(
@@ -190,7 +192,8 @@ async def test_camera_serves_the_last_face(
     frame = await push(hass, simulator, bus_events, device_id=device_id, kind=PersonKind.VISITOR)
     response = await http.get(f"/api/camera_proxy/{camera}")
     assert response.status == HTTPStatus.OK
-    assert await response.read() == simulator.images_of(frame["event_id"])["face"]
+    event_id = expected(frame, simulator.protocol)["event_id"]
+    assert await response.read() == simulator.images_of(event_id)["face"]
 
 
 async def test_entities_follow_the_websocket_down_and_back(

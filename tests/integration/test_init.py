@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
@@ -15,6 +17,7 @@ from custom_components.sophon.const import DOMAIN
 from custom_components.sophon.coordinator import SophonCoordinator
 from sophon_sim import BoxSimulator, SimDevice
 from tests.conftest import wait_for
+from tests.frames import device_key, subscription
 from tests.integration.conftest import entry_for
 
 
@@ -110,7 +113,7 @@ async def test_a_new_device_gets_entities_and_a_subscription(
     await coordinator.async_refresh()
     await hass.async_block_till_done()
     assert entity_registry.async_get_entity_id("sensor", DOMAIN, f"{new.device_id}_last_identity")
-    await wait_for(lambda: new.device_id in simulator.subscriptions[-1]["event_list"])
+    await wait_for(lambda: new.device_id in subscription(simulator.subscriptions[-1])["event_list"])
 
 
 async def test_an_event_from_an_unknown_device_refreshes_the_device_list(
@@ -128,7 +131,7 @@ async def test_an_event_from_an_unknown_device_refreshes_the_device_list(
     simulator.add_device(new)
     frame = await simulator.push_event(simulator.devices[0].device_id)
     await simulator.push_raw(
-        __import__("json").dumps({**frame, "device_id": new.device_id, "event_id": "x1"})
+        json.dumps({**frame, device_key(simulator.protocol): new.device_id, "event_id": "x1"})
     )
     await wait_for(
         lambda: (

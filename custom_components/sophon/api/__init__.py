@@ -1,6 +1,13 @@
 """Client for Sophon SE AI boxes; no Home Assistant imports, publishable on its own."""
 
-from .client import DEFAULT_PORT, DEFAULT_WS_PORT, MAX_FRAME_BYTES, Backoff, BoxClient
+from .client import (
+    DEFAULT_PORT,
+    DEFAULT_VERSION_PORT,
+    DEFAULT_WS_PORT,
+    MAX_FRAME_BYTES,
+    Backoff,
+    BoxClient,
+)
 from .exceptions import (
     FrameRejectedError,
     SophonBoxStartingError,
@@ -11,6 +18,7 @@ from .exceptions import (
     SophonResponseError,
     SophonTimeoutError,
 )
+from .generation import Generation
 from .models import (
     ClientCounters,
     ConnectionState,
@@ -23,6 +31,7 @@ from .models import (
 
 __all__ = [
     "DEFAULT_PORT",
+    "DEFAULT_VERSION_PORT",
     "DEFAULT_WS_PORT",
     "MAX_FRAME_BYTES",
     "Backoff",
@@ -32,6 +41,7 @@ __all__ = [
     "Device",
     "DeviceType",
     "FrameRejectedError",
+    "Generation",
     "PersonType",
     "RecognitionEvent",
     "SophonBoxStartingError",
