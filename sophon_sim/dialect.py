@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -87,6 +88,21 @@ class BoxState:
     faults: Faults
     events: Mapping[str, BuiltEvent]
     registered_photo: Callable[[str], bytes | None]
+
+
+def read_config(text: str, ids_key: str, face_key: str, register_key: str) -> Subscription | None:
+    """Read a push configuration by its generation's key names; missing keys: off, no devices."""
+    try:
+        raw = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(raw, dict):
+        return None
+    ids = raw.get(ids_key, [])
+    device_ids = (
+        frozenset(i for i in ids if isinstance(i, str)) if isinstance(ids, list) else frozenset()
+    )
+    return Subscription(device_ids, bool(raw.get(face_key)), bool(raw.get(register_key)), raw)
 
 
 class Dialect(Protocol):

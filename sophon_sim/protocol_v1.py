@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from .dialect import BuiltEvent, EventSpec, RestAnswer, Subscription
+from .dialect import BuiltEvent, EventSpec, RestAnswer, Subscription, read_config
 
 if TYPE_CHECKING:
     import random
@@ -216,21 +216,7 @@ class V1Dialect:
 
     def parse_config(self, text: str) -> Subscription | None:
         """Read {need_face, need_register, event_list}; missing keys take the vendor defaults."""
-        try:
-            raw = json.loads(text)
-        except ValueError:
-            return None
-        if not isinstance(raw, dict):
-            return None
-        ids = raw.get("event_list", [])
-        device_ids = (
-            frozenset(i for i in ids if isinstance(i, str))
-            if isinstance(ids, list)
-            else frozenset()
-        )
-        return Subscription(
-            device_ids, bool(raw.get("need_face")), bool(raw.get("need_register")), raw
-        )
+        return read_config(text, "event_list", "need_face", "need_register")
 
     def build_event(self, spec: EventSpec) -> BuiltEvent:
         """Build a 1.0 event with every picture in it and the active faults applied."""

@@ -17,7 +17,7 @@ import json
 import random
 from typing import TYPE_CHECKING, Any
 
-from .dialect import BuiltEvent, EventSpec, RestAnswer, Subscription
+from .dialect import BuiltEvent, EventSpec, RestAnswer, Subscription, read_config
 from .protocol_v1 import BAD_BASE64
 from .roster import PersonKind
 
@@ -418,23 +418,7 @@ class V2Dialect:
 
     def parse_config(self, text: str) -> Subscription | None:
         """Read {with_face_image, with_register_image, media_device_ids} (missing: off, [])."""
-        try:
-            raw = json.loads(text)
-        except ValueError:
-            return None
-        if not isinstance(raw, dict):
-            return None
-        ids = raw.get("media_device_ids", [])
-        device_ids = (
-            frozenset(i for i in ids if isinstance(i, str))
-            if isinstance(ids, list)
-            else frozenset()
-        )
-        want_face, want_register = (
-            bool(raw.get("with_face_image")),
-            bool(raw.get("with_register_image")),
-        )
-        return Subscription(device_ids, want_face, want_register, raw)
+        return read_config(text, "media_device_ids", "with_face_image", "with_register_image")
 
     def build_event(self, spec: EventSpec) -> BuiltEvent:
         """Build a 2.0 event with its pictures, its record and the active faults applied."""
