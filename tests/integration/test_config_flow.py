@@ -172,3 +172,18 @@ async def test_options_with_every_device_follow_new_devices(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert CONF_DEVICES not in config_entry.options
     await hass.async_block_till_done()
+
+
+async def test_reconfigure_with_the_same_address_keeps_the_entry(
+    hass: HomeAssistant,
+    coordinator: SophonCoordinator,
+    config_entry: MockConfigEntry,
+    simulator: BoxSimulator,
+) -> None:
+    result = await config_entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], _form(simulator))
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert config_entry.unique_id == f"{LOOPBACK}:{simulator.rest_port}"
+    await simulator.wait_for_subscription(count=2)
