@@ -43,14 +43,18 @@ async def async_setup_entry(hass: HomeAssistant, entry: SophonConfigEntry) -> bo
     return True
 
 
-async def _async_reload(hass: HomeAssistant, entry: SophonConfigEntry) -> None:
-    """Reload the entry after its options changed (Home Assistant before 2025.8)."""
-    await hass.config_entries.async_reload(entry.entry_id)  # pragma: no cover
+async def _async_reload(
+    hass: HomeAssistant, entry: SophonConfigEntry
+) -> None:  # pragma: no cover - Home Assistant 2025.4
+    """Reload after an options change (before 2025.8); reconfigure reloads by itself."""
+    if entry.options != entry.runtime_data.options:
+        await hass.config_entries.async_reload(entry.entry_id)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: SophonConfigEntry) -> bool:
     """Stop listening and unload the entities."""
     await entry.runtime_data.async_stop()
+    entry.runtime_data.async_delete_repair()
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 

@@ -42,7 +42,7 @@ class SophonFaceCamera(SophonDeviceEntity, Camera):
     def _handle_recognition(self) -> None:
         """Write the state only when the recognition brought a new face."""
         stored = self.record.images.get(ImageKind.FACE)
-        if stored is not None and stored is not self._shown:
+        if stored is not self._shown:
             self._shown = stored
             super()._handle_recognition()
 

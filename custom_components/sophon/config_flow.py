@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
+from homeassistant.config_entries import ConfigEntryState, ConfigFlow, ConfigFlowResult
 from homeassistant.const import CONF_HOST, CONF_PORT
 from homeassistant.core import callback
 from homeassistant.helpers import selector
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from yarl import URL
 
 from .api import (
     DEFAULT_PORT,
@@ -63,6 +64,10 @@ class SophonConfigFlow(ConfigFlow, domain=DOMAIN):
             session=async_get_clientsession(self.hass),
         )
         try:
+            URL.build(scheme="http", host=data[CONF_HOST])
+        except ValueError:  # not a host name or address, e.g. "http://…" or "host:port"
+            return {CONF_HOST: "invalid_host"}
+        try:
             devices = await client.async_get_devices()
         except SophonConnectionError:
             return {"base": "cannot_connect"}
@@ -101,8 +106,10 @@ class SophonConfigFlow(ConfigFlow, domain=DOMAIN):
                 self._abort_if_unique_id_configured()
             errors = await self._async_check_box(data)
             if not errors:
+                # A title the user chose is kept; the default one follows the host.
+                title = data[CONF_HOST] if entry.title == entry.data[CONF_HOST] else entry.title
                 return self.async_update_reload_and_abort(
-                    entry, unique_id=self.unique_id, title=data[CONF_HOST], data_updates=data
+                    entry, unique_id=self.unique_id, title=title, data_updates=data
                 )
         return self.async_show_form(
             step_id="reconfigure",
@@ -123,6 +130,8 @@ class SophonOptionsFlow(OptionsFlowBase):
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Show the devices of the box and the picture switches."""
         entry: SophonConfigEntry = self.config_entry
+        if entry.state is not ConfigEntryState.LOADED:
+            return self.async_abort(reason="not_loaded")
         coordinator = entry.runtime_data
         if user_input is not None:
             if set(user_input[CONF_DEVICES]) >= set(coordinator.data):
@@ -134,10 +143,14 @@ class SophonOptionsFlow(OptionsFlowBase):
             for device_id, device in coordinator.data.items()
         ]
         options = entry.options
+        choices_ids = set(coordinator.data)
         schema = vol.Schema(
             {
                 vol.Required(
-                    CONF_DEVICES, default=options.get(CONF_DEVICES, list(coordinator.data))
+                    CONF_DEVICES,
+                    default=[
+                        d for d in options.get(CONF_DEVICES, coordinator.data) if d in choices_ids
+                    ],
                 ): selector.SelectSelector(
                     selector.SelectSelectorConfig(options=choices, multiple=True)
                 ),

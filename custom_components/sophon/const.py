@@ -21,6 +21,8 @@ EVENT_RECOGNITION: Final = "sophon_recognition"
 DEVICE_LIST_REFRESH: Final = timedelta(minutes=5)
 # A repair issue is raised when the box's push has been down this long.
 UNREACHABLE_REPAIR_AFTER: Final = timedelta(minutes=30)
+# A push that stays up this long ends an outage (logged as restored, repair cleared).
+STABLE_CONNECTION: Final = timedelta(seconds=60)
 
 PERSON_TYPES: Final = [person_type.value for person_type in PersonType]
 # The state of the last_identity sensor when the face matched nobody; translated in the UI.

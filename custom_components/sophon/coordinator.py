@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from .api import (
     Device,
     DeviceType,
     Generation,
+    RateLimitedLog,
     RecognitionEvent,
     SophonBoxStartingError,
     SophonError,
@@ -38,6 +40,7 @@ from .const import (
     DOMAIN,
     EVENT_RECOGNITION,
     MANUFACTURER,
+    STABLE_CONNECTION,
     UNREACHABLE_REPAIR_AFTER,
 )
 
@@ -46,8 +49,38 @@ _LOGGER = logging.getLogger(__name__)
 type SophonConfigEntry = ConfigEntry[SophonCoordinator]
 type DeviceCallback = Callable[[list[Device]], None]
 
+# What the device registry shows as the model of each kind of attached device.
+DEVICE_MODELS = {
+    DeviceType.GATE: "Face recognition gate",
+    DeviceType.SNAPSHOT_CAMERA: "Snapshot camera",
+    DeviceType.IPC: "IP camera",
+    DeviceType.ACCESS_CONTROL: "Access control panel",
+    DeviceType.VIDEO_STREAM: "Video stream (RTSP)",
+    DeviceType.PHOTO: "Photo device",
+    DeviceType.VIDEO_FILE: "Video file",
+    DeviceType.GB28181: "GB/T 28181 stream",
+}
 # Records kept for device ids that the box's device list does not (yet) name.
 MAX_UNKNOWN_DEVICES = 64
+# Identity info passed on to the bus: nesting, items per level and text length kept.
+MAX_INFO_DEPTH = 4
+MAX_INFO_ITEMS = 64
+MAX_INFO_TEXT = 256
+
+
+def bounded_info(value: Any, depth: int = 0) -> Any:
+    """Return identity info without long strings (a picture or template could hide there)."""
+    if isinstance(value, dict):
+        if depth >= MAX_INFO_DEPTH:
+            return {}
+        return {str(k): bounded_info(v, depth + 1) for k, v in list(value.items())[:MAX_INFO_ITEMS]}
+    if isinstance(value, list):
+        if depth >= MAX_INFO_DEPTH:
+            return []
+        return [bounded_info(item, depth + 1) for item in value[:MAX_INFO_ITEMS]]
+    if isinstance(value, str) and (len(value) > MAX_INFO_TEXT or value.startswith("data:")):
+        return None
+    return value
 
 
 class ImageKind(StrEnum):
@@ -93,6 +126,8 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
             update_interval=DEVICE_LIST_REFRESH,
         )
         self.client = client
+        # The options this coordinator runs with (Home Assistant 2025.4 reloads when they change).
+        self.options = dict(entry.options)
         self.connected = False
         self.records: dict[str, DeviceRecord] = {}
         self.subscription: Subscription | None = None
@@ -101,9 +136,14 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
         self._announced: set[str] = set()
         self._device_ids: dict[str, str] = {}
         self._listen_task: asyncio.Task[None] | None = None
-        self._was_lost = False
+        self._outage = False
         self._stopping = False
+        self._resubscribing = False
+        self._refresh_requested = False
+        self.unknown_device_events = 0
+        self._log = RateLimitedLog(_LOGGER)
         self._cancel_repair: CALLBACK_TYPE | None = None
+        self._cancel_stable: CALLBACK_TYPE | None = None
         self._fetch_lock = asyncio.Lock()
         self.firmware_version: str | None = None
         self._generation: Generation | None = None
@@ -112,7 +152,7 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
     @property
     def box_identifier(self) -> tuple[str, str]:
         """Return the device registry identifier of the box itself."""
-        return (DOMAIN, self.config_entry.unique_id or self.config_entry.entry_id)
+        return (DOMAIN, self.config_entry.entry_id)
 
     async def _async_update_data(self) -> dict[str, Device]:
         """Read the device list from the box."""
@@ -133,6 +173,7 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
         """Register new devices, announce them to the platforms and resubscribe if needed."""
         if not self.last_update_success:
             return
+        self._refresh_requested = False
         registry = dr.async_get(self.hass)
         hub = registry.async_get_or_create(
             config_entry_id=self.config_entry.entry_id,
@@ -147,7 +188,7 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
                 config_entry_id=self.config_entry.entry_id,
                 identifiers={(DOMAIN, device.device_id)},
                 manufacturer=MANUFACTURER,
-                model=device.device_type.value,
+                model=DEVICE_MODELS.get(device.device_type, device.device_type_raw),
                 name=device.name or device.device_id,
                 **via,
             )
@@ -166,7 +207,12 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
             self.config_entry.async_create_background_task(
                 self.hass, self.async_update_firmware_version(), f"{DOMAIN}-firmware-version"
             )
-        if self._listen_task is not None and self._wanted_subscription() != self.subscription:
+        if (
+            self._listen_task is not None
+            and not self._resubscribing
+            and self._wanted_subscription() != self.subscription
+        ):
+            self._resubscribing = True
             self.config_entry.async_create_background_task(
                 self.hass, self._async_resubscribe(), f"{DOMAIN}-resubscribe"
             )
@@ -204,38 +250,60 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
         )
 
     async def async_stop(self, *_: Any) -> None:
-        """Close the WebSocket and wait for the listener to end."""
+        """Close the WebSocket and wait for the listener to end (cancel it if it hangs)."""
         self._stopping = True
-        self._cancel_repair_timer()
+        self._cancel_timers()
         await self.client.disconnect()
-        if self._listen_task is not None:
-            await asyncio.wait({self._listen_task}, timeout=10)
+        if (task := self._listen_task) is not None:
             self._listen_task = None
+            done, _pending = await asyncio.wait({task}, timeout=10)
+            if not done:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     async def _async_resubscribe(self) -> None:
         """Reconnect with the subscription that the device list and options ask for now."""
         _LOGGER.debug("Resubscribing to %s", self.config_entry.title)
-        await self.async_stop()
-        self.async_start()
+        try:
+            await self.async_stop()
+            self.async_start()
+        finally:
+            self._resubscribing = False
 
     @callback
     def _handle_state(self, state: ConnectionState) -> None:
-        """Track the WebSocket: entities, the log and Repairs follow it."""
+        """Track the WebSocket: entities follow it at once, the log and Repairs once it settles."""
         if state is ConnectionState.CONNECTED:
-            self._cancel_repair_timer()
-            ir.async_delete_issue(self.hass, DOMAIN, self._repair_id)
-            if self._was_lost:
-                _LOGGER.info("Connection to %s restored", self.config_entry.title)
-            self.connected, self._was_lost = True, False
-        elif state is ConnectionState.DISCONNECTED and not self._was_lost and not self._stopping:
-            _LOGGER.warning("Lost the connection to %s; reconnecting", self.config_entry.title)
-            self._cancel_repair = async_call_later(
-                self.hass, UNREACHABLE_REPAIR_AFTER, self._raise_unreachable_issue
-            )
-            self.connected, self._was_lost = False, True
+            self.connected = True
+            if self._outage and self._cancel_stable is None:
+                self._cancel_stable = async_call_later(
+                    self.hass, STABLE_CONNECTION, self._connection_stable
+                )
+        elif state is ConnectionState.DISCONNECTED and not self._stopping:
+            self._cancel_stable_timer()
+            if not self._outage:
+                # One warning per outage, however often a flapping box accepts and drops us.
+                self._outage = True
+                _LOGGER.warning("Lost the connection to %s; reconnecting", self.config_entry.title)
+                self._cancel_repair = async_call_later(
+                    self.hass, UNREACHABLE_REPAIR_AFTER, self._raise_unreachable_issue
+                )
+            if not self.connected:
+                return
+            self.connected = False
         else:
             return
         self.async_update_listeners()
+
+    @callback
+    def _connection_stable(self, _now: datetime) -> None:
+        """End the outage once the push has stayed up for a while."""
+        self._cancel_stable = None
+        self._outage = False
+        self._cancel_repair_timer()
+        ir.async_delete_issue(self.hass, DOMAIN, self._repair_id)
+        _LOGGER.info("Connection to %s restored", self.config_entry.title)
 
     @property
     def _repair_id(self) -> str:
@@ -264,6 +332,22 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
         if self._cancel_repair is not None:
             self._cancel_repair()
             self._cancel_repair = None
+
+    def _cancel_stable_timer(self) -> None:
+        """Forget a pending end of outage."""
+        if self._cancel_stable is not None:
+            self._cancel_stable()
+            self._cancel_stable = None
+
+    def _cancel_timers(self) -> None:
+        """Cancel every timer the coordinator has scheduled."""
+        self._cancel_repair_timer()
+        self._cancel_stable_timer()
+
+    @callback
+    def async_delete_repair(self) -> None:
+        """Remove this box's unreachable issue (the entry is going away)."""
+        ir.async_delete_issue(self.hass, DOMAIN, self._repair_id)
 
     @callback
     def async_add_recognition_listener(
@@ -296,16 +380,17 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
     def _handle_event(self, event: RecognitionEvent) -> None:
         """Store a recognition, fire it on the bus and update that device's entities."""
         device = self.data.get(event.device_id)
-        if device is None:
-            self.hass.async_create_task(self.async_request_refresh())
-            if event.device_id not in self.records and self._unknown_count() >= MAX_UNKNOWN_DEVICES:
-                return
+        if device is None and not self._handle_unknown_device(event.device_id):
+            return
         record = self._record(event.device_id)
         record.last_event = event
         now = dt_util.utcnow()
         for kind in ImageKind:
+            # Only this event's pictures are kept: one it lacks must not show the last person's.
             if (content := getattr(event, kind.value)) is not None:
                 record.images[kind] = StoredImage(now, content)
+            else:
+                record.images.pop(kind, None)
         if self._scene_on_demand(event):
             record.images[ImageKind.SCENE] = StoredImage(now, event_id=event.event_id)
         self.hass.bus.async_fire(EVENT_RECOGNITION, self._bus_data(event, device))
@@ -353,9 +438,21 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
         if hub is not None:
             registry.async_update_device(hub.id, sw_version=self.firmware_version)
 
-    def _unknown_count(self) -> int:
-        """Return how many devices have records but are not in the device list."""
-        return sum(1 for device_id in self.records if device_id not in self.data)
+    def _handle_unknown_device(self, device_id: str) -> bool:
+        """Count and log an event from a device the list lacks; return True to keep it."""
+        self.unknown_device_events += 1
+        self._log.warning(
+            "unknown_device",
+            "%s sent an event for a device it did not list; reading its device list again",
+            self.config_entry.title,
+        )
+        if not self._refresh_requested:
+            self._refresh_requested = True
+            self.config_entry.async_create_background_task(
+                self.hass, self.async_request_refresh(), f"{DOMAIN}-refresh-devices"
+            )
+        unknown = sum(1 for known_id in self.records if known_id not in self.data)
+        return device_id in self.records or unknown < MAX_UNKNOWN_DEVICES
 
     def _bus_data(self, event: RecognitionEvent, device: Device | None) -> dict[str, Any]:
         """Return the data of the sophon_recognition event: never an image."""
@@ -376,6 +473,6 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
             "device_type": device_type.value,
             "device_ip": event.device_ip or (device.ip if device else None),
             "event_id": event.event_id,
-            "identity_info": event.identity_info,
+            "identity_info": bounded_info(event.identity_info),
             "face_attributes": event.face_attributes,
         }

@@ -26,7 +26,10 @@ def _event(event: RecognitionEvent | None) -> dict[str, Any] | None:
         "identity_info": event.identity_info,
         "person_type": event.person_type.value,
         "person_type_code": event.person_type_code,
+        "person_type_raw": event.person_type_raw,
         "score": event.score,
+        "score_raw": event.score_raw,
+        "video_id": event.video_id,
         "group_name": event.group_name,
         "timestamp": event.timestamp.isoformat(),
         "device_type": event.device_type.value,
@@ -76,6 +79,7 @@ def _box(coordinator: SophonCoordinator) -> dict[str, Any]:
             "with_registered": subscription.with_registered,
         },
         "last_device_list_ok": coordinator.last_update_success,
+        "unknown_device_events": coordinator.unknown_device_events,
     }
 
 

@@ -58,8 +58,13 @@ class SophonDeviceEntity(SophonEntity):
 
     @property
     def available(self) -> bool:
-        """Return True while the box's push is connected and lists this device."""
-        return self.coordinator.connected and self.device_id in self.coordinator.data
+        """Return True while the push is connected, lists this device and follows it."""
+        subscription = self.coordinator.subscription
+        return (
+            self.coordinator.connected
+            and self.device_id in self.coordinator.data
+            and (subscription is None or self.device_id in subscription.device_ids)
+        )
 
     async def async_added_to_hass(self) -> None:
         """Follow this device's recognitions."""

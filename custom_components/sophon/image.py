@@ -78,8 +78,9 @@ class SophonImage(SophonDeviceEntity, ImageEntity):
     def _handle_recognition(self) -> None:
         """Write the state only when the recognition brought a new picture of this kind."""
         stored = self._stored
-        if stored is not None and stored.updated != self._attr_image_last_updated:
-            self._attr_image_last_updated = stored.updated
+        updated = stored.updated if stored else None
+        if updated != self._attr_image_last_updated:
+            self._attr_image_last_updated = updated
             super()._handle_recognition()
 
     async def async_image(self) -> bytes | None:

@@ -39,14 +39,14 @@ def async_describe_events(
         person_type = data.get("person_type", "unknown")
         score = data.get("score")
         suffix = "" if score is None else f", score {score * 100:.0f}%"
-        if person_type == "stranger" or not data.get("identity_name"):
+        if person_type == "stranger":
             return {
                 LOGBOOK_ENTRY_NAME: "Stranger",
                 LOGBOOK_ENTRY_MESSAGE: f"detected at {where}{suffix}",
             }
         label = PERSON_TYPE_LABELS.get(person_type, person_type)
         return {
-            LOGBOOK_ENTRY_NAME: str(data["identity_name"]),
+            LOGBOOK_ENTRY_NAME: str(data.get("identity_name") or data.get("identity_id") or "?"),
             LOGBOOK_ENTRY_MESSAGE: f"({label}) recognized at {where}{suffix}",
         }
 

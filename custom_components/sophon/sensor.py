@@ -44,9 +44,11 @@ class SophonBoxSensorDescription(SensorEntityDescription):
     value_fn: Callable[[SophonCoordinator], StateType]
 
 
-def _identity(event: RecognitionEvent) -> str:
+def _identity(event: RecognitionEvent) -> str | None:
     """Return the name to show, or the stranger state."""
-    return STRANGER_STATE if event.is_stranger else event.identity_name or event.identity_id
+    if event.is_stranger:
+        return STRANGER_STATE
+    return event.identity_name or event.identity_id or None
 
 
 def _identity_attributes(event: RecognitionEvent) -> dict[str, Any]:

@@ -379,3 +379,41 @@ def test_backoff_grows_exponentially_with_jitter_up_to_its_cap() -> None:
         assert ceiling / 2 <= delay <= ceiling
     backoff.reset()
     assert backoff.next_delay() <= 1.0
+
+
+async def test_a_listener_stopped_while_connecting_stays_stopped(
+    client: BoxClient, simulator: BoxSimulator
+) -> None:
+    subscription = Subscription(device_ids=(simulator.devices[0].device_id,))
+    first = asyncio.create_task(client.listen(subscription, lambda _event: None))
+    await simulator.wait_for_subscription()
+    simulator.faults.rest_delay = 1.0  # the reconnect's generation check now takes a while
+    await simulator.close_connections()
+    await wait_for(lambda: client.state is ConnectionState.CONNECTING)
+    await client.disconnect()
+    simulator.faults.rest_delay = 0
+    second = asyncio.create_task(client.listen(subscription, lambda _event: None))
+    await asyncio.wait_for(first, 5)
+    await simulator.wait_for_subscription(count=2)
+    await asyncio.sleep(0.3)
+    assert simulator.connected_clients == 1
+    await client.disconnect()
+    await asyncio.wait_for(second, 5)
+
+
+async def test_a_failing_state_handler_does_not_stop_the_loop(
+    client: BoxClient, simulator: BoxSimulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    events: list[object] = []
+
+    def on_state(_state: ConnectionState) -> None:
+        raise RuntimeError("handler bug")
+
+    subscription = Subscription(device_ids=(simulator.devices[0].device_id,))
+    task = asyncio.create_task(client.listen(subscription, events.append, on_state))
+    await simulator.wait_for_subscription()
+    await simulator.push_event()
+    await wait_for(lambda: events)
+    assert "State handler failed" in caplog.text
+    await client.disconnect()
+    await asyncio.wait_for(task, 5)

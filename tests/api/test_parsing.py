@@ -151,3 +151,10 @@ def test_counters_as_plain_data() -> None:
     counters = ClientCounters(frames_rejected={"invalid_json": 2})
     assert counters.rejected_total == 2
     assert counters.as_dict()["frames_rejected"] == {"invalid_json": 2}
+
+
+def test_an_unmatched_face_without_a_type_is_a_stranger() -> None:
+    event = parse_event({"device_id": "d1", "identity_id": "", "identity_name": ""}, NOW)
+    assert event.person_type is PersonType.STRANGER
+    matched = parse_event({"device_id": "d1", "identity_id": "7", "identity_name": "Tom"}, NOW)
+    assert matched.person_type is PersonType.EMPLOYEE

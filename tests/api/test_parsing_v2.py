@@ -175,3 +175,8 @@ async def test_error_envelopes() -> None:
         await ProtocolV2().fetch_devices(starting)
     with pytest.raises(SophonResponseError, match="1001"):
         await ProtocolV2().fetch_devices(other)
+
+
+def test_an_unmatched_face_without_a_user_type_is_a_stranger() -> None:
+    event = parse_event(frame(user_type=None, identity_id="", identity_name=""), NOW)
+    assert event.person_type is PersonType.STRANGER

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from homeassistant.config_entries import SOURCE_USER
 from homeassistant.const import CONF_HOST, CONF_PORT
 from homeassistant.core import HomeAssistant
@@ -187,3 +188,57 @@ async def test_reconfigure_with_the_same_address_keeps_the_entry(
     await hass.async_block_till_done()
     assert config_entry.unique_id == f"{LOOPBACK}:{simulator.rest_port}"
     await simulator.wait_for_subscription(count=2)
+
+
+@pytest.mark.parametrize("host", ["http://127.0.0.1", "127.0.0.1:5555", "box name"])
+async def test_a_url_or_host_with_port_is_refused(
+    hass: HomeAssistant, simulator: BoxSimulator, host: str
+) -> None:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**_form(simulator), CONF_HOST: host}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_HOST: "invalid_host"}
+
+
+async def test_options_are_refused_while_the_box_is_not_loaded(
+    hass: HomeAssistant, config_entry: MockConfigEntry, simulator: BoxSimulator
+) -> None:
+    simulator.faults.rest_status = 500
+    await hass.config_entries.async_setup(config_entry.entry_id)
+    result = await hass.config_entries.options.async_init(config_entry.entry_id)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "not_loaded"
+
+
+async def test_options_drop_devices_the_box_no_longer_lists(
+    hass: HomeAssistant,
+    coordinator: SophonCoordinator,
+    config_entry: MockConfigEntry,
+    simulator: BoxSimulator,
+) -> None:
+    kept = simulator.devices[0].device_id
+    hass.config_entries.async_update_entry(
+        config_entry, options={CONF_DEVICES: [kept, "gone-device"]}
+    )
+    await hass.async_block_till_done()
+    result = await hass.config_entries.options.async_init(config_entry.entry_id)
+    defaults = {
+        str(key): key.default() for key in result["data_schema"].schema if hasattr(key, "default")
+    }
+    assert defaults[CONF_DEVICES] == [kept]
+
+
+async def test_reconfigure_keeps_a_title_the_user_chose(
+    hass: HomeAssistant,
+    coordinator: SophonCoordinator,
+    config_entry: MockConfigEntry,
+    simulator: BoxSimulator,
+) -> None:
+    hass.config_entries.async_update_entry(config_entry, title="Front office box")
+    result = await config_entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], _form(simulator))
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert config_entry.title == "Front office box"

@@ -279,3 +279,52 @@ async def test_last_identity_and_last_seen_survive_a_restart(
     await wait_for(lambda: hass.states.get(identity_id).state == "小明")
     assert hass.states.get(seen_id).state == seen.isoformat()
     assert await async_setup_component(hass, "homeassistant", {})
+
+
+async def test_a_new_event_never_shows_the_last_persons_pictures(
+    hass: HomeAssistant,
+    coordinator: SophonCoordinator,
+    simulator: BoxSimulator,
+    bus_events: list[Event],
+) -> None:
+    device_id = simulator.devices[0].device_id
+    await push(hass, simulator, bus_events, device_id=device_id, kind=PersonKind.VIP)
+    assert state(hass, "image", device_id, "registered_photo").state != STATE_UNKNOWN
+    await push(hass, simulator, bus_events, device_id=device_id, kind=PersonKind.STRANGER)
+    assert state(hass, "image", device_id, "registered_photo").state == STATE_UNKNOWN
+    assert state(hass, "image", device_id, "last_face").state != STATE_UNKNOWN
+
+
+@pytest.mark.parametrize("simulator", ["1.0"], indirect=True)  # only 1.0 sends identity_info
+async def test_long_strings_in_identity_info_stay_off_the_bus(
+    hass: HomeAssistant,
+    coordinator: SophonCoordinator,
+    simulator: BoxSimulator,
+    bus_events: list[Event],
+) -> None:
+    picture = "data:image/jpeg;base64," + "A" * 400
+    info = {"user_id": "u1", "photo": picture, "notes": "x" * 300, "ext_info": {"room": "101"}}
+    key = "identity_info"
+    await push(hass, simulator, bus_events, kind=PersonKind.VIP, overrides={key: info})
+    assert bus_events[-1].data[key] == {
+        "user_id": "u1",
+        "photo": None,
+        "notes": None,
+        "ext_info": {"room": "101"},
+    }
+
+
+async def test_devices_left_out_of_the_options_are_unavailable(
+    hass: HomeAssistant,
+    coordinator: SophonCoordinator,
+    config_entry: MockConfigEntry,
+    simulator: BoxSimulator,
+) -> None:
+    followed, left_out = simulator.devices[0].device_id, simulator.devices[1].device_id
+    hass.config_entries.async_update_entry(config_entry, options={"devices": [followed]})
+    await hass.config_entries.async_reload(config_entry.entry_id)
+    await hass.async_block_till_done()
+    new: SophonCoordinator = config_entry.runtime_data
+    await wait_for(lambda: new.connected)
+    assert state(hass, "sensor", followed, "last_identity").state == STATE_UNKNOWN
+    assert state(hass, "sensor", left_out, "last_identity").state == STATE_UNAVAILABLE

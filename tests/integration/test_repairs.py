@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
@@ -37,7 +38,50 @@ async def test_unreachable_box_raises_a_repair_that_clears_when_it_is_back(
     assert issue.translation_placeholders == {"title": config_entry.title, "minutes": "30"}
     await simulator.start_ws_listener()
     await wait_for(lambda: coordinator.connected)
+    # Back, but not yet for long: a flapping box must not clear it.
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=32))
+    await hass.async_block_till_done()
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_a_flapping_box_still_raises_the_repair(
+    hass: HomeAssistant,
+    coordinator: SophonCoordinator,
+    config_entry: MockConfigEntry,
+    simulator: BoxSimulator,
+    issue_registry: ir.IssueRegistry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    for _ in range(3):
+        await simulator.close_connections()
+        await wait_for(lambda: not coordinator.connected)
+        await wait_for(lambda: coordinator.connected)
+    assert caplog.text.count("Lost the connection") == 1
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=30))
+    await hass.async_block_till_done()
+    await simulator.close_connections()
+    await wait_for(lambda: not coordinator.connected)
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=31))
+    await hass.async_block_till_done()
+    assert issue_registry.async_get_issue(DOMAIN, f"unreachable_{config_entry.entry_id}")
+
+
+async def test_unload_removes_the_repair(
+    hass: HomeAssistant,
+    coordinator: SophonCoordinator,
+    config_entry: MockConfigEntry,
+    simulator: BoxSimulator,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    simulator.stop_ws_listener()
+    await simulator.close_connections()
+    await wait_for(lambda: not coordinator.connected)
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=31))
+    await hass.async_block_till_done()
+    assert issue_registry.async_get_issue(DOMAIN, f"unreachable_{config_entry.entry_id}")
+    assert await hass.config_entries.async_unload(config_entry.entry_id)
+    assert issue_registry.async_get_issue(DOMAIN, f"unreachable_{config_entry.entry_id}") is None
 
 
 async def test_a_short_drop_raises_no_repair(
@@ -48,7 +92,10 @@ async def test_a_short_drop_raises_no_repair(
     issue_registry: ir.IssueRegistry,
 ) -> None:
     await simulator.close_connections()
+    await wait_for(lambda: not coordinator.connected)
     await wait_for(lambda: coordinator.connected)
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=2))
+    await hass.async_block_till_done()
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=31))
     await hass.async_block_till_done()
     assert issue_registry.async_get_issue(DOMAIN, f"unreachable_{config_entry.entry_id}") is None

@@ -7,6 +7,7 @@ from .client import (
     MAX_FRAME_BYTES,
     Backoff,
     BoxClient,
+    RateLimitedLog,
 )
 from .exceptions import (
     FrameRejectedError,
@@ -43,6 +44,7 @@ __all__ = [
     "FrameRejectedError",
     "Generation",
     "PersonType",
+    "RateLimitedLog",
     "RecognitionEvent",
     "SophonBoxStartingError",
     "SophonConnectionClosedError",

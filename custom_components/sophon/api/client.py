@@ -253,22 +253,27 @@ class BoxClient:
         on_reject: RejectCallback | None = None,
     ) -> None:
         """Receive recognitions until disconnect(), reconnecting with backoff on every drop."""
-        self._stop.clear()
+        # Each listen() has its own stop signal, so a late one can never revive an earlier one.
+        stop = self._stop = asyncio.Event()
         self._on_reject = on_reject
         loop = asyncio.get_running_loop()
         first = True
         try:
-            while not self._stop.is_set():
+            while not stop.is_set():
                 self._set_state(ConnectionState.CONNECTING, on_state)
                 opened = loop.time()
                 try:
                     await self._check_generation(first)
-                    await self._receive(subscription, on_event, on_state)
+                    if not stop.is_set():
+                        await self._receive(subscription, on_event, on_state, stop)
                 except SophonError as err:
                     _LOGGER.debug("Connection to %s ended: %s", self.host, err)
+                except Exception:
+                    # A bug in a callback must not end the push for good: log it and reconnect.
+                    _LOGGER.exception("Unexpected error while listening to %s", self.host)
                 first = False
                 self._set_state(ConnectionState.DISCONNECTED, on_state)
-                if self._stop.is_set():
+                if stop.is_set():
                     break
                 if loop.time() - opened >= self.stable_after:
                     self.backoff.reset()
@@ -277,7 +282,7 @@ class BoxClient:
                 _LOGGER.debug("Reconnecting to %s in %.1f s", self.host, delay)
                 try:
                     async with asyncio.timeout(delay):
-                        await self._stop.wait()
+                        await stop.wait()
                 except TimeoutError:
                     pass
         finally:
@@ -300,13 +305,17 @@ class BoxClient:
             return
         self.state = state
         if on_state is not None:
-            on_state(state)
+            try:
+                on_state(state)
+            except Exception:
+                _LOGGER.exception("State handler failed for %s", self.host)
 
     async def _receive(
         self,
         subscription: Subscription,
         on_event: EventCallback,
         on_state: StateCallback | None,
+        stop: asyncio.Event,
     ) -> None:
         """Open one WebSocket, subscribe and hand every frame to the parser until it closes."""
         url = URL.build(scheme="ws", host=self.host, port=self.ws_port, path="/")
@@ -319,6 +328,9 @@ class BoxClient:
             raise SophonTimeoutError(f"{url} did not open in time") from err
         except (aiohttp.ClientError, OSError) as err:
             raise SophonConnectionError(f"cannot open {url}: {err}") from err
+        if stop.is_set():  # disconnect() came while the socket was opening
+            await ws.close()
+            return
         self._ws = ws
         generation = self.generation
         assert generation is not None  # noqa: S101 - _check_generation ran first
@@ -331,7 +343,7 @@ class BoxClient:
         finally:
             self._ws = None
             await ws.close()
-        if not self._stop.is_set():
+        if not stop.is_set():
             raise SophonConnectionClosedError(f"{url} closed (code {ws.close_code})")
 
     async def _read(self, ws: aiohttp.ClientWebSocketResponse, on_event: EventCallback) -> None:
@@ -366,9 +378,14 @@ class BoxClient:
             rejected[err.reason] = rejected.get(err.reason, 0) + 1
             self._log.warning(err.reason, "Dropped a frame from %s: %s", self.host, err)
             if self._on_reject is not None:
-                self._on_reject(err.reason)
+                try:
+                    self._on_reject(err.reason)
+                except Exception:
+                    _LOGGER.exception("Reject handler failed for %s", self.host)
             return
-        if event.event_id is not None and self._is_duplicate(event.event_id):
+        if event.event_id is not None and self._is_duplicate(
+            f"{event.device_id}|{event.event_id}|{event.timestamp.timestamp()}"
+        ):
             self.counters.duplicates_dropped += 1
             return
         for problem in event.problems:
@@ -409,11 +426,11 @@ class BoxClient:
                 return other.parse_event(frame, now)
         return ours.parse_event(frame, now)
 
-    def _is_duplicate(self, event_id: str) -> bool:
-        """Remember event_id; return True when it was seen recently."""
-        if event_id in self._seen:
+    def _is_duplicate(self, key: str) -> bool:
+        """Remember an event's device, id and time; return True when seen recently."""
+        if key in self._seen:
             return True
-        self._seen[event_id] = None
+        self._seen[key] = None
         if len(self._seen) > DEDUP_WINDOW:
             self._seen.popitem(last=False)
         return False

@@ -13,7 +13,8 @@ from typing import Any
 MS_THRESHOLD = 10**11
 JPEG_MAGIC = b"\xff\xd8\xff"
 _DATA_URI = re.compile(r"^data:[\w/+.-]*;base64,", re.IGNORECASE)
-_CREDENTIALS = re.compile(r"://[^/@\s]*@")
+# Everything between a scheme and the last "@" of a URL: a user and password, "/" and "@" included.
+_CREDENTIALS = re.compile(r"://\S*@")
 
 
 def as_str(value: Any) -> str | None:

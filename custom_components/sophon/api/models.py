@@ -92,8 +92,8 @@ class RecognitionEvent:
 
     @property
     def is_stranger(self) -> bool:
-        """Return True when the face matched no registered person."""
-        return self.person_type is PersonType.STRANGER or not self.identity_id
+        """Return True when the face matched no registered person (the parsers decide)."""
+        return self.person_type is PersonType.STRANGER
 
 
 @dataclass(slots=True)

@@ -84,7 +84,7 @@ def _first(source: dict[str, Any], keys: tuple[str, ...]) -> Any:
 
 
 def _find_list(body: Any, depth: int = 0) -> list[Any] | None:
-    """Find the device list in the body itself or under a known key, two levels deep."""
+    """Find the device list in the body itself or under known keys, up to three levels deep."""
     if isinstance(body, list):
         return body
     if isinstance(body, dict) and depth < _MAX_LIST_DEPTH:
@@ -143,7 +143,8 @@ def parse_event(frame: dict[str, Any], received_at: datetime) -> RecognitionEven
     timestamp, quirk = as_timestamp(frame.get("timestamp"))
     if quirk:
         problems.append(quirk)
-    person_type, code = _person_type(ext_value("person_type"), problems)
+    identity_id = as_str(frame.get("identity_id")) or ""
+    person_type, code = _person_type(ext_value("person_type"), identity_id, problems)
     type_raw = as_str(ext_value("device_type"))
     info = as_dict(frame.get("identity_info"))
     if info is None and frame.get("identity_info") is not None:
@@ -159,7 +160,7 @@ def parse_event(frame: dict[str, Any], received_at: datetime) -> RecognitionEven
     return RecognitionEvent(
         device_id=device_id,
         timestamp=timestamp or received_at,
-        identity_id=as_str(frame.get("identity_id")) or "",
+        identity_id=identity_id,
         identity_name=as_str(frame.get("identity_name")) or "",
         identity_info=info or {},
         person_type=person_type,
@@ -179,10 +180,10 @@ def parse_event(frame: dict[str, Any], received_at: datetime) -> RecognitionEven
     )
 
 
-def _person_type(raw: Any, problems: list[str]) -> tuple[PersonType, int | None]:
-    """Map the 1.0 person type code; absent means employee, per the vendor."""
+def _person_type(raw: Any, identity_id: str, problems: list[str]) -> tuple[PersonType, int | None]:
+    """Map the 1.0 person type code; absent means employee (per the vendor) if someone matched."""
     if raw is None:
-        return PersonType.EMPLOYEE, None
+        return (PersonType.EMPLOYEE if identity_id else PersonType.STRANGER), None
     code = as_int(raw)
     if code is None:
         problems.append("person_type_invalid")

@@ -35,6 +35,7 @@ _KNOWN_DEVICE_KEYS = {
     "media_device_type",
     "media_device_url",
     "media_device_key",
+    "rtmp_address",  # a forwarding URL, which can hold credentials like the stream URL
 }
 SCORE_SCALE = 100.0
 
@@ -129,7 +130,8 @@ def parse_event(frame: dict[str, Any], received_at: datetime) -> RecognitionEven
     timestamp, quirk = as_timestamp(frame.get("timestamp"))
     if quirk:
         problems.append(quirk)
-    person_type, type_raw = _person_type(frame.get("user_type"), problems)
+    identity_id = as_str(frame.get("identity_id")) or ""
+    person_type, type_raw = _person_type(frame.get("user_type"), identity_id, problems)
     score, score_raw = _score(frame.get("score"), problems)
     device_type_raw = as_str(frame.get("media_device_type"))
     face, registered = (
@@ -142,7 +144,7 @@ def parse_event(frame: dict[str, Any], received_at: datetime) -> RecognitionEven
     return RecognitionEvent(
         device_id=device_id,
         timestamp=timestamp or received_at,
-        identity_id=as_str(frame.get("identity_id")) or "",
+        identity_id=identity_id,
         identity_name=as_str(frame.get("identity_name")) or "",
         person_type=person_type,
         person_type_raw=type_raw,
@@ -160,12 +162,12 @@ def parse_event(frame: dict[str, Any], received_at: datetime) -> RecognitionEven
     )
 
 
-def _person_type(raw: Any, problems: list[str]) -> tuple[PersonType, str | None]:
+def _person_type(raw: Any, identity_id: str, problems: list[str]) -> tuple[PersonType, str | None]:
     """Map user_type in any letter case; anything else is unknown, kept raw."""
     text = as_str(raw)
     if text is None:
         problems.append("user_type_missing")
-        return PersonType.UNKNOWN, None
+        return (PersonType.UNKNOWN if identity_id else PersonType.STRANGER), None
     try:
         person_type = PersonType(text.strip().lower())
     except ValueError:
