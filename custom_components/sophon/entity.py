@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable
 
+from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
@@ -18,6 +20,30 @@ class SophonEntity(CoordinatorEntity[SophonCoordinator]):
     """An entity of a Sophon box."""
 
     _attr_has_entity_name = True
+    _write_handle: asyncio.Handle | None = None
+
+    @callback
+    def async_write_soon(self) -> None:
+        """Write the state once the frames already received are handled: a burst costs one write.
+
+        Only the latest state matters for these entities; every recognition still reaches the
+        bus, the event entity and the device triggers one by one.
+        """
+        if self._write_handle is None:
+            self._write_handle = self.hass.loop.call_soon(self._write_now)
+
+    @callback
+    def _write_now(self) -> None:
+        """Write the state scheduled by async_write_soon."""
+        self._write_handle = None
+        self.async_write_ha_state()
+
+    async def async_will_remove_from_hass(self) -> None:
+        """Drop a write that is still scheduled."""
+        if self._write_handle is not None:
+            self._write_handle.cancel()
+            self._write_handle = None
+        await super().async_will_remove_from_hass()
 
 
 class SophonBoxEntity(SophonEntity):
@@ -38,7 +64,7 @@ class SophonBoxEntity(SophonEntity):
     async def async_added_to_hass(self) -> None:
         """Follow the box's counters."""
         await super().async_added_to_hass()
-        self.async_on_remove(self.coordinator.async_add_counter_listener(self.async_write_ha_state))
+        self.async_on_remove(self.coordinator.async_add_counter_listener(self.async_write_soon))
 
 
 class SophonDeviceEntity(SophonEntity):
@@ -77,7 +103,7 @@ class SophonDeviceEntity(SophonEntity):
 
     def _handle_recognition(self) -> None:
         """Write the new state after a recognition."""
-        self.async_write_ha_state()
+        self.async_write_soon()
 
 
 def async_add_device_entities(

@@ -38,7 +38,7 @@ class SophonRecognitionEvent(SophonDeviceEntity, EventEntity):
         super().__init__(coordinator, device, "recognition")
 
     def _handle_recognition(self) -> None:
-        """Trigger the event for the newest recognition."""
+        """Trigger the event for the newest recognition: every one, at once."""
         if (event := self.record.last_event) is not None:
             self._trigger_event(
                 event.person_type.value,
@@ -48,4 +48,4 @@ class SophonRecognitionEvent(SophonDeviceEntity, EventEntity):
                     "score": event.score,
                 },
             )
-        super()._handle_recognition()
+            self.async_write_ha_state()
