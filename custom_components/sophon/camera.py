@@ -7,7 +7,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 
 from .api import Device
-from .coordinator import ImageKind, SophonConfigEntry, SophonCoordinator, StoredImage
+from .coordinator import ImageKind, SophonConfigEntry, SophonCoordinator
 from .entity import SophonDeviceEntity, async_add_device_entities
 
 PARALLEL_UPDATES = 0
@@ -37,14 +37,9 @@ class SophonFaceCamera(SophonDeviceEntity, Camera):
         SophonDeviceEntity.__init__(self, coordinator, device, "last_face_camera")
         Camera.__init__(self)
         self.content_type = "image/jpeg"
-        self._shown: StoredImage | None = None
 
     def _handle_recognition(self) -> None:
-        """Write the state only when the recognition brought a new face."""
-        stored = self.record.images.get(ImageKind.FACE)
-        if stored is not self._shown:
-            self._shown = stored
-            super()._handle_recognition()
+        """Write nothing: a new face changes no state; cards and snapshots fetch the image."""
 
     async def async_camera_image(
         self, width: int | None = None, height: int | None = None
