@@ -105,6 +105,21 @@ def read_config(text: str, ids_key: str, face_key: str, register_key: str) -> Su
     return Subscription(device_ids, bool(raw.get(face_key)), bool(raw.get(register_key)), raw)
 
 
+def apply_overrides(frame: dict[str, Any], overrides: dict[str, Any], merged: str) -> None:
+    """Replace top-level fields, merging a dict into the `merged` field; ... removes a field."""
+    for key, value in overrides.items():
+        if value is ...:
+            frame.pop(key, None)
+        elif key == merged and isinstance(value, dict) and isinstance(frame.get(key), dict):
+            for sub_key, sub_value in value.items():
+                if sub_value is ...:
+                    frame[key].pop(sub_key, None)
+                else:
+                    frame[key][sub_key] = sub_value
+        else:
+            frame[key] = value
+
+
 class Dialect(Protocol):
     """Speak one protocol generation: REST calls, push configuration and event frames."""
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from .dialect import BuiltEvent, EventSpec, RestAnswer, Subscription, read_config
+from .dialect import (
+    BuiltEvent,
+    EventSpec,
+    RestAnswer,
+    Subscription,
+    apply_overrides,
+    read_config,
+)
 
 if TYPE_CHECKING:
     import random
@@ -173,21 +180,6 @@ def _fault_layout(frame: dict[str, Any], faults: Faults) -> None:
         frame["x_padding"] = "0" * faults.huge_frame_bytes
 
 
-def _apply_overrides(frame: dict[str, Any], overrides: dict[str, Any]) -> None:
-    """Replace top-level fields (merging into ext_data); a value of ... removes the field."""
-    for key, value in overrides.items():
-        if value is ...:
-            frame.pop(key, None)
-        elif key == "ext_data" and isinstance(value, dict) and isinstance(frame.get(key), dict):
-            for sub_key, sub_value in value.items():
-                if sub_value is ...:
-                    frame[key].pop(sub_key, None)
-                else:
-                    frame[key][sub_key] = sub_value
-        else:
-            frame[key] = value
-
-
 class V1Dialect:
     """Speak protocol 1.0."""
 
@@ -225,7 +217,7 @@ class V1Dialect:
         _fault_pictures(frame, images, spec)
         _fault_values(frame, spec.faults, spec.seq)
         _fault_layout(frame, spec.faults)
-        _apply_overrides(frame, spec.overrides)
+        apply_overrides(frame, spec.overrides, merged="ext_data")
         return BuiltEvent(str(spec.seq), frame, images)
 
     def tailor(self, frame: dict[str, Any], sub: Subscription) -> dict[str, Any]:

@@ -17,7 +17,14 @@ import json
 import random
 from typing import TYPE_CHECKING, Any
 
-from .dialect import BuiltEvent, EventSpec, RestAnswer, Subscription, read_config
+from .dialect import (
+    BuiltEvent,
+    EventSpec,
+    RestAnswer,
+    Subscription,
+    apply_overrides,
+    read_config,
+)
 from .protocol_v1 import BAD_BASE64
 from .roster import PersonKind
 
@@ -321,21 +328,6 @@ def _fault_layout(frame: dict[str, Any], faults: Faults) -> None:
         frame["x_padding"] = "0" * faults.huge_frame_bytes
 
 
-def _apply_overrides(frame: dict[str, Any], overrides: dict[str, Any]) -> None:
-    """Replace top-level fields (a dict merges into a dict field); a value of ... removes one."""
-    for key, value in overrides.items():
-        if value is ...:
-            frame.pop(key, None)
-        elif isinstance(value, dict) and isinstance(frame.get(key), dict):
-            for sub_key, sub_value in value.items():
-                if sub_value is ...:
-                    frame[key].pop(sub_key, None)
-                else:
-                    frame[key][sub_key] = sub_value
-        else:
-            frame[key] = value
-
-
 def _templates(frame: dict[str, Any]) -> tuple[str, ...]:
     """Return the template strings a frame carries."""
     attrs = frame.get("recognize_face_attr")
@@ -429,7 +421,7 @@ class V2Dialect:
         _fault_pictures(frame, images, spec)
         _fault_values(frame, spec)
         _fault_layout(frame, spec.faults)
-        _apply_overrides(frame, spec.overrides)
+        apply_overrides(frame, spec.overrides, merged="recognize_face_attr")
         record, served = _record(spec, event_id, attrs)
         return BuiltEvent(event_id, frame, images, _templates(frame), record, served)
 
