@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from homeassistant.components.image import ImageEntity, ImageEntityDescription
 from homeassistant.core import HomeAssistant
@@ -63,22 +64,22 @@ class SophonImage(SophonDeviceEntity, ImageEntity):
         SophonDeviceEntity.__init__(self, coordinator, device, description.key)
         ImageEntity.__init__(self, hass)
         self.entity_description = description
-        self._sync_last_updated()
+        self._attr_image_last_updated = self._picture_time
 
     @property
     def _stored(self) -> StoredImage | None:
         """Return the picture currently held for this device."""
         return self.record.images.get(self.entity_description.kind)
 
-    def _sync_last_updated(self) -> None:
-        """Follow the time of the picture held, so a new one shows."""
+    @property
+    def _picture_time(self) -> datetime | None:
+        """Return when the picture held arrived (the entity's state), None without one."""
         stored = self._stored
-        self._attr_image_last_updated = stored.updated if stored else None
+        return stored.updated if stored else None
 
     def _handle_recognition(self) -> None:
         """Write the state only when the recognition brought a new picture of this kind."""
-        stored = self._stored
-        updated = stored.updated if stored else None
+        updated = self._picture_time
         if updated != self._attr_image_last_updated:
             self._attr_image_last_updated = updated
             super()._handle_recognition()
