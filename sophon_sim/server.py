@@ -23,6 +23,7 @@ _LOGGER = logging.getLogger(__name__)
 MAX_CONFIG_BYTES = 1 << 20
 SEND_TIMEOUT = 30.0
 CLOSE_TIMEOUT = 3.0
+LOOP_TURN = 0.005  # s of sending back to back before the simulator lets the loop turn
 GARBAGE_BODY = "<html><body>Sophon service starting\x00\x01 {not json"
 ERROR_PAGE = "<html><head><title>{0}</title></head><body><h1>{0} Server Error</h1></body></html>"
 Handler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
@@ -135,6 +136,7 @@ class BoxServer:
         self._handlers: set[asyncio.Task[Any]] = set()
         self._timers: dict[Listener, asyncio.Task[None]] = {}
         self._sub_changed = asyncio.Condition()
+        self._turn_at = 0.0
 
     @property
     def rest_port(self) -> int:
@@ -327,7 +329,20 @@ class BoxServer:
             if conn.transport is not None:
                 conn.transport.abort()
             return False
+        await self._let_the_loop_turn()
         return True
+
+    async def _let_the_loop_turn(self) -> None:
+        """Give the event loop up now and then while sending back to back.
+
+        A real box is another machine. Here the client shares the event loop, and a write that
+        fits the socket buffer never suspends (nor does an eager task): without this, a burst
+        would hold the loop for seconds and starve every other box's pings.
+        """
+        loop = asyncio.get_running_loop()
+        if loop.time() >= self._turn_at:
+            await asyncio.sleep(0)
+            self._turn_at = loop.time() + LOOP_TURN
 
     async def push_raw(self, data: str | bytes) -> int:
         """Send exactly this frame to every configured connection; return how many got it."""

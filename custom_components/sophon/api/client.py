@@ -49,6 +49,8 @@ _NOT_SUPPORTED = {404, 405, 501}
 MAX_FRAME_BYTES = 32 * 1024 * 1024
 # Event ids remembered to drop a frame the box sends twice.
 DEDUP_WINDOW = 1024
+# Seconds of frames handled back to back before the listener lets the event loop turn.
+LOOP_TURN = 0.01
 
 type EventCallback = Callable[[RecognitionEvent], None]
 type StateCallback = Callable[[ConnectionState], None]
@@ -349,6 +351,8 @@ class BoxClient:
     async def _read(self, ws: aiohttp.ClientWebSocketResponse, on_event: EventCallback) -> None:
         """Read frames until the socket closes; ping when it is quiet, give up when no answer."""
         awaiting_pong = False
+        loop = asyncio.get_running_loop()
+        turn_at = loop.time() + LOOP_TURN
         while True:
             try:
                 message = await ws.receive(
@@ -363,6 +367,11 @@ class BoxClient:
             awaiting_pong = False
             if message.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
                 self.handle_frame(message.data, on_event)
+                # receive() does not suspend while frames are buffered: a burst from this box
+                # would hold the loop (and other boxes' pings) for as long as it lasts.
+                if loop.time() >= turn_at:
+                    await asyncio.sleep(0)
+                    turn_at = loop.time() + LOOP_TURN
             elif message.type is aiohttp.WSMsgType.PING:
                 await ws.pong(message.data)
             elif message.type is not aiohttp.WSMsgType.PONG:
