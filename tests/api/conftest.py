@@ -35,7 +35,18 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 @pytest.fixture
-def client(simulator: BoxSimulator, session: aiohttp.ClientSession) -> BoxClient:
+def heartbeat() -> float:
+    """Return the client's heartbeat: long enough that a loaded machine never misses a pong.
+
+    The heartbeat test parametrizes a short one.
+    """
+    return 5.0
+
+
+@pytest.fixture
+def client(
+    simulator: BoxSimulator, session: aiohttp.ClientSession, heartbeat: float
+) -> BoxClient:
     """Return a client for the simulator with short timings."""
     return BoxClient(
         host=LOOPBACK,
@@ -43,7 +54,7 @@ def client(simulator: BoxSimulator, session: aiohttp.ClientSession) -> BoxClient
         ws_port=simulator.ws_port,
         session=session,
         request_timeout=2.0,
-        heartbeat=0.4,
+        heartbeat=heartbeat,
         backoff=Backoff(initial=0.05, maximum=0.4),
         stable_after=5.0,
     )

@@ -346,6 +346,7 @@ async def test_reconnects_with_backoff_while_refused(
     await listening.received(1)
 
 
+@pytest.mark.parametrize("heartbeat", [0.4])
 async def test_half_open_connection_is_found_by_the_heartbeat(
     listening: Listening, simulator: BoxSimulator
 ) -> None:

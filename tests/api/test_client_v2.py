@@ -42,7 +42,7 @@ def client(simulator: BoxSimulator, session: aiohttp.ClientSession) -> BoxClient
         version_port=simulator.version_port,
         session=session,
         request_timeout=2.0,
-        heartbeat=1.0,
+        heartbeat=5.0,
         backoff=Backoff(initial=0.05, maximum=0.3),
     )
 
