@@ -44,9 +44,7 @@ def heartbeat() -> float:
 
 
 @pytest.fixture
-def client(
-    simulator: BoxSimulator, session: aiohttp.ClientSession, heartbeat: float
-) -> BoxClient:
+def client(simulator: BoxSimulator, session: aiohttp.ClientSession, heartbeat: float) -> BoxClient:
     """Return a client for the simulator with short timings."""
     return BoxClient(
         host=LOOPBACK,
