@@ -129,6 +129,7 @@ class BoxServer:
         self.devices: list[SimDevice] = []
         self.subscriptions: list[dict[str, Any]] = []
         self.rest_requests = 0
+        self.pings_answered = 0
         self._rest = Listener(self._handle_rest, host, rest_port)
         self._ws = Listener(self._handle_ws, host, ws_port)
         self._version = Listener(self._handle_version, host, version_port)
@@ -267,6 +268,7 @@ class BoxServer:
                 await self._configure(conn, msg.data)
             elif msg.type is WSMsgType.PING and not self.faults.silent:
                 await self._guard(conn.ws.pong(msg.data))
+                self.pings_answered += 1
             elif msg.type is WSMsgType.CLOSE:
                 if self.faults.silent:
                     await self._until_gone(conn)

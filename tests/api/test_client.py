@@ -347,6 +347,19 @@ async def test_reconnects_with_backoff_while_refused(
 
 
 @pytest.mark.parametrize("heartbeat", [0.4])
+async def test_a_quiet_box_that_answers_pings_stays_connected(
+    listening: Listening, simulator: BoxSimulator
+) -> None:
+    pings = simulator.pings_answered
+    # Three heartbeats of silence: each one pings, and each pong keeps the push open.
+    await wait_for(lambda: simulator.pings_answered >= pings + 3)
+    assert listening.states.count(ConnectionState.CONNECTED) == 1
+    assert listening.client.counters.reconnects == 0
+    await simulator.push_event()
+    await listening.received(1)
+
+
+@pytest.mark.parametrize("heartbeat", [0.4])
 async def test_half_open_connection_is_found_by_the_heartbeat(
     listening: Listening, simulator: BoxSimulator
 ) -> None:

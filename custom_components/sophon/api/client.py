@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -98,6 +99,60 @@ class Backoff:
     def reset(self) -> None:
         """Start again from the initial delay."""
         self.attempt = 0
+
+
+class Heartbeat:
+    """Ping a quiet push and end its read when the ping goes unanswered.
+
+    One timer, re-armed lazily: a frame only notes its time (no timeout per receive()).
+    """
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse, interval: float) -> None:
+        """Start watching the socket from the task that reads it."""
+        self._loop = asyncio.get_running_loop()
+        self._task = asyncio.current_task()
+        self._ws = ws
+        self._interval = interval
+        self._ping_sent: float | None = None
+        self._pinging: asyncio.Task[None] | None = None
+        self.last_frame = self._loop.time()
+        self.expired = False
+        self._timer: asyncio.TimerHandle | None = self._loop.call_at(
+            self.last_frame + interval, self._check
+        )
+
+    def _check(self) -> None:
+        """Ping after `interval` s without a frame; give up `interval / 2` s after a ping."""
+        now = self._loop.time()
+        if self._ping_sent is not None and self.last_frame < self._ping_sent:
+            if now < (deadline := self._ping_sent + self._interval / 2):
+                self._timer = self._loop.call_at(deadline, self._check)
+                return
+            self._timer = None
+            self.expired = True
+            if self._task is not None:
+                self._task.cancel()
+            return
+        self._ping_sent = None
+        if now < (quiet_since := self.last_frame + self._interval):
+            self._timer = self._loop.call_at(quiet_since, self._check)
+            return
+        self._ping_sent = now
+        self._pinging = self._loop.create_task(self._ping())
+        self._timer = self._loop.call_at(now + self._interval / 2, self._check)
+
+    async def _ping(self) -> None:
+        """Send one ping; a socket that fails here is found by the read or the next check."""
+        with contextlib.suppress(aiohttp.ClientError, OSError, ConnectionError, RuntimeError):
+            await self._ws.ping()
+
+    def stop(self) -> None:
+        """Stop the timer and any ping still being sent."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._pinging is not None and not self._pinging.done():
+            self._pinging.cancel()
 
 
 @dataclass(kw_only=True)
@@ -350,32 +405,33 @@ class BoxClient:
 
     async def _read(self, ws: aiohttp.ClientWebSocketResponse, on_event: EventCallback) -> None:
         """Read frames until the socket closes; ping when it is quiet, give up when no answer."""
-        awaiting_pong = False
         loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        cancelling = task.cancelling() if task is not None else 0
+        heartbeat = Heartbeat(ws, self.heartbeat)
         turn_at = loop.time() + LOOP_TURN
-        while True:
-            try:
-                message = await ws.receive(
-                    timeout=self.heartbeat / 2 if awaiting_pong else self.heartbeat
-                )
-            except TimeoutError:
-                if awaiting_pong:
-                    raise SophonConnectionClosedError("the box stopped answering pings") from None
-                await ws.ping()
-                awaiting_pong = True
-                continue
-            awaiting_pong = False
-            if message.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
-                self.handle_frame(message.data, on_event)
-                # receive() does not suspend while frames are buffered: a burst from this box
-                # would hold the loop (and other boxes' pings) for as long as it lasts.
-                if loop.time() >= turn_at:
-                    await asyncio.sleep(0)
-                    turn_at = loop.time() + LOOP_TURN
-            elif message.type is aiohttp.WSMsgType.PING:
-                await ws.pong(message.data)
-            elif message.type is not aiohttp.WSMsgType.PONG:
-                return
+        try:
+            while True:
+                message = await ws.receive()
+                heartbeat.last_frame = now = loop.time()
+                if message.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
+                    self.handle_frame(message.data, on_event)
+                    # receive() does not suspend while frames are buffered: a burst from this
+                    # box would hold the loop (and other boxes' pings) as long as it lasts.
+                    if now >= turn_at:
+                        await asyncio.sleep(0)
+                        turn_at = loop.time() + LOOP_TURN
+                elif message.type is aiohttp.WSMsgType.PING:
+                    await ws.pong(message.data)
+                elif message.type is not aiohttp.WSMsgType.PONG:
+                    return
+        except asyncio.CancelledError:
+            # The heartbeat's own cancellation becomes a closed connection; any other goes on.
+            if heartbeat.expired and task is not None and task.uncancel() <= cancelling:
+                raise SophonConnectionClosedError("the box stopped answering pings") from None
+            raise
+        finally:
+            heartbeat.stop()
 
     def handle_frame(self, data: str | bytes, on_event: EventCallback) -> None:
         """Parse a frame and deliver its event; a bad frame is counted and logged, not raised."""
