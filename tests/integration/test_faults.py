@@ -6,11 +6,13 @@ import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from homeassistant.core import Event, HomeAssistant, callback
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.sophon.api import Backoff, BoxClient
 from custom_components.sophon.const import EVENT_RECOGNITION
 from custom_components.sophon.coordinator import SophonCoordinator
 from sophon_sim import BoxSimulator, PersonKind
@@ -48,10 +50,6 @@ async def _set_up_box(hass: HomeAssistant, sim: BoxSimulator) -> Box:
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     coordinator: SophonCoordinator = entry.runtime_data
-    # Short enough for the silence case, long enough that a loaded test loop answers pings.
-    coordinator.client.heartbeat = 2.0
-    coordinator.client.backoff.initial = 0.05
-    coordinator.client.backoff.maximum = 0.3
     box = Box(sim, entry, coordinator, [])
     await box.ready()
     return box
@@ -64,12 +62,26 @@ def protocol(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-async def boxes(hass: HomeAssistant, protocol: str) -> AsyncIterator[tuple[Box, Box]]:
+async def boxes(
+    hass: HomeAssistant, protocol: str, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[tuple[Box, Box]]:
     """Run a faulty box of the generation and a healthy 1.0 box, each on its own simulator."""
+    heartbeats: dict[int, float] = {}
+
+    def client_with_test_timings(**kwargs: Any) -> BoxClient:
+        """Make the integration's client with test timings, from its first connection on."""
+        backoff = Backoff(initial=0.05, maximum=0.3)
+        return BoxClient(**kwargs, heartbeat=heartbeats[kwargs["ws_port"]], backoff=backoff)
+
+    monkeypatch.setattr("custom_components.sophon.BoxClient", client_with_test_timings)
     async with (
         BoxSimulator(devices=2, protocol=protocol, host=LOOPBACK, seed=11) as faulty_sim,
         BoxSimulator(devices=2, host=LOOPBACK, seed=12) as healthy_sim,
     ):
+        # The faulty box's is short for the silence case; the healthy box's leaves a pong 2.5 s
+        # even on a loaded machine, so a reconnect of it means the faulty box disturbed it.
+        heartbeats[faulty_sim.ws_port] = 2.0
+        heartbeats[healthy_sim.ws_port] = 5.0
         faulty = await _set_up_box(hass, faulty_sim)
         healthy = await _set_up_box(hass, healthy_sim)
 
@@ -217,6 +229,7 @@ async def test_a_16_mib_frame_is_received(
     faulty.sim.faults.reset()
     await healthy.delivers(1)
     assert faulty.coordinator.client.counters.rejected_total == 0
+    assert healthy.coordinator.client.counters.reconnects == 0
     _no_tracebacks(caplog)
 
 

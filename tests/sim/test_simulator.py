@@ -596,7 +596,7 @@ async def test_refused_then_listening_again_on_the_same_port(
     await sim.start_ws_listener()
     assert sim.ws_port == port
     await clients.subscribe()
-    await sim.refuse_connections(0.2)
+    await sim.refuse_connections(2.0)  # long enough that a stalled loop cannot outlast it
     with pytest.raises(aiohttp.ClientConnectorError):
         await session.ws_connect(f"ws://{LOOPBACK}:{port}/")
     await sim.wait_listening(timeout=5)
@@ -609,7 +609,8 @@ async def test_reboot_drops_everything_and_comes_back(
 ) -> None:
     ports = (sim.rest_port, sim.ws_port)
     ws = await clients.subscribe()
-    await sim.reboot(rest_down=0.1, ws_down=0.3)
+    # Windows long enough that a garbage collection cannot skip a stage.
+    await sim.reboot(rest_down=1.0, ws_down=3.0)
     msg = await ws.receive(timeout=5)
     assert msg.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR)
     assert sim.listening == (False, False)
