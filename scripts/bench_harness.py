@@ -323,9 +323,9 @@ class IntegrationConsumer:
         if record is None:
             return {}
         return {
-            kind.value: len(stored.content)
+            kind.value: stored.picture.size
             for kind, stored in record.images.items()
-            if stored.content is not None
+            if stored.picture is not None
         }
 
     async def stop(self) -> None:

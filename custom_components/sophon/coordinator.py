@@ -25,6 +25,7 @@ from .api import (
     Device,
     DeviceType,
     Generation,
+    Jpeg,
     RateLimitedLog,
     RecognitionEvent,
     SophonBoxStartingError,
@@ -96,7 +97,8 @@ class StoredImage:
     """The latest picture of one kind for one device, held in memory only."""
 
     updated: datetime
-    content: bytes | None = None
+    # As the box sent it; the big photos stay base64 until first shown (Jpeg.content()).
+    picture: Jpeg | None = None
     # A picture the box does not push (2.0's scene photo) is fetched by event id on request.
     event_id: str | None = None
     failed: bool = False
@@ -387,8 +389,8 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
         now = dt_util.utcnow()
         for kind in ImageKind:
             # Only this event's pictures are kept: one it lacks must not show the last person's.
-            if (content := getattr(event, kind.value)) is not None:
-                record.images[kind] = StoredImage(now, content)
+            if (picture := getattr(event, kind.value)) is not None:
+                record.images[kind] = StoredImage(now, picture)
             else:
                 record.images.pop(kind, None)
         if self._scene_on_demand(event):
@@ -412,21 +414,39 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
     async def async_image(self, device_id: str, kind: ImageKind) -> bytes | None:
         """Return a device's latest picture of a kind, fetched first if the box did not push it."""
         stored = self._record(device_id).images.get(kind)
-        if stored is None or stored.content is not None or stored.failed:
-            return stored.content if stored else None
-        async with self._fetch_lock:
-            if stored.content is None and not stored.failed and stored.event_id is not None:
-                try:
-                    stored.content = await self.client.async_get_scene_image(stored.event_id)
-                except SophonError as err:
-                    stored.failed = True
-                    _LOGGER.warning(
-                        "Cannot fetch the scene photo of event %s from %s: %s",
-                        stored.event_id,
-                        self.config_entry.title,
-                        err,
-                    )
-        return stored.content
+        if stored is None or stored.failed:
+            return None
+        if stored.picture is None and stored.event_id is not None:
+            async with self._fetch_lock:
+                if stored.picture is None and not stored.failed:
+                    await self._fetch_scene(stored)
+        if stored.picture is None:
+            return None
+        try:
+            return stored.picture.content()
+        except ValueError as err:
+            # Pushed as base64 that began like a JPEG but does not decode: no picture for it.
+            stored.failed, stored.picture = True, None
+            self.client.note_dropped_image(kind.value, "image_bad_base64")
+            _LOGGER.debug("Undecodable %s from %s: %s", kind.value, self.config_entry.title, err)
+            return None
+
+    async def _fetch_scene(self, stored: StoredImage) -> None:
+        """Fetch a scene photo that the box keeps by event id (2.0); log once if it fails."""
+        assert stored.event_id is not None  # noqa: S101 - only called for a fetchable picture
+        try:
+            content = await self.client.async_get_scene_image(stored.event_id)
+        except SophonError as err:
+            stored.failed = True
+            _LOGGER.warning(
+                "Cannot fetch the scene photo of event %s from %s: %s",
+                stored.event_id,
+                self.config_entry.title,
+                err,
+            )
+            return
+        if content is not None:
+            stored.picture = Jpeg.of(content)
 
     async def async_update_firmware_version(self) -> None:
         """Show the box's firmware version on its device, best effort."""

@@ -9,7 +9,7 @@ from homeassistant.const import CONF_HOST
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 
-from .api import Device, RecognitionEvent
+from .api import Device, Jpeg, RecognitionEvent
 from .const import DOMAIN
 from .coordinator import DeviceRecord, SophonConfigEntry, SophonCoordinator
 
@@ -37,12 +37,22 @@ def _event(event: RecognitionEvent | None) -> dict[str, Any] | None:
         "event_id": event.event_id,
         "face_attributes": event.face_attributes,
         "image_bytes": {
-            "face": len(event.face_image or b""),
-            "scene": len(event.scene_image or b""),
-            "registered": len(event.registered_image or b""),
+            "face": _size(event.face_image),
+            "scene": _size(event.scene_image),
+            "registered": _size(event.registered_image),
         },
         "problems": list(event.problems),
     }
+
+
+def _size(picture: Jpeg | None) -> int:
+    """Return a picture's size in bytes: 0 when absent or not decodable."""
+    if picture is None:
+        return 0
+    try:
+        return len(picture.content())
+    except ValueError:
+        return 0
 
 
 def _device(device: Device | None, record: DeviceRecord | None) -> dict[str, Any]:

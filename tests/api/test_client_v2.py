@@ -116,7 +116,8 @@ async def test_event_and_its_scene_photo_on_request(
     event = events[0]
     assert event.person_type is PersonType.VIP
     assert event.score == pytest.approx(frame["score"] / 100)
-    assert event.face_image == simulator.images_of(frame["event_id"])["face"]
+    assert event.face_image is not None
+    assert event.face_image.content() == simulator.images_of(frame["event_id"])["face"]
     assert event.scene_image is None
     scene = await client.async_get_scene_image(frame["event_id"])
     assert scene == simulator.images_of(frame["event_id"])["scene"]

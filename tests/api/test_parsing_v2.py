@@ -61,8 +61,12 @@ def test_event_is_read_into_the_shared_model() -> None:
     assert event.score_raw == 82.05
     assert event.device_type is DeviceType.VIDEO_STREAM
     assert event.timestamp == datetime.fromtimestamp(1_764_145_812.345, UTC)
-    assert event.face_image == JPEG
-    assert event.registered_image == JPEG
+    assert event.face_image is not None
+    assert event.face_image.decoded  # the face crop is decoded on receipt
+    assert event.face_image.content() == JPEG
+    assert event.registered_image is not None
+    assert not event.registered_image.decoded  # the registered photo when first asked for
+    assert event.registered_image.content() == JPEG
     assert event.scene_image is None
     assert event.face_attributes == {
         "gender": "male",
@@ -102,6 +106,34 @@ def test_scores_out_of_range_are_kept_raw_and_flagged(
     event = parse_event(frame(score=score), NOW)
     assert event.score == (pytest.approx(expected) if expected is not None else None)
     assert ("score_out_of_range" in event.problems) is (expected is None)
+
+
+@pytest.mark.parametrize(
+    ("image", "problem"),
+    [
+        ("data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n").decode(), "image_not_jpeg"),
+        (base64.b64encode(b"GIF89a").decode(), "image_not_jpeg"),
+        ("data:image/jpeg;base64,abc", "image_bad_base64"),
+        (42, "image_wrong_type"),
+    ],
+)
+def test_a_registered_photo_that_does_not_begin_like_a_jpeg_is_checked_at_once(
+    image: object, problem: str
+) -> None:
+    event = parse_event(frame(register_image=image), NOW)
+    assert event.registered_image is None
+    assert f"{problem}:registered_image" in event.problems
+
+
+def test_a_registered_photo_that_begins_like_a_jpeg_is_decoded_when_asked_for() -> None:
+    bad = "data:image/jpeg;base64,/9j/4AAQSkZJRgABAQ%%not base64!!"
+    event = parse_event(frame(register_image=bad), NOW)
+    assert event.registered_image is not None
+    assert not event.registered_image.decoded
+    assert event.problems == ()
+    assert "not base64" not in repr(event.registered_image)
+    with pytest.raises(ValueError, match="padding"):
+        event.registered_image.content()
 
 
 def test_vendor_example_with_one_point_zero_leftovers_is_accepted() -> None:

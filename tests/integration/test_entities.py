@@ -177,6 +177,33 @@ async def test_image_entity_serves_the_jpeg_through_the_image_proxy(
     assert await response.read() == simulator.images_of(event_id)[picture]
 
 
+async def test_a_photo_that_does_not_decode_is_counted_when_first_shown(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    coordinator: SophonCoordinator,
+    simulator: BoxSimulator,
+    bus_events: list[Event],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Base64 that begins like a JPEG, then breaks: the big photos are only decoded when shown.
+    simulator.faults.bad_base64 = True
+    device_id = simulator.devices[0].device_id
+    await push(hass, simulator, bus_events, device_id=device_id, kind=PersonKind.VIP)
+    counters = coordinator.client.counters
+    before = counters.images_dropped  # the face crop, decoded and dropped on receipt
+    assert "image_bad_base64:face_image" in counters.quirks_accepted
+    assert "image_bad_base64:registered_image" not in counters.quirks_accepted
+    http = await hass_client()
+    photo = entity_id(hass, "image", device_id, "registered_photo")
+    for _ in range(2):  # counted and logged once, not on every request
+        response = await http.get(f"/api/image_proxy/{photo}")
+        assert response.status != HTTPStatus.OK
+    assert counters.images_dropped == before + 1
+    assert counters.quirks_accepted["image_bad_base64:registered_image"] == 1
+    assert "Dropped the registered_image of an event" in caplog.text
+    assert "%%not base64" not in caplog.text
+
+
 async def test_camera_serves_the_last_face(
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,

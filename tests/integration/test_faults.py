@@ -241,7 +241,9 @@ def _footprint(coordinator: SophonCoordinator) -> dict[str, int]:
         "records": len(coordinator.records),
         "pictures": sum(len(record.images) for record in records),
         "picture_bytes": sum(
-            len(image.content or b"") for record in records for image in record.images.values()
+            image.picture.size if image.picture else 0
+            for record in records
+            for image in record.images.values()
         ),
         "listeners": sum(len(record.listeners) for record in records),
         "remembered_event_ids": len(coordinator.client._seen),

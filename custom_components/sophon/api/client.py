@@ -500,6 +500,10 @@ class BoxClient:
             self._seen.popitem(last=False)
         return False
 
+    def note_dropped_image(self, name: str, reason: str) -> None:
+        """Count and log a picture found bad after its event was delivered (when decoded)."""
+        self._count_problem(f"{reason}:{name}")
+
     def _count_problem(self, problem: str) -> None:
         """Count a tolerated quirk, and log dropped images."""
         quirks = self.counters.quirks_accepted

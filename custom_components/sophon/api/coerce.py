@@ -9,9 +9,13 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from .models import Jpeg
+
 # A value below this is a timestamp in seconds, above it one in milliseconds.
 MS_THRESHOLD = 10**11
 JPEG_MAGIC = b"\xff\xd8\xff"
+# How the base64 of every JPEG begins: the three bytes above.
+JPEG_BASE64_PREFIX = "/9j/"
 _DATA_URI = re.compile(r"^data:[\w/+.-]*;base64,", re.IGNORECASE)
 # Everything between a scheme and the last "@" of a URL: a user and password, "/" and "@" included.
 _CREDENTIALS = re.compile(r"://\S*@")
@@ -100,12 +104,20 @@ def decode_jpeg(value: Any) -> tuple[bytes | None, str | None]:
     return data, None
 
 
-def picture(name: str, value: Any, problems: list[str]) -> bytes | None:
-    """Decode one picture of an event, noting in problems why it was dropped if it was."""
+def picture(name: str, value: Any, problems: list[str], *, lazy: bool = False) -> Jpeg | None:
+    """Read one picture of an event, noting in problems why it was dropped if it was.
+
+    lazy: a text that begins like a JPEG is kept to be decoded when first asked for (a bad body
+    is then found, and counted, by whoever asks); anything else is decoded and checked now.
+    """
+    if lazy and isinstance(value, str):
+        text = _DATA_URI.sub("", value, count=1) if value.startswith("data:") else value
+        if text.startswith(JPEG_BASE64_PREFIX):
+            return Jpeg(text)
     content, problem = decode_jpeg(value)
     if problem:
         problems.append(f"{problem}:{name}")
-    return content
+    return None if content is None else Jpeg.of(content)
 
 
 def describe(value: Any, limit: int = 120) -> str:

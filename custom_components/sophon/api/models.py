@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import binascii
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -64,6 +65,50 @@ class Subscription:
     with_registered: bool = True
 
 
+class Jpeg:
+    """A JPEG picture from the box: base64 text until its bytes are first asked for.
+
+    The scene and registered photos are hundreds of KB and most are never shown (a dashboard
+    shows the latest per device), so the receive path only checks how their text begins.
+    """
+
+    __slots__ = ("_content", "_text")
+
+    def __init__(self, text: str = "", content: bytes | None = None) -> None:
+        """Hold base64 text to decode later, or bytes already decoded."""
+        self._text = text
+        self._content = content
+
+    @classmethod
+    def of(cls, content: bytes) -> Jpeg:
+        """Return a picture whose bytes are known."""
+        return cls(content=content)
+
+    @property
+    def decoded(self) -> bool:
+        """Return True once the bytes are known."""
+        return self._content is not None
+
+    @property
+    def size(self) -> int:
+        """Return the size in bytes (before decoding: the base64 text's, times 3/4)."""
+        if self._content is not None:
+            return len(self._content)
+        return len(self._text) * 3 // 4
+
+    def content(self) -> bytes:
+        """Return the bytes, decoding them the first time; ValueError when they are not base64."""
+        if self._content is None:
+            self._content = binascii.a2b_base64(self._text)  # binascii.Error is a ValueError
+            self._text = ""
+        return self._content
+
+    def __repr__(self) -> str:
+        """Describe the picture without any of its data."""
+        state = "decoded" if self.decoded else "encoded"
+        return f"<Jpeg {state}, {self.size} bytes>"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RecognitionEvent:
     """One recognition pushed by the box, whatever generation it speaks."""
@@ -85,9 +130,9 @@ class RecognitionEvent:
     event_id: str | None = None
     video_id: str | None = None
     face_attributes: dict[str, str] = field(default_factory=dict)
-    face_image: bytes | None = field(default=None, repr=False)
-    scene_image: bytes | None = field(default=None, repr=False)
-    registered_image: bytes | None = field(default=None, repr=False)
+    face_image: Jpeg | None = field(default=None, repr=False)
+    scene_image: Jpeg | None = field(default=None, repr=False)
+    registered_image: Jpeg | None = field(default=None, repr=False)
     problems: tuple[str, ...] = ()
 
     @property

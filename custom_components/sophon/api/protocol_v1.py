@@ -149,14 +149,11 @@ def parse_event(frame: dict[str, Any], received_at: datetime) -> RecognitionEven
     info = as_dict(frame.get("identity_info"))
     if info is None and frame.get("identity_info") is not None:
         problems.append("identity_info_wrong_type")
-    face, scene, registered = (
-        picture(name, value, problems)
-        for name, value in (
-            ("face_image", ext_value("recognize_face")),
-            ("scene_image", ext_value("spot_pic")),
-            ("registered_image", frame.get("reg_pic")),
-        )
-    )
+    # The face crop (a few KB) is decoded and checked now; the scene and registered photos when
+    # first shown (they are most of a frame's bytes, and most are never shown).
+    face = picture("face_image", ext_value("recognize_face"), problems)
+    scene = picture("scene_image", ext_value("spot_pic"), problems, lazy=True)
+    registered = picture("registered_image", frame.get("reg_pic"), problems, lazy=True)
     return RecognitionEvent(
         device_id=device_id,
         timestamp=timestamp or received_at,

@@ -134,13 +134,9 @@ def parse_event(frame: dict[str, Any], received_at: datetime) -> RecognitionEven
     person_type, type_raw = _person_type(frame.get("user_type"), identity_id, problems)
     score, score_raw = _score(frame.get("score"), problems)
     device_type_raw = as_str(frame.get("media_device_type"))
-    face, registered = (
-        picture(name, frame.get(key), problems)
-        for name, key in (
-            ("face_image", "recognize_face_image"),
-            ("registered_image", "register_image"),
-        )
-    )
+    # As on 1.0: the face crop is decoded now, the registered photo when first shown.
+    face = picture("face_image", frame.get("recognize_face_image"), problems)
+    registered = picture("registered_image", frame.get("register_image"), problems, lazy=True)
     return RecognitionEvent(
         device_id=device_id,
         timestamp=timestamp or received_at,
