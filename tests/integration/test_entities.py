@@ -23,6 +23,7 @@ from custom_components.sophon.compat import device_by_identifier
 from custom_components.sophon.const import DOMAIN
 from custom_components.sophon.coordinator import SophonCoordinator
 from sophon_sim import BoxSimulator, PersonKind
+from sophon_sim.simulator import KEEP
 from tests.conftest import wait_for
 from tests.frames import expected
 from tests.integration.conftest import push
@@ -202,6 +203,34 @@ async def test_a_photo_that_does_not_decode_is_counted_when_first_shown(
     assert counters.quirks_accepted["image_bad_base64:registered_image"] == 1
     assert "Dropped the registered_image of an event" in caplog.text
     assert "%%not base64" not in caplog.text
+
+
+@pytest.mark.parametrize("simulator", ["2.0"], indirect=True)  # 2.0 keeps the scene by event id
+async def test_a_scene_photo_the_box_fails_to_give_is_logged_once_and_left_out(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    coordinator: SophonCoordinator,
+    simulator: BoxSimulator,
+    bus_events: list[Event],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    device_id = simulator.devices[0].device_id
+    await push(hass, simulator, bus_events, device_id=device_id, kind=PersonKind.VIP)
+    scene = f"/api/image_proxy/{entity_id(hass, 'image', device_id, 'last_scene')}"
+    # The box keeps its last 1,000 events: after 1,000 more elsewhere it has forgotten this one.
+    count = len(bus_events)
+    await simulator.push_many(KEEP, simulator.devices[1].device_id)
+    await wait_for(lambda: len(bus_events) >= count + KEEP, timeout=60)
+    http = await hass_client()
+    for _ in range(2):
+        response = await http.get(scene)
+        assert response.status != HTTPStatus.OK
+    assert caplog.text.count("Cannot fetch the scene photo") == 1
+    frame = await push(hass, simulator, bus_events, device_id=device_id, kind=PersonKind.VIP)
+    response = await http.get(scene)
+    assert response.status == HTTPStatus.OK
+    event_id = expected(frame, simulator.protocol)["event_id"]
+    assert await response.read() == simulator.images_of(event_id)["scene"]
 
 
 async def test_camera_serves_the_last_face(
