@@ -102,24 +102,51 @@ class Backoff:
 
 
 class Heartbeat:
-    """Ping a quiet push and end its read when the ping goes unanswered.
+    """Ping a quiet push, and end its read when the ping goes unanswered.
 
-    One timer, re-armed lazily: a frame only notes its time (no timeout per receive()).
+    Used as `with Heartbeat(ws, interval) as heartbeat:` around the read, like asyncio.timeout:
+    one timer, re-armed lazily (a frame only sets `last_frame`, no timeout per receive()); an
+    unanswered ping cancels the reading task, and leaving the block turns that cancellation
+    into SophonConnectionClosedError (any other cancellation goes on).
     """
 
     def __init__(self, ws: aiohttp.ClientWebSocketResponse, interval: float) -> None:
-        """Start watching the socket from the task that reads it."""
+        """Remember the socket and the interval; the watch starts on entering the block."""
         self._loop = asyncio.get_running_loop()
-        self._task = asyncio.current_task()
         self._ws = ws
         self._interval = interval
+        self._task: asyncio.Task[Any] | None = None
+        self._cancelling = 0
         self._ping_sent: float | None = None
         self._pinging: asyncio.Task[None] | None = None
+        self._timer: asyncio.TimerHandle | None = None
         self.last_frame = self._loop.time()
         self.expired = False
-        self._timer: asyncio.TimerHandle | None = self._loop.call_at(
-            self.last_frame + interval, self._check
-        )
+
+    def __enter__(self) -> Self:
+        """Start watching, from the task that reads the socket."""
+        self._task = asyncio.current_task()
+        self._cancelling = self._task.cancelling() if self._task is not None else 0
+        self.last_frame = self._loop.time()
+        self._timer = self._loop.call_at(self.last_frame + self._interval, self._check)
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object
+    ) -> None:
+        """Stop watching; report our own cancellation as a dead connection."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._pinging is not None and not self._pinging.done():
+            self._pinging.cancel()
+        if (
+            exc_type is asyncio.CancelledError
+            and self.expired
+            and self._task is not None
+            and self._task.uncancel() <= self._cancelling
+        ):
+            raise SophonConnectionClosedError("the box stopped answering pings") from None
 
     def _check(self) -> None:
         """Ping after `interval` s without a frame; give up `interval / 2` s after a ping."""
@@ -145,14 +172,6 @@ class Heartbeat:
         """Send one ping; a socket that fails here is found by the read or the next check."""
         with contextlib.suppress(aiohttp.ClientError, OSError, ConnectionError, RuntimeError):
             await self._ws.ping()
-
-    def stop(self) -> None:
-        """Stop the timer and any ping still being sent."""
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        if self._pinging is not None and not self._pinging.done():
-            self._pinging.cancel()
 
 
 @dataclass(kw_only=True)
@@ -406,11 +425,8 @@ class BoxClient:
     async def _read(self, ws: aiohttp.ClientWebSocketResponse, on_event: EventCallback) -> None:
         """Read frames until the socket closes; ping when it is quiet, give up when no answer."""
         loop = asyncio.get_running_loop()
-        task = asyncio.current_task()
-        cancelling = task.cancelling() if task is not None else 0
-        heartbeat = Heartbeat(ws, self.heartbeat)
         turn_at = loop.time() + LOOP_TURN
-        try:
+        with Heartbeat(ws, self.heartbeat) as heartbeat:
             while True:
                 message = await ws.receive()
                 heartbeat.last_frame = now = loop.time()
@@ -425,13 +441,6 @@ class BoxClient:
                     await ws.pong(message.data)
                 elif message.type is not aiohttp.WSMsgType.PONG:
                     return
-        except asyncio.CancelledError:
-            # The heartbeat's own cancellation becomes a closed connection; any other goes on.
-            if heartbeat.expired and task is not None and task.uncancel() <= cancelling:
-                raise SophonConnectionClosedError("the box stopped answering pings") from None
-            raise
-        finally:
-            heartbeat.stop()
 
     def handle_frame(self, data: str | bytes, on_event: EventCallback) -> None:
         """Parse a frame and deliver its event; a bad frame is counted and logged, not raised."""

@@ -87,14 +87,18 @@ def as_timestamp(value: Any) -> tuple[datetime | None, str | None]:
         return None, "timestamp_invalid"
 
 
+def _without_data_uri(value: str) -> str:
+    """Return the base64 text of a data URI, or the value itself when it is not one."""
+    return _DATA_URI.sub("", value, count=1) if value.startswith("data:") else value
+
+
 def decode_jpeg(value: Any) -> tuple[bytes | None, str | None]:
     """Decode a base64 (or data URI) JPEG; return the bytes or the reason it was dropped."""
     if value is None or value == "":
         return None, None
     if not isinstance(value, str):
         return None, "image_wrong_type"
-    if value.startswith("data:"):
-        value = _DATA_URI.sub("", value, count=1)
+    value = _without_data_uri(value)
     try:
         data = binascii.a2b_base64(value)
     except (binascii.Error, ValueError):
@@ -111,7 +115,7 @@ def picture(name: str, value: Any, problems: list[str], *, lazy: bool = False) -
     is then found, and counted, by whoever asks); anything else is decoded and checked now.
     """
     if lazy and isinstance(value, str):
-        text = _DATA_URI.sub("", value, count=1) if value.startswith("data:") else value
+        text = _without_data_uri(value)
         if text.startswith(JPEG_BASE64_PREFIX):
             return Jpeg(text)
     content, problem = decode_jpeg(value)
