@@ -38,12 +38,17 @@ class RestRequest:
 
 @dataclass(frozen=True)
 class RestAnswer:
-    """Hold one HTTP answer of the box; device_list answers are subject to the REST faults."""
+    """Hold one HTTP answer of the box.
+
+    device_list answers are subject to the REST faults, scene_fetch answers (a past event's
+    record or scene photo) to the connection-level scene_fetch faults.
+    """
 
     status: int
     body: str | bytes
     content_type: str = "application/json"
     device_list: bool = False
+    scene_fetch: bool = False
 
 
 @dataclass
@@ -78,6 +83,14 @@ class BuiltEvent:
     templates: tuple[str, ...] = ()
     record: dict[str, Any] | None = None
     served: dict[str, bytes] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SystemInfo:
+    """Show a dialect what the box's system port tells: firmware and serial (None: no answer)."""
+
+    firmware: str
+    serial: str | None
 
 
 @dataclass(frozen=True)
@@ -129,8 +142,8 @@ class Dialect(Protocol):
     def rest_answer(self, request: RestRequest, box: BoxState) -> RestAnswer | None:
         """Answer a request on the REST port, or return None for an unknown path (404)."""
 
-    def version_answer(self, request: RestRequest, firmware: str) -> RestAnswer | None:
-        """Answer a request on the firmware version port, or return None (404)."""
+    def system_answer(self, request: RestRequest, system: SystemInfo) -> RestAnswer | None:
+        """Answer a request on the system port (firmware, serial), or return None (404)."""
 
     def parse_config(self, text: str) -> Subscription | None:
         """Read a push configuration frame, or return None when it is not one."""

@@ -5,6 +5,36 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 REST_SHAPES = ("v5", "bare_list", "data_list", "devices", "result", "alt_keys")
+# The forms in which frames can give a device id other than the device list's (id_form).
+ID_FORMS = ("", "hex", "upper", "padded", "nul_padded")
+# How fetching a 2.0 scene photo can fail (scene_fetch): passing trouble, or "it is gone".
+SCENE_FETCH_FAULTS = ("", "timeout", "reset", "status_500", "internal_error", "not_found")
+# Frames in another encoding than UTF-8 (legacy_encoding), device lists too (rest_encoding).
+FRAME_ENCODINGS = ("", "gbk_text", "gbk_binary", "gb18030_binary", "utf16_binary")
+REST_ENCODINGS = ("", "gbk", "gb18030", "utf16")
+# Pictures' base64 as other encoders write it (base64_variant; "rotate": each in turn).
+BASE64_VARIANTS = (
+    "",
+    "rotate",
+    "mime",
+    "urlsafe",
+    "unpadded",
+    "leading_space",
+    "jpg_uri",
+    "octet_uri",
+    "upper_uri",
+)
+# The switches that take one of a few words, and the words.
+CHOICES = {
+    "rest_shape": REST_SHAPES,
+    "id_form": ID_FORMS,
+    "scene_fetch": SCENE_FETCH_FAULTS,
+    "legacy_encoding": FRAME_ENCODINGS,
+    "rest_encoding": REST_ENCODINGS,
+    "base64_variant": BASE64_VARIANTS,
+}
+# What a choice switch named without a value means (the others: off).
+BARE_CHOICES = {"base64_variant": "rotate"}
 
 
 @dataclass
@@ -20,8 +50,16 @@ class Faults:
     # Device list, 2.0 only: the {"error": {...}} envelope; error codes typed int (e.g. 1001).
     init_error: bool = False
     error_code_int: bool = False
-    # Firmware version port: answer 500.
+    # System port: answer 500 to everything; or answer no serial number (404).
     version_down: bool = False
+    no_serial: bool = False
+    # Frames name each device in another form than the device list: "hex" (no dashes), "upper"
+    # (upper case), "padded" (surrounded by spaces), "nul_padded" (NULs after it, as C writers do).
+    id_form: str = ""
+    # 2.0 scene photo fetches (getevent, getspotimage) fail: "timeout" (no answer for 10 s),
+    # "reset" (connection closed), "status_500", "internal_error" (INTERNAL_ERROR envelope),
+    # "not_found" (ID_NOT_FOUND: the box no longer has it).
+    scene_fetch: str = ""
     # Event content.
     numbers_as_strings: bool = False
     device_type_int: bool = False
@@ -48,6 +86,22 @@ class Faults:
     score_out_of_range: bool = False
     null_attributes: bool = False
     no_attributes: bool = False
+    # Field input (sophon_sim.oddities), rotating through several forms per switch. Text:
+    # names with controls, padding, BOM, bidi marks, NFD (dirty_text); a 300-code-point emoji
+    # name (long_names). Values: NaN, Infinity, -Infinity scores (nan_score); scores on the
+    # wrong scale (score_scale_wrong); a clock clock_offset s off, or a bad one (bad_clock).
+    dirty_text: bool = False
+    long_names: bool = False
+    nan_score: bool = False
+    score_scale_wrong: bool = False
+    clock_offset: float = 0.0
+    bad_clock: bool = False
+    base64_variant: str = ""
+    # Framing of frames and REST answers: a UTF-8 BOM, trailing NULs, another encoding.
+    bom: bool = False
+    nul_padding: bool = False
+    legacy_encoding: str = ""
+    rest_encoding: str = ""
     # Framing and connection.
     binary_frames: bool = False
     invalid_json_every: int = 0
@@ -63,13 +117,14 @@ class Faults:
         if name not in {item.name for item in fields(self)}:
             raise ValueError(f"unknown fault {name!r}")
         current = getattr(Faults, name)
-        if name == "rest_shape":
-            if value not in REST_SHAPES:
-                raise ValueError(f"rest_shape must be one of {', '.join(REST_SHAPES)}")
-            self.rest_shape = value
+        if name in CHOICES:
+            value = BARE_CHOICES.get(name, "") if value is None else value
+            if value not in CHOICES[name]:
+                raise ValueError(f"{name} must be one of {', '.join(filter(None, CHOICES[name]))}")
+            setattr(self, name, value)
         elif isinstance(current, bool):
             setattr(self, name, value is None or value.lower() in ("1", "true", "yes", "on"))
-        elif name == "rest_delay":
-            self.rest_delay = float(value or 0)
+        elif isinstance(current, float):
+            setattr(self, name, float(value or 0))
         else:
             setattr(self, name, int(value) if value else None if name == "rest_status" else 0)

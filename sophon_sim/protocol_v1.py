@@ -13,11 +13,12 @@ from .dialect import (
     apply_overrides,
     read_config,
 )
+from .oddities import odd_device_names, odd_names, odd_pictures, odd_score
 
 if TYPE_CHECKING:
     import random
 
-    from .dialect import BoxState, RestRequest
+    from .dialect import BoxState, RestRequest, SystemInfo
     from .faults import Faults
     from .roster import SimDevice
 
@@ -25,12 +26,14 @@ VERSION = "1.0"
 FIRMWARE = "V5R3C01_686e472"
 DEVICE_LIST_PATH = "/SophonDevice/api/Devices"
 VERSION_PATH = "/SophonSystem/api/systemVersion"
+SERIAL_PATH = "/SophonSystem/api/deviceSN"
 PICTURE_FIELDS = {"registered": "reg_pic", "scene": "spot_pic", "face": "recognize_face"}
 FACE_FIELDS = frozenset({"spot_pic", "recognize_face"})
 MOVABLE = ("person_type", "device_type", "device_ip", "spot_pic", "recognize_face")
 # 27 base64 characters, no padding: even a lenient decoder (one that skips "%! ") fails.
 BAD_BASE64 = "/9j/4AAQSkZJRgABAQ%%not base64!!"
 _ID_KEYS = ("device_id", "id", "uuid", "deviceId")
+_NAME_KEYS = ("device_name", "name", "deviceName")
 _ALT_KEYS = (
     ("id", "name", "ip", "type"),
     ("deviceId", "deviceName", "deviceIp", "device_type"),
@@ -84,6 +87,7 @@ def device_list_body(devices: list[SimDevice], faults: Faults) -> Any:
         items = [_v5_item(device) for device in devices]
     if faults.rest_no_ids:
         items = [{k: v for k, v in item.items() if k not in _ID_KEYS} for item in items]
+    odd_device_names(items, _NAME_KEYS, faults)
     return _shape(items, faults.rest_shape)
 
 
@@ -180,6 +184,15 @@ def _fault_layout(frame: dict[str, Any], faults: Faults) -> None:
         frame["x_padding"] = "0" * faults.huge_frame_bytes
 
 
+def _fault_field_input(frame: dict[str, Any], spec: EventSpec) -> None:
+    """Apply the field-input faults: dirty or long names, odd scores, base64 variants."""
+    odd_names(frame, spec.seq, spec.faults)
+    if (score := odd_score(spec.score, VERSION, spec.seq, spec.faults)) is not None:
+        frame["score"] = score
+    holders = [frame, frame["ext_data"]] if isinstance(frame.get("ext_data"), dict) else [frame]
+    odd_pictures(holders, PICTURE_FIELDS.values(), spec.seq, spec.faults)
+
+
 class V1Dialect:
     """Speak protocol 1.0."""
 
@@ -193,10 +206,15 @@ class V1Dialect:
         body = device_list_body(box.devices, box.faults)
         return RestAnswer(200, json.dumps(body, ensure_ascii=False), device_list=True)
 
-    def version_answer(self, request: RestRequest, firmware: str) -> RestAnswer | None:
-        """Answer GET /SophonSystem/api/systemVersion with the V5 {"data": {...}} object."""
-        if request.method != "GET" or request.path != VERSION_PATH:
+    def system_answer(self, request: RestRequest, system: SystemInfo) -> RestAnswer | None:
+        """Answer GET systemVersion and deviceSN with the V5 {"data": {...}} object."""
+        if request.method != "GET":
             return None
+        if request.path == SERIAL_PATH and system.serial is not None:
+            return RestAnswer(200, json.dumps({"data": {"device_sn": system.serial}}))
+        if request.path != VERSION_PATH:
+            return None
+        firmware = system.firmware
         details = {
             "app": firmware,
             "algorithm": "FR_V3.2.1",
@@ -217,6 +235,7 @@ class V1Dialect:
         _fault_pictures(frame, images, spec)
         _fault_values(frame, spec.faults, spec.seq)
         _fault_layout(frame, spec.faults)
+        _fault_field_input(frame, spec)
         apply_overrides(frame, spec.overrides, merged="ext_data")
         return BuiltEvent(str(spec.seq), frame, images)
 

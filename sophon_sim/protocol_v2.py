@@ -25,11 +25,12 @@ from .dialect import (
     apply_overrides,
     read_config,
 )
+from .oddities import odd_device_names, odd_names, odd_pictures, odd_score
 from .protocol_v1 import BAD_BASE64
 from .roster import PersonKind
 
 if TYPE_CHECKING:
-    from .dialect import BoxState, RestRequest
+    from .dialect import BoxState, RestRequest, SystemInfo
     from .faults import Faults
     from .roster import SimDevice
 
@@ -40,6 +41,7 @@ EVENT_PATH = "/sophon/v2/face/getevent"
 SPOT_PATH = "/sophon/v2/face/getspotimage/"
 REGISTER_PATH = "/sophon/v2/face/getregisterimage/"
 VERSION_PATH = "/sophon/v2/system/getsoftwareversion"
+SERIAL_PATH = "/sophon/v2/system/getdevicesn"
 PNG_URI = "data:image/png;base64,"
 IMAGE_FIELDS = {"face": "recognize_face_image", "registered": "register_image"}
 USER_TYPES = {
@@ -64,6 +66,7 @@ INT_CODES = {
     "MISSING_ARGUMENTS": 1004,
     "EVENT_NOT_FOUND": 1005,
     "ID_NOT_FOUND": 1006,
+    "INTERNAL_ERROR": 1007,
 }
 AGES = ("child", "juvenile", "youth", "middle-aged", "aged")
 EXPRESSIONS = ("neutral", "happy", "surprise", "sad")
@@ -88,6 +91,15 @@ def _stable_rng(key: str) -> random.Random:
 def _json(body: Any, status: int = 200, device_list: bool = False) -> RestAnswer:
     """Answer with a JSON body."""
     return RestAnswer(status, json.dumps(body, ensure_ascii=False), device_list=device_list)
+
+
+def _scene_fault(faults: Faults, what: str) -> RestAnswer | None:
+    """Answer a scene photo fetch with the box's error envelope when scene_fetch asks for one."""
+    if faults.scene_fetch == "internal_error":
+        return _error("INTERNAL_ERROR", "event image service failed", faults)
+    if faults.scene_fetch == "not_found":
+        return _error("ID_NOT_FOUND", what, faults, status=404)
+    return None
 
 
 def _error(
@@ -164,6 +176,7 @@ def _devices(request: RestRequest, box: BoxState) -> RestAnswer:
     if box.faults.rest_no_ids:
         for item in items:
             del item["media_device_id"]
+    odd_device_names(items, ("media_device_name",), box.faults)
     return _json({"devices": items}, device_list=True)
 
 
@@ -175,10 +188,13 @@ def _event(request: RestRequest, box: BoxState) -> RestAnswer:
     event_id = body.get("event_id")
     if event_id is None or event_id == "":
         return _error("MISSING_ARGUMENTS", "event_id", box.faults)
+    if (fault := _scene_fault(box.faults, str(event_id))) is not None:
+        return fault
     built = box.events.get(str(event_id))
     if built is None or built.record is None:
         return _error("EVENT_NOT_FOUND", str(event_id), box.faults)
-    return _json(built.record)
+    answer = _json(built.record)
+    return RestAnswer(answer.status, answer.body, scene_fetch=True)
 
 
 def _spot_image(image_id: str, request: RestRequest, box: BoxState) -> RestAnswer:
@@ -187,11 +203,13 @@ def _spot_image(image_id: str, request: RestRequest, box: BoxState) -> RestAnswe
         when = float(request.query["timestamp"])
     except (KeyError, ValueError):
         return _error("MISSING_ARGUMENTS", "timestamp", box.faults, status=404)
+    if (fault := _scene_fault(box.faults, image_id)) is not None:
+        return fault
     for built in reversed(list(box.events.values())):
         data = built.served.get(image_id)
         if data is not None and built.record is not None:
             if abs(built.record["timestamp"] - when) <= SPOT_TOLERANCE:
-                return RestAnswer(200, data, "image/jpeg")
+                return RestAnswer(200, data, "image/jpeg", scene_fetch=True)
             break
     return _error("ID_NOT_FOUND", image_id, box.faults, status=404)
 
@@ -377,6 +395,14 @@ def _record(
     return record, served
 
 
+def _fault_field_input(frame: dict[str, Any], spec: EventSpec) -> None:
+    """Apply the field-input faults: dirty or long names, odd scores, base64 variants."""
+    odd_names(frame, spec.seq, spec.faults)
+    if (score := odd_score(spec.score, VERSION, spec.seq, spec.faults)) is not None:
+        frame["score"] = score
+    odd_pictures([frame], IMAGE_FIELDS.values(), spec.seq, spec.faults)
+
+
 class V2Dialect:
     """Speak protocol 2.0."""
 
@@ -396,13 +422,17 @@ class V2Dialect:
             return _register_image(path.removeprefix(REGISTER_PATH), box)
         return None
 
-    def version_answer(self, request: RestRequest, firmware: str) -> RestAnswer | None:
-        """Answer POST /sophon/v2/system/getsoftwareversion with a flat object."""
-        if request.method != "POST" or request.path != VERSION_PATH:
+    def system_answer(self, request: RestRequest, system: SystemInfo) -> RestAnswer | None:
+        """Answer POST getsoftwareversion and getdevicesn with flat objects."""
+        if request.method != "POST":
+            return None
+        if request.path == SERIAL_PATH and system.serial is not None:
+            return _json({"device_sn": system.serial})
+        if request.path != VERSION_PATH:
             return None
         return _json(
             {
-                "app_version_details": firmware,
+                "app_version_details": system.firmware,
                 "app_gate_version": "gate_V2.1.3_20210903",
                 "nnsdk_version": "nnsdk_3.0.1",
             }
@@ -421,6 +451,7 @@ class V2Dialect:
         _fault_pictures(frame, images, spec)
         _fault_values(frame, spec)
         _fault_layout(frame, spec.faults)
+        _fault_field_input(frame, spec)
         apply_overrides(frame, spec.overrides, merged="recognize_face_attr")
         record, served = _record(spec, event_id, attrs)
         return BuiltEvent(event_id, frame, images, _templates(frame), record, served)

@@ -7,13 +7,14 @@ import contextlib
 import ipaddress
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 
-from .dialect import BoxState, RestAnswer, RestRequest
+from .dialect import BoxState, RestAnswer, RestRequest, SystemInfo
 from .faults import Faults
+from .oddities import TextBytes, encode_answer
 
 if TYPE_CHECKING:
     from .dialect import Dialect, Subscription
@@ -23,6 +24,7 @@ _LOGGER = logging.getLogger(__name__)
 MAX_CONFIG_BYTES = 1 << 20
 SEND_TIMEOUT = 30.0
 CLOSE_TIMEOUT = 3.0
+STALL = 10.0  # s a request stalls with the scene_fetch "timeout" fault (clients give up first)
 LOOP_TURN = 0.005  # s of sending back to back before the simulator lets the loop turn
 GARBAGE_BODY = "<html><body>Sophon service starting\x00\x01 {not json"
 ERROR_PAGE = "<html><head><title>{0}</title></head><body><h1>{0} Server Error</h1></body></html>"
@@ -99,8 +101,10 @@ class Listener:
         self.unlisten(drop=True)
 
 
-def _response(answer: RestAnswer) -> web.Response:
-    """Turn a dialect's answer into an HTTP response."""
+def _response(answer: RestAnswer, faults: Faults) -> web.Response:
+    """Turn a dialect's answer into an HTTP response, JSON framed as the faults ask."""
+    if answer.content_type == "application/json" and isinstance(answer.body, str):
+        answer = replace(answer, body=encode_answer(answer.body, faults, answer.device_list))
     if isinstance(answer.body, bytes):
         return web.Response(
             status=answer.status, body=answer.body, content_type=answer.content_type
@@ -125,6 +129,7 @@ class BoxServer:
         check_loopback(host)
         self.dialect = dialect
         self.firmware_version = dialect.default_firmware
+        self.serial_number = "SE6-0000-0000"
         self.faults = Faults()
         self.devices: list[SimDevice] = []
         self.subscriptions: list[dict[str, Any]] = []
@@ -190,6 +195,10 @@ class BoxServer:
         await self._version.shutdown()
         if self._handlers:
             await asyncio.wait(self._handlers, timeout=2.0)
+        stalled = list(self._handlers)  # a request held by the scene_fetch "timeout" fault
+        for task in stalled:
+            task.cancel()
+        await asyncio.gather(*stalled, return_exceptions=True)
 
     def _track(self) -> asyncio.Task[Any] | None:
         """Remember the task running the current request handler."""
@@ -227,18 +236,32 @@ class BoxServer:
             return web.Response(status=faults.rest_status, text=page, content_type="text/html")
         if answer.device_list and faults.rest_garbage:
             return web.Response(status=200, text=GARBAGE_BODY, content_type="application/json")
-        return _response(answer)
+        if answer.scene_fetch and faults.scene_fetch:
+            return await self._scene_fetch_fault(request)
+        return _response(answer, self.faults)
+
+    async def _scene_fetch_fault(self, request: web.BaseRequest) -> web.StreamResponse:
+        """Fail a scene photo fetch for a passing reason: no answer, a reset, or HTTP 500."""
+        kind = self.faults.scene_fetch
+        if kind == "timeout":
+            await asyncio.sleep(STALL)
+        elif kind == "reset" and request.transport is not None:
+            request.transport.abort()
+        page = ERROR_PAGE.format(500)
+        return web.Response(status=500, text=page, content_type="text/html")
 
     async def _handle_version(self, request: web.BaseRequest) -> web.StreamResponse:
-        """Answer one request on the firmware version port (500 with version_down)."""
+        """Answer one request on the system port (500 with version_down, no serial: 404)."""
         self._track()
         if self.faults.version_down:
             page = ERROR_PAGE.format(500)
             return web.Response(status=500, text=page, content_type="text/html")
-        answer = self.dialect.version_answer(await _rest_request(request), self.firmware_version)
+        serial = None if self.faults.no_serial else self.serial_number
+        system = SystemInfo(self.firmware_version, serial)
+        answer = self.dialect.system_answer(await _rest_request(request), system)
         if answer is None:
             return web.Response(status=404, text="404: Not Found")
-        return _response(answer)
+        return _response(answer, self.faults)
 
     async def _handle_ws(self, request: web.BaseRequest) -> web.StreamResponse:
         """Serve one WebSocket connection until it ends."""
@@ -321,7 +344,9 @@ class BoxServer:
         """Send one frame; abort a connection that cannot take it."""
         try:
             async with asyncio.timeout(SEND_TIMEOUT):
-                if isinstance(payload, bytes):
+                if isinstance(payload, TextBytes):  # not UTF-8: send_str cannot send it
+                    await conn.ws.send_frame(payload, WSMsgType.TEXT)
+                elif isinstance(payload, bytes):
                     await conn.ws.send_bytes(payload)
                 else:
                     await conn.ws.send_str(payload)

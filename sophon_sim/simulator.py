@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING, Any, Self
 from . import protocol_v1, protocol_v2
 from .dialect import BoxState, EventSpec
 from .imagery import ImageBank
+from .oddities import box_clock, encode_frame
 from .roster import ROSTER, Person, PersonKind, SimDevice, make_devices, unknown_device_id
 from .server import BoxServer
 
 if TYPE_CHECKING:
     from .dialect import BuiltEvent, Dialect
+    from .faults import Faults
     from .imagery import Picture
 
 _LOGGER = logging.getLogger("sophon_sim")
@@ -28,6 +30,17 @@ DIALECTS: dict[str, Dialect] = {
     protocol_v1.VERSION: protocol_v1.DIALECT,
     protocol_v2.VERSION: protocol_v2.DIALECT,
 }
+
+
+def _id_in_form(device_id: str, faults: Faults) -> str:
+    """Return a device id in the form the id_form fault gives frames (hex, upper, padded)."""
+    if faults.id_form == "hex":
+        return device_id.replace("-", "")
+    if faults.id_form == "upper":
+        return device_id.upper()
+    if faults.id_form == "nul_padded":
+        return device_id + "\x00\x00"
+    return f"  {device_id} "
 
 
 def get_dialect(version: str) -> Dialect:
@@ -68,6 +81,9 @@ class BoxSimulator(BoxServer):
         self._events: dict[str, BuiltEvent] = {}
         self._photos = {p.image_id: p.image_key for p in self.roster if p.registered}
         self._rng = random.Random(seed)  # noqa: S311 - simulated events, not secrets
+        # Its own generator: the events stay the same for a seed whatever else is drawn.
+        serial_rng = random.Random(None if seed is None else f"serial-{seed}")  # noqa: S311
+        self.serial_number = f"SE{serial_rng.getrandbits(48):012X}"
         self._bank = ImageBank()
         self._seq = 1_000_000
         self._json_count = 0
@@ -235,6 +251,9 @@ class BoxSimulator(BoxServer):
         if broadcast:
             stranger_id = unknown_device_id(self._rng, self.hex_ids)
             device = dataclasses.replace(device, device_id=stranger_id)
+        listed_id = device.device_id
+        if self.faults.id_form:
+            device = dataclasses.replace(device, device_id=_id_in_form(listed_id, self.faults))
         if who.registered:
             self._photos[who.image_id] = who.image_key
         self._seq += 1
@@ -243,7 +262,11 @@ class BoxSimulator(BoxServer):
             device=device,
             person=who,
             score=self._score(who) if score is None else score,
-            timestamp_ms=int(time.time() * 1000) if timestamp_ms is None else timestamp_ms,
+            timestamp_ms=box_clock(
+                int(time.time() * 1000) if timestamp_ms is None else timestamp_ms,
+                self._seq,
+                self.faults,
+            ),
             pictures=self._pictures(device, who) if images else {},
             faults=self.faults,
             rng=self._rng,
@@ -252,7 +275,7 @@ class BoxSimulator(BoxServer):
         )
         built = self.dialect.build_event(spec)
         self._record(self._seq, built)
-        delivered = await self._deliver(built.frame, device.device_id, broadcast)
+        delivered = await self._deliver(built.frame, listed_id, broadcast)
         return built, delivered
 
     def _broken_now(self) -> bool:
@@ -284,11 +307,11 @@ class BoxSimulator(BoxServer):
         return sum(await asyncio.gather(*sends))
 
     def _encode(self, frame: dict[str, Any], broken: bool) -> str | bytes:
-        """Serialise a frame as the faults ask: broken JSON, binary frame or text frame."""
+        """Serialise a frame as the faults ask: broken JSON, binary or text frame, encoding."""
         text = json.dumps(frame, ensure_ascii=False)
         if broken:
             text = text[: len(text) // 2]
-        return text.encode() if self.faults.binary_frames else text
+        return encode_frame(text, self.faults)
 
     def run(self, rate: float = 1.0, max_events: int | None = None, poisson: bool = True) -> None:
         """Push random events on random devices at about rate per second, in the background."""

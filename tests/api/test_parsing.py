@@ -144,6 +144,7 @@ def test_event_with_garbage_in_every_field_is_still_an_event() -> None:
         "person_type_invalid",
         "timestamp_invalid",
         "identity_info_wrong_type",
+        "score_invalid",
     }
 
 

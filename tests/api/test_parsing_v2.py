@@ -16,7 +16,8 @@ from custom_components.sophon.api import (
 )
 from custom_components.sophon.api.protocol_v2 import ProtocolV2, parse_device, parse_event
 
-NOW = datetime(2026, 11, 26, tzinfo=UTC)
+# Received half an hour after the frame's time (a day behind it would be implausible).
+NOW = datetime(2025, 11, 26, 9, tzinfo=UTC)
 JPEG = b"\xff\xd8\xff\xe0v2-face"
 TEMPLATE = base64.b64encode(b"TEMPLATE-1-" * 40).decode()
 

@@ -15,6 +15,7 @@ from .exceptions import (
     SophonConnectionClosedError,
     SophonConnectionError,
     SophonError,
+    SophonNotFoundError,
     SophonNotSupportedError,
     SophonResponseError,
     SophonTimeoutError,
@@ -29,7 +30,9 @@ from .models import (
     PersonType,
     RecognitionEvent,
     Subscription,
+    canonical_device_id,
 )
+from .text import clean_text, shorten
 
 __all__ = [
     "DEFAULT_PORT",
@@ -52,8 +55,12 @@ __all__ = [
     "SophonConnectionClosedError",
     "SophonConnectionError",
     "SophonError",
+    "SophonNotFoundError",
     "SophonNotSupportedError",
     "SophonResponseError",
     "SophonTimeoutError",
     "Subscription",
+    "canonical_device_id",
+    "clean_text",
+    "shorten",
 ]

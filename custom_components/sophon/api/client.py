@@ -8,7 +8,7 @@ import logging
 import random
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Self
@@ -17,6 +17,7 @@ import aiohttp
 from yarl import URL
 
 from .coerce import JPEG_MAGIC, describe
+from .decode import UndecodableError, parse_json
 from .exceptions import (
     FrameRejectedError,
     SophonBoxStartingError,
@@ -27,15 +28,10 @@ from .exceptions import (
     SophonResponseError,
     SophonTimeoutError,
 )
-from .generation import Generation
+from .generation import Generation, Rest
 from .models import ClientCounters, ConnectionState, Device, RecognitionEvent, Subscription
 from .protocol_v1 import ProtocolV1
 from .protocol_v2 import ProtocolV2
-
-try:
-    from orjson import loads as json_loads
-except ImportError:  # pragma: no cover - orjson ships with Home Assistant
-    from json import loads as json_loads  # type: ignore[assignment]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -52,6 +48,8 @@ MAX_FRAME_BYTES = 32 * 1024 * 1024
 DEDUP_WINDOW = 1024
 # Seconds of frames handled back to back before the listener lets the event loop turn.
 LOOP_TURN = 0.01
+# Seconds between two reconnects without backoff after a frame the socket could not carry.
+INSTANT_RECONNECT_EVERY = 1.0
 
 type EventCallback = Callable[[RecognitionEvent], None]
 type StateCallback = Callable[[ConnectionState], None]
@@ -190,7 +188,11 @@ class BoxClient:
     generation: Generation | None = None
     counters: ClientCounters = field(default_factory=ClientCounters)
     state: ConnectionState = ConnectionState.DISCONNECTED
+    # The time of receipt, against which a recognition's own time is checked (tests set it).
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     _own_session: bool = field(default=False, init=False)
+    _reconnect_now: bool = field(default=False, init=False)
+    _last_instant: float | None = field(default=None, init=False)
     _ws: aiohttp.ClientWebSocketResponse | None = field(default=None, init=False)
     _on_reject: RejectCallback | None = field(default=None, init=False)
     _stop: asyncio.Event = field(default_factory=asyncio.Event, init=False)
@@ -265,15 +267,32 @@ class BoxClient:
 
     async def async_get_firmware_version(self) -> str | None:
         """Return the box's firmware version, best effort: None when it cannot be read."""
+        return await self._system_value(
+            "firmware version", lambda generation: generation.fetch_firmware_version
+        )
+
+    async def async_get_serial_number(self) -> str | None:
+        """Return the box's serial number, best effort: None when it gives none (api section 4)."""
+        return await self._system_value(
+            "serial number", lambda generation: generation.fetch_serial_number
+        )
+
+    async def _system_value(
+        self, what: str, call: Callable[[Generation], Callable[[Rest, int], Awaitable[str | None]]]
+    ) -> str | None:
+        """Ask the system port, the box's own generation first; None when neither answers."""
         ordered = sorted(GENERATIONS, key=lambda generation: generation is not self.generation)
         for generation in ordered:
             try:
-                version = await generation.fetch_firmware_version(self._rest, self.version_port)
+                value = await call(generation)(self._rest, self.version_port)
+            except SophonConnectionError as err:  # the port is down: the other one would be too
+                _LOGGER.debug("No %s from %s: %s", what, self.host, err)
+                return None
             except SophonError as err:
-                _LOGGER.debug("No %s firmware version from %s: %s", generation.name, self.host, err)
+                _LOGGER.debug("No %s %s from %s: %s", generation.name, what, self.host, err)
                 continue
-            if version:
-                return version
+            if value:
+                return value
         return None
 
     async def async_get_scene_image(self, event_id: str) -> bytes | None:
@@ -311,9 +330,12 @@ class BoxClient:
                 raise SophonResponseError(f"{url} answered with no JPEG: {describe(content[:16])}")
             return content
         try:
-            return json_loads(content)
+            answer, quirks = parse_json(content)
         except ValueError as err:
             raise SophonResponseError(f"{url} answered with no JSON: {describe(content)}") from err
+        for quirk in quirks:
+            self._count_problem(quirk)
+        return answer
 
     async def disconnect(self) -> None:
         """Stop a running listen() and close the WebSocket."""
@@ -353,7 +375,7 @@ class BoxClient:
                     break
                 if loop.time() - opened >= self.stable_after:
                     self.backoff.reset()
-                delay = self.backoff.next_delay()
+                delay = self._next_delay(loop.time())
                 self.counters.reconnects += 1
                 _LOGGER.debug("Reconnecting to %s in %.1f s", self.host, delay)
                 try:
@@ -363,6 +385,20 @@ class BoxClient:
                     pass
         finally:
             self._set_state(ConnectionState.DISCONNECTED, on_state)
+
+    def _next_delay(self, now: float) -> float:
+        """Return the wait before reconnecting: none after a frame the socket could not carry.
+
+        The box is fine then, the frame was not; still, at most once per INSTANT_RECONNECT_EVERY
+        (a box that sends nothing else is not called back in a tight loop).
+        """
+        instant, self._reconnect_now = self._reconnect_now, False
+        if instant and (
+            self._last_instant is None or now - self._last_instant >= INSTANT_RECONNECT_EVERY
+        ):
+            self._last_instant = now
+            return 0.0
+        return self.backoff.next_delay()
 
     async def _check_generation(self, first: bool) -> None:
         """Know the generation before subscribing; after a drop, check it is still the same."""
@@ -440,7 +476,17 @@ class BoxClient:
                 elif message.type is aiohttp.WSMsgType.PING:
                     await ws.pong(message.data)
                 elif message.type is not aiohttp.WSMsgType.PONG:
+                    self._note_undecodable_text(message)
                     return
+
+    def _note_undecodable_text(self, message: aiohttp.WSMessage) -> None:
+        """Count a TEXT frame that is not UTF-8 (aiohttp closes with 1007), reconnect at once."""
+        error = message.data if message.type is aiohttp.WSMsgType.ERROR else None
+        if getattr(error, "code", None) != aiohttp.WSCloseCode.INVALID_TEXT:
+            return
+        self.counters.frames_received += 1
+        self._reject(FrameRejectedError("text_not_utf8", "a text frame in another encoding"))
+        self._reconnect_now = True
 
     def handle_frame(self, data: str | bytes, on_event: EventCallback) -> None:
         """Parse a frame and deliver its event; a bad frame is counted and logged, not raised."""
@@ -448,14 +494,7 @@ class BoxClient:
         try:
             event = self._parse(data)
         except FrameRejectedError as err:
-            rejected = self.counters.frames_rejected
-            rejected[err.reason] = rejected.get(err.reason, 0) + 1
-            self._log.warning(err.reason, "Dropped a frame from %s: %s", self.host, err)
-            if self._on_reject is not None:
-                try:
-                    self._on_reject(err.reason)
-                except Exception:
-                    _LOGGER.exception("Reject handler failed for %s", self.host)
+            self._reject(err)
             return
         if event.event_id is not None and self._is_duplicate(
             f"{event.device_id}|{event.event_id}|{event.timestamp.timestamp()}"
@@ -470,26 +509,32 @@ class BoxClient:
         except Exception:
             _LOGGER.exception("Event handler failed for an event from %s", self.host)
 
+    def _reject(self, err: FrameRejectedError) -> None:
+        """Count and log (rate-limited) a frame that cannot be an event, and report it."""
+        rejected = self.counters.frames_rejected
+        rejected[err.reason] = rejected.get(err.reason, 0) + 1
+        self._log.warning(err.reason, "Dropped a frame from %s: %s", self.host, err)
+        if self._on_reject is not None:
+            try:
+                self._on_reject(err.reason)
+            except Exception:
+                _LOGGER.exception("Reject handler failed for %s", self.host)
+
     def _parse(self, data: str | bytes) -> RecognitionEvent:
         """Decode one frame into an event or raise FrameRejectedError."""
-        if isinstance(data, bytes):
-            try:
-                data = data.decode()
-            except UnicodeDecodeError as err:
-                raise FrameRejectedError("binary_not_utf8", f"{len(data)} bytes") from err
-        if not data.strip():
-            raise FrameRejectedError("empty_frame")
         try:
-            frame = json_loads(data)
-        except ValueError as err:
-            raise FrameRejectedError("invalid_json", f"{len(data)} characters") from err
+            frame, quirks = parse_json(data)
+        except UndecodableError as err:
+            raise FrameRejectedError(err.reason, err.detail) from err
+        for quirk in quirks:
+            self._count_problem(quirk)
         if not isinstance(frame, dict):
             raise FrameRejectedError("not_an_object", f"got {type(frame).__name__}")
         return self._parse_object(frame)
 
     def _parse_object(self, frame: dict[str, Any]) -> RecognitionEvent:
         """Parse with the box's generation; a frame of the other one is read too, and counted."""
-        now = datetime.now(UTC)
+        now = self.clock()
         ours = self.generation or GENERATIONS[-1]
         if ours.recognizes(frame):
             return ours.parse_event(frame, now)

@@ -2,23 +2,36 @@
 
 from __future__ import annotations
 
-import binascii
 import json
 import math
 import re
 from datetime import UTC, datetime
 from typing import Any
 
+from .decode import decode_base64, looks_like_jpeg_base64
 from .models import Jpeg
+from .text import clean_text, is_clean
+
+try:
+    from orjson import dumps as _json_dumps
+except ImportError:  # pragma: no cover - orjson ships with Home Assistant
+
+    def _json_dumps(value: Any, /) -> bytes:  # type: ignore[misc]
+        """Return compact JSON as orjson does: controls escaped, no white space added."""
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
 
 # A value below this is a timestamp in seconds, above it one in milliseconds.
 MS_THRESHOLD = 10**11
 JPEG_MAGIC = b"\xff\xd8\xff"
-# How the base64 of every JPEG begins: the three bytes above.
-JPEG_BASE64_PREFIX = "/9j/"
-_DATA_URI = re.compile(r"^data:[\w/+.-]*;base64,", re.IGNORECASE)
+# What a number in a string can be padded with (white space is read by float() itself).
+_NUMBER_PADDING = "\x00\ufeff"
+# Identity info is cleaned this deep; what lies deeper is passed on as it came.
+MAX_CLEAN_DEPTH = 32
 # Everything between a scheme and the last "@" of a URL: a user and password, "/" and "@" included.
 _CREDENTIALS = re.compile(r"://\S*@")
+# What boxes answer for a serial number they do not know.
+_NO_SERIAL = frozenset({"unknown", "null", "none", "n/a", "default"})
 
 
 def as_str(value: Any) -> str | None:
@@ -28,6 +41,17 @@ def as_str(value: Any) -> str | None:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
     return None
+
+
+def as_serial(value: Any) -> str | None:
+    """Return a serial number worth identifying a box by: None for blanks and placeholders."""
+    text = as_str(value)
+    if text is None:
+        return None
+    text = text.replace("\x00", "").strip()
+    if not text or text.strip("0") == "" or text.lower() in _NO_SERIAL:
+        return None
+    return text
 
 
 def as_int(value: Any) -> int | None:
@@ -50,7 +74,7 @@ def as_float(value: Any) -> float | None:
         number = float(value)
     elif isinstance(value, str):
         try:
-            number = float(value.strip())
+            number = float(value.strip().strip(_NUMBER_PADDING))
         except ValueError:
             return None
     else:
@@ -87,21 +111,15 @@ def as_timestamp(value: Any) -> tuple[datetime | None, str | None]:
         return None, "timestamp_invalid"
 
 
-def _without_data_uri(value: str) -> str:
-    """Return the base64 text of a data URI, or the value itself when it is not one."""
-    return _DATA_URI.sub("", value, count=1) if value.startswith("data:") else value
-
-
 def decode_jpeg(value: Any) -> tuple[bytes | None, str | None]:
     """Decode a base64 (or data URI) JPEG; return the bytes or the reason it was dropped."""
     if value is None or value == "":
         return None, None
     if not isinstance(value, str):
         return None, "image_wrong_type"
-    value = _without_data_uri(value)
     try:
-        data = binascii.a2b_base64(value)
-    except (binascii.Error, ValueError):
+        data = decode_base64(value)
+    except ValueError:  # binascii.Error is one
         return None, "image_bad_base64"
     if not data.startswith(JPEG_MAGIC):
         return None, "image_not_jpeg"
@@ -114,14 +132,74 @@ def picture(name: str, value: Any, problems: list[str], *, lazy: bool = False) -
     lazy: a text that begins like a JPEG is kept to be decoded when first asked for (a bad body
     is then found, and counted, by whoever asks); anything else is decoded and checked now.
     """
-    if lazy and isinstance(value, str):
-        text = _without_data_uri(value)
-        if text.startswith(JPEG_BASE64_PREFIX):
-            return Jpeg(text)
+    if lazy and isinstance(value, str) and looks_like_jpeg_base64(value):
+        return Jpeg(value)
     content, problem = decode_jpeg(value)
     if problem:
         problems.append(f"{problem}:{name}")
     return None if content is None else Jpeg.of(content)
+
+
+def as_clean_str(value: Any) -> str | None:
+    """Return as_str(value) cleaned (clean_text): for names, addresses and other shown text."""
+    text = as_str(value)
+    return None if text is None else clean_text(text)
+
+
+def as_text(value: Any, name: str, problems: list[str]) -> str | None:
+    """Return as_str(value) cleaned (clean_text), noting text_cleaned:<name> when it changed."""
+    text = as_str(value)
+    if text is None:
+        return None
+    cleaned = clean_text(text)
+    if cleaned is not text:
+        problems.append(f"text_cleaned:{name}")
+    return cleaned
+
+
+def as_info(value: Any, name: str, problems: list[str]) -> dict[str, Any] | None:
+    """Return as_dict(value) with its keys and strings cleaned, noting text_cleaned:<name>."""
+    info = as_dict(value)
+    if info is None or _all_clean(info):
+        return info
+    cleaned: dict[str, Any] = _cleaned_json(info, 0)
+    if cleaned is not info:
+        problems.append(f"text_cleaned:{name}")
+    return cleaned
+
+
+def _all_clean(info: dict[str, Any]) -> bool:
+    """Return True when every key and string in info is clean, from one look at its JSON.
+
+    Compact JSON has no white space of its own and escapes every control character (and
+    quotes and backslashes) with a backslash: JSON text without one, clean as a text, with no
+    string that begins or ends with a space, holds clean strings only.
+    """
+    try:
+        text = _json_dumps(info).decode()
+    except (TypeError, ValueError):  # lone surrogates, nesting deeper than orjson goes
+        return False
+    return "\\" not in text and '" ' not in text and ' "' not in text and is_clean(text)
+
+
+def _cleaned_json(value: Any, depth: int) -> Any:
+    """Return JSON data with every string cleaned; the same object when nothing changed."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if depth >= MAX_CLEAN_DEPTH or not isinstance(value, (dict, list)):
+        return value
+    changed = False
+    if isinstance(value, list):
+        items = [_cleaned_json(item, depth + 1) for item in value]
+        changed = any(new is not old for new, old in zip(items, value, strict=True))
+        return items if changed else value
+    mapping: dict[Any, Any] = {}
+    for key, item in value.items():
+        new_key = clean_text(key) if isinstance(key, str) else key
+        new_item = _cleaned_json(item, depth + 1)
+        changed = changed or new_key is not key or new_item is not item
+        mapping[new_key] = new_item
+    return mapping if changed else value
 
 
 def describe(value: Any, limit: int = 120) -> str:

@@ -27,6 +27,10 @@ class SophonNotSupportedError(SophonResponseError):
     """The box does not offer this call: it speaks another protocol generation."""
 
 
+class SophonNotFoundError(SophonResponseError):
+    """The box says the record or picture asked for does not exist (any longer)."""
+
+
 class SophonBoxStartingError(SophonResponseError):
     """The box is still starting and asks to be called again later."""
 

@@ -40,8 +40,14 @@ class Generation(Protocol):
     async def fetch_firmware_version(self, rest: Rest, port: int) -> str | None:
         """Read the box's firmware version from its system port."""
 
+    async def fetch_serial_number(self, rest: Rest, port: int) -> str | None:
+        """Read the box's serial number from its system port."""
+
     async def fetch_scene_image(self, rest: Rest, event_id: str) -> bytes | None:
-        """Fetch the scene photo of an event, where the generation does not push it."""
+        """Fetch the scene photo of an event, where the generation does not push it.
+
+        Raises SophonNotFoundError when the box says the event or its picture is gone.
+        """
 
     def subscription_message(self, subscription: Subscription) -> dict[str, Any]:
         """Return the frame that configures the push."""

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import binascii
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+
+from .decode import decode_base64
+from .text import trim
 
 
 class PersonType(StrEnum):
@@ -42,6 +44,16 @@ class ConnectionState(StrEnum):
     DISCONNECTED = "disconnected"
 
 
+def canonical_device_id(device_id: str) -> str:
+    """Return the form in which device ids are compared: trimmed, lower case, without dashes.
+
+    Boxes give one device's id in several forms: a dashed UUID in the device list and the same
+    32 hex digits in the frames, in either letter case, sometimes padded (with spaces, NULs or a
+    byte-order mark).
+    """
+    return trim(device_id).lower().replace("-", "")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Device:
     """A camera, gate or panel attached to the box."""
@@ -54,6 +66,11 @@ class Device:
     extra: dict[str, Any] = field(default_factory=dict)
     # The camera's stream URL can hold a password: never shown, logged or compared.
     stream_url: str | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def key(self) -> str:
+        """Return the device id in its canonical form (canonical_device_id)."""
+        return canonical_device_id(self.device_id)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -97,9 +114,12 @@ class Jpeg:
         return len(self._text) * 3 // 4
 
     def content(self) -> bytes:
-        """Return the bytes, decoding them the first time; ValueError when they are not base64."""
+        """Return the bytes, decoding them the first time; ValueError when they are not base64.
+
+        The text is read in any variant (decode_base64): a data URI, line breaks, URL-safe.
+        """
         if self._content is None:
-            self._content = binascii.a2b_base64(self._text)  # binascii.Error is a ValueError
+            self._content = decode_base64(self._text)  # binascii.Error is a ValueError
             self._text = ""
         return self._content
 
@@ -134,6 +154,11 @@ class RecognitionEvent:
     scene_image: Jpeg | None = field(default=None, repr=False)
     registered_image: Jpeg | None = field(default=None, repr=False)
     problems: tuple[str, ...] = ()
+
+    @property
+    def device_key(self) -> str:
+        """Return the id of the device that saw the face, in its canonical form."""
+        return canonical_device_id(self.device_id)
 
     @property
     def is_stranger(self) -> bool:

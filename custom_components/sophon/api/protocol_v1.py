@@ -5,9 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from .coerce import as_dict, as_float, as_int, as_str, as_timestamp, describe, picture
+from .coerce import (
+    as_clean_str,
+    as_info,
+    as_int,
+    as_serial,
+    as_str,
+    as_text,
+    describe,
+    picture,
+)
 from .exceptions import FrameRejectedError, SophonResponseError
 from .models import Device, DeviceType, PersonType, RecognitionEvent, Subscription
+from .plausibility import checked_score, checked_time
+from .text import trim
 
 if TYPE_CHECKING:
     from .generation import Rest
@@ -15,6 +26,7 @@ if TYPE_CHECKING:
 NAME = "1.0"
 DEVICE_LIST_PATH = "/SophonDevice/api/Devices"
 VERSION_PATH = "/SophonSystem/api/systemVersion"
+SERIAL_PATH = "/SophonSystem/api/deviceSN"
 
 PERSON_TYPES = {
     1: PersonType.EMPLOYEE,
@@ -36,6 +48,7 @@ _NAME_KEYS = ("device_name", "name", "deviceName")
 _IP_KEYS = ("device_ip", "ip", "deviceIp")
 _TYPE_KEYS = ("device_type", "type", "deviceType")
 _SECRET_KEYS = ("device_key",)
+SCORE_SCALE = 1.0
 
 
 class ProtocolV1:
@@ -57,6 +70,12 @@ class ProtocolV1:
         answer = await rest("GET", VERSION_PATH, port=port)
         data = answer.get("data") if isinstance(answer, dict) else None
         return as_str(data.get("version")) if isinstance(data, dict) else None
+
+    async def fetch_serial_number(self, rest: Rest, port: int) -> str | None:
+        """Read {"data": {"device_sn": ...}} from GET /SophonSystem/api/deviceSN (api section 4)."""
+        answer = await rest("GET", SERIAL_PATH, port=port)
+        data = answer.get("data") if isinstance(answer, dict) else None
+        return as_serial(data.get("device_sn")) if isinstance(data, dict) else None
 
     async def fetch_scene_image(self, rest: Rest, event_id: str) -> bytes | None:  # noqa: ARG002
         """Return None: 1.0 boxes push the scene photo with the event."""
@@ -108,14 +127,14 @@ def parse_devices(body: Any) -> list[Device]:
 
 def parse_device(item: Any) -> Device | None:
     """Parse one device entry; None when it carries no id."""
-    if not isinstance(item, dict) or not (device_id := as_str(_first(item, _ID_KEYS))):
+    if not isinstance(item, dict) or not (device_id := trim(as_str(_first(item, _ID_KEYS)) or "")):
         return None
-    type_raw = as_str(_first(item, _TYPE_KEYS))
+    type_raw = as_clean_str(_first(item, _TYPE_KEYS))
     known = {*_ID_KEYS, *_NAME_KEYS, *_IP_KEYS, *_TYPE_KEYS, *_SECRET_KEYS}
     return Device(
         device_id=device_id,
-        name=as_str(_first(item, _NAME_KEYS)),
-        ip=as_str(_first(item, _IP_KEYS)),
+        name=as_clean_str(_first(item, _NAME_KEYS)),
+        ip=as_clean_str(_first(item, _IP_KEYS)),
         device_type=DEVICE_TYPES.get(type_raw or "", DeviceType.UNKNOWN),
         device_type_raw=type_raw,
         extra={key: value for key, value in item.items() if key not in known},
@@ -125,7 +144,7 @@ def parse_device(item: Any) -> Device | None:
 
 def parse_event(frame: dict[str, Any], received_at: datetime) -> RecognitionEvent:
     """Parse a 1.0 event, accepting every quirk of protocol.md section 4."""
-    device_id = as_str(frame.get("device_id"))
+    device_id = trim(as_str(frame.get("device_id")) or "")
     if not device_id:
         raise FrameRejectedError("no_device_id", f"frame has {describe(frame)}")
     problems: list[str] = []
@@ -140,13 +159,15 @@ def parse_event(frame: dict[str, Any], received_at: datetime) -> RecognitionEven
         value = ext.get(key)
         return frame.get(key) if value is None else value
 
-    timestamp, quirk = as_timestamp(frame.get("timestamp"))
-    if quirk:
-        problems.append(quirk)
-    identity_id = as_str(frame.get("identity_id")) or ""
+    timestamp = checked_time(frame.get("timestamp"), received_at, problems)
+    identity_id = as_text(frame.get("identity_id"), "identity_id", problems) or ""
     person_type, code = _person_type(ext_value("person_type"), identity_id, problems)
-    type_raw = as_str(ext_value("device_type"))
-    info = as_dict(frame.get("identity_info"))
+    type_raw = as_text(ext_value("device_type"), "device_type_raw", problems)
+    score, score_raw = checked_score(frame.get("score"), SCORE_SCALE, problems)
+    name = as_text(frame.get("identity_name"), "identity_name", problems) or ""
+    group_name = as_text(frame.get("group_name"), "group_name", problems)
+    device_ip = as_text(ext_value("device_ip"), "device_ip", problems)
+    info = as_info(frame.get("identity_info"), "identity_info", problems)
     if info is None and frame.get("identity_info") is not None:
         problems.append("identity_info_wrong_type")
     # The face crop (a few KB) is decoded and checked now; the scene and registered photos when
@@ -156,18 +177,18 @@ def parse_event(frame: dict[str, Any], received_at: datetime) -> RecognitionEven
     registered = picture("registered_image", frame.get("reg_pic"), problems, lazy=True)
     return RecognitionEvent(
         device_id=device_id,
-        timestamp=timestamp or received_at,
+        timestamp=timestamp,
         identity_id=identity_id,
-        identity_name=as_str(frame.get("identity_name")) or "",
+        identity_name=name,
         identity_info=info or {},
         person_type=person_type,
         person_type_code=code,
-        score=(score := as_float(frame.get("score"))),
-        score_raw=score,
-        group_name=as_str(frame.get("group_name")),
+        score=score,
+        score_raw=score_raw,
+        group_name=group_name,
         device_type=DEVICE_TYPES.get(type_raw or "", DeviceType.UNKNOWN),
         device_type_raw=type_raw,
-        device_ip=as_str(ext_value("device_ip")),
+        device_ip=device_ip,
         event_id=as_str(frame.get("event_id")),
         video_id=as_str(frame.get("video_id")),
         face_image=face,

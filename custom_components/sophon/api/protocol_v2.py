@@ -5,9 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from .coerce import as_dict, as_float, as_str, as_timestamp, describe, picture
-from .exceptions import FrameRejectedError, SophonBoxStartingError, SophonResponseError
+from .coerce import as_clean_str, as_dict, as_serial, as_str, as_text, describe, picture
+from .exceptions import (
+    FrameRejectedError,
+    SophonBoxStartingError,
+    SophonNotFoundError,
+    SophonNotSupportedError,
+    SophonResponseError,
+)
 from .models import Device, DeviceType, PersonType, RecognitionEvent, Subscription
+from .plausibility import checked_score, checked_time
+from .text import trim
 
 if TYPE_CHECKING:
     from .generation import Rest
@@ -17,7 +25,10 @@ DEVICE_LIST_PATH = "/sophon/v2/face/getmediadevices"
 EVENT_PATH = "/sophon/v2/face/getevent"
 SPOT_IMAGE_PATH = "/sophon/v2/face/getspotimage/{}"
 VERSION_PATH = "/sophon/v2/system/getsoftwareversion"
+SERIAL_PATH = "/sophon/v2/system/getdevicesn"
 STARTING_CODE = "DEVICE_INIT_ERROR"
+# Error codes that say the record or picture asked for does not exist (api section 0).
+NOT_FOUND_CODES = frozenset({"ID_NOT_FOUND", "EVENT_NOT_FOUND"})
 
 DEVICE_TYPES = {
     "rtsp": DeviceType.VIDEO_STREAM,
@@ -66,16 +77,29 @@ class ProtocolV2:
         answer = _checked(await rest("POST", VERSION_PATH, {}, port=port))
         return as_str(answer.get("app_version_details"))
 
+    async def fetch_serial_number(self, rest: Rest, port: int) -> str | None:
+        """Read the flat answer of POST /sophon/v2/system/getdevicesn (api section 4)."""
+        answer = _checked(await rest("POST", SERIAL_PATH, {}, port=port))
+        return as_serial(answer.get("device_sn"))
+
     async def fetch_scene_image(self, rest: Rest, event_id: str) -> bytes | None:
-        """Fetch the scene photo: getevent gives its id and time, getspotimage its bytes."""
-        record = _checked(await rest("POST", EVENT_PATH, {"event_id": event_id}))
-        spot_id = as_str(record.get("spot_image_id"))
-        timestamp = as_str(record.get("timestamp"))
-        if not spot_id or timestamp is None:
-            raise SophonResponseError(f"event {event_id} has no scene photo: {describe(record)}")
-        content: bytes = await rest(
-            "GET", SPOT_IMAGE_PATH.format(spot_id), params={"timestamp": timestamp}, raw=True
-        )
+        """Fetch the scene photo: getevent gives its id and time, getspotimage its bytes.
+
+        Raises SophonNotFoundError when the box no longer has the event or its picture (an
+        ID_NOT_FOUND or EVENT_NOT_FOUND answer, a record without a picture, or a 404).
+        """
+        try:
+            record = _checked(await rest("POST", EVENT_PATH, {"event_id": event_id}))
+            spot_id = as_str(record.get("spot_image_id"))
+            timestamp = as_str(record.get("timestamp"))
+            if not spot_id or timestamp is None:
+                message = f"event {event_id} has no scene photo: {describe(record)}"
+                raise SophonNotFoundError(message)
+            content: bytes = await rest(
+                "GET", SPOT_IMAGE_PATH.format(spot_id), params={"timestamp": timestamp}, raw=True
+            )
+        except SophonNotSupportedError as err:  # 404 on calls this box has: no such record
+            raise SophonNotFoundError(f"the scene photo of event {event_id} is gone") from err
         return content
 
     def subscription_message(self, subscription: Subscription) -> dict[str, Any]:
@@ -101,19 +125,23 @@ def _checked(answer: Any) -> dict[str, Any]:
         message = as_str(error.get("message")) or ""
         if code == STARTING_CODE:
             raise SophonBoxStartingError(f"the box is starting: {message}")
+        if code in NOT_FOUND_CODES:
+            raise SophonNotFoundError(f"the box answered {code}: {describe(message)}")
         raise SophonResponseError(f"the box answered error {code}: {describe(message)}")
     return answer
 
 
 def parse_device(item: Any) -> Device | None:
     """Parse one media device; None when it carries no id."""
-    if not isinstance(item, dict) or not (device_id := as_str(item.get("media_device_id"))):
+    if not isinstance(item, dict) or not (
+        device_id := trim(as_str(item.get("media_device_id")) or "")
+    ):
         return None
-    type_raw = as_str(item.get("media_device_type"))
+    type_raw = as_clean_str(item.get("media_device_type"))
     return Device(
         device_id=device_id,
-        name=as_str(item.get("media_device_name")),
-        ip=as_str(item.get("media_device_ip")),
+        name=as_clean_str(item.get("media_device_name")),
+        ip=as_clean_str(item.get("media_device_ip")),
         device_type=DEVICE_TYPES.get((type_raw or "").lower(), DeviceType.UNKNOWN),
         device_type_raw=type_raw,
         extra={key: value for key, value in item.items() if key not in _KNOWN_DEVICE_KEYS},
@@ -123,35 +151,37 @@ def parse_device(item: Any) -> Device | None:
 
 def parse_event(frame: dict[str, Any], received_at: datetime) -> RecognitionEvent:
     """Parse a 2.0 event, accepting every quirk of protocol-v2.md section 4."""
-    device_id = as_str(frame.get("media_device_id"))
+    device_id = trim(as_str(frame.get("media_device_id")) or "")
     if not device_id:
         raise FrameRejectedError("no_device_id", f"frame has {describe(frame)}")
     problems: list[str] = []
-    timestamp, quirk = as_timestamp(frame.get("timestamp"))
-    if quirk:
-        problems.append(quirk)
-    identity_id = as_str(frame.get("identity_id")) or ""
+    timestamp = checked_time(frame.get("timestamp"), received_at, problems)
+    identity_id = as_text(frame.get("identity_id"), "identity_id", problems) or ""
     person_type, type_raw = _person_type(frame.get("user_type"), identity_id, problems)
-    score, score_raw = _score(frame.get("score"), problems)
-    device_type_raw = as_str(frame.get("media_device_type"))
+    score, score_raw = checked_score(frame.get("score"), SCORE_SCALE, problems)
+    device_type_raw = as_text(frame.get("media_device_type"), "device_type_raw", problems)
+    name = as_text(frame.get("identity_name"), "identity_name", problems) or ""
+    group_name = as_text(frame.get("group_name"), "group_name", problems)
+    device_ip = as_text(frame.get("media_device_ip"), "device_ip", problems)
+    attributes = _face_attributes(frame.get("recognize_face_attr"), problems)
     # As on 1.0: the face crop is decoded now, the registered photo when first shown.
     face = picture("face_image", frame.get("recognize_face_image"), problems)
     registered = picture("registered_image", frame.get("register_image"), problems, lazy=True)
     return RecognitionEvent(
         device_id=device_id,
-        timestamp=timestamp or received_at,
+        timestamp=timestamp,
         identity_id=identity_id,
-        identity_name=as_str(frame.get("identity_name")) or "",
+        identity_name=name,
         person_type=person_type,
         person_type_raw=type_raw,
         score=score,
         score_raw=score_raw,
-        group_name=as_str(frame.get("group_name")),
+        group_name=group_name,
         device_type=DEVICE_TYPES.get((device_type_raw or "").lower(), DeviceType.UNKNOWN),
         device_type_raw=device_type_raw,
-        device_ip=as_str(frame.get("media_device_ip")),
+        device_ip=device_ip,
         event_id=as_str(frame.get("event_id")),
-        face_attributes=_face_attributes(frame.get("recognize_face_attr")),
+        face_attributes=attributes,
         face_image=face,
         registered_image=registered,
         problems=tuple(problems),
@@ -160,7 +190,7 @@ def parse_event(frame: dict[str, Any], received_at: datetime) -> RecognitionEven
 
 def _person_type(raw: Any, identity_id: str, problems: list[str]) -> tuple[PersonType, str | None]:
     """Map user_type in any letter case; anything else is unknown, kept raw."""
-    text = as_str(raw)
+    text = as_text(raw, "person_type_raw", problems)
     if text is None:
         problems.append("user_type_missing")
         return (PersonType.UNKNOWN if identity_id else PersonType.STRANGER), None
@@ -172,20 +202,14 @@ def _person_type(raw: Any, identity_id: str, problems: list[str]) -> tuple[Perso
     return person_type, text
 
 
-def _score(raw: Any, problems: list[str]) -> tuple[float | None, float | None]:
-    """Return the 0..1 score from the 2.0 scale of 0..100; out of range is kept raw only."""
-    value = as_float(raw)
-    if value is None:
-        return None, None
-    if not 0 <= value <= SCORE_SCALE:
-        problems.append("score_out_of_range")
-        return None, value
-    return value / SCORE_SCALE, value
-
-
-def _face_attributes(raw: Any) -> dict[str, str]:
-    """Keep the readable attributes that the box sent with a value; drop the template."""
+def _face_attributes(raw: Any, problems: list[str]) -> dict[str, str]:
+    """Keep the readable attributes that the box sent with a value, cleaned; drop the template."""
     attributes = as_dict(raw) or {}
-    return {
-        key: text for key in FACE_ATTRIBUTES if (text := as_str(attributes.get(key))) is not None
+    cleaned: list[str] = []
+    kept = {
+        key: text
+        for key in FACE_ATTRIBUTES
+        if (text := as_text(attributes.get(key), "face_attributes", cleaned)) is not None
     }
+    problems.extend(cleaned[:1])  # one note for all the attributes
+    return kept

@@ -1,0 +1,57 @@
+"""Check that a recognition's numbers can be true, the same way for both protocol generations."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from .coerce import as_float, as_timestamp
+
+MAX_AHEAD = timedelta(minutes=5)
+"""How far ahead of its receipt a recognition's time may be: clocks drift, boxes do not see ahead.
+
+Beyond it the box's clock is wrong (set to local time but sent as UTC, or to a future year).
+"""
+
+MAX_BEHIND = timedelta(hours=24)
+"""How far behind its receipt a recognition's time may be: a push is live, not history.
+
+Beyond it the box's clock is wrong (reset to 1970 after a power loss, or a day off).
+"""
+
+
+def checked_score(raw: Any, scale: float, problems: list[str]) -> tuple[float | None, float | None]:
+    """Return the score on 0..1 and the raw value; unreadable or outside 0..scale gives None.
+
+    Noted in problems: score_invalid (present but no number, NaN and infinities included) and
+    score_out_of_range (a number outside 0..scale, kept raw only).
+    """
+    value = as_float(raw)
+    if value is None:
+        if raw is not None:
+            problems.append("score_invalid")
+        return None, None
+    if not 0 <= value <= scale:
+        problems.append("score_out_of_range")
+        return None, value
+    return value / scale, value
+
+
+def checked_time(raw: Any, received_at: datetime, problems: list[str]) -> datetime:
+    """Return when a recognition happened, or received_at when the box's time is not usable.
+
+    Noted in problems: the quirks of as_timestamp, and timestamp_implausible for a time more
+    than MAX_AHEAD after or MAX_BEHIND before the receipt (or a number beyond any calendar,
+    such as microseconds sent for milliseconds).
+    """
+    moment, quirk = as_timestamp(raw)
+    if moment is None and quirk == "timestamp_invalid" and (as_float(raw) or 0) > 0:
+        quirk = "timestamp_implausible"
+    if quirk:
+        problems.append(quirk)
+    if moment is None:
+        return received_at
+    if moment - received_at > MAX_AHEAD or received_at - moment > MAX_BEHIND:
+        problems.append("timestamp_implausible")
+        return received_at
+    return moment
