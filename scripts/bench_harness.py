@@ -30,6 +30,7 @@ from pytest_homeassistant_custom_component.common import (
     async_test_home_assistant,
 )
 
+from custom_components.sophon.api import canonical_device_id
 from custom_components.sophon.const import (
     CONF_DEVICES,
     CONF_NEED_FACE,
@@ -319,7 +320,7 @@ class IntegrationConsumer:
 
     def image_bytes(self, device_id: str) -> dict[str, int]:
         """Return the size of each picture the coordinator holds for a device."""
-        record = self.coordinator.records.get(device_id)
+        record = self.coordinator.records.get(canonical_device_id(device_id))
         if record is None:
             return {}
         return {

@@ -496,6 +496,11 @@ async def develop(rate: float) -> int:
         loop.add_signal_handler(sig, stop.set)
     logging.basicConfig(level=logging.INFO, format="[sim] %(message)s", stream=sys.stdout)
     sim = BoxSimulator(4, rest_port=DEVELOP_REST_PORT, ws_port=DEVELOP_WS_PORT, seed=1)
+    # SOPHON_SIM_FAULTS="dirty_text,id_form=hex": show how the integration meets odd boxes.
+    for fault in filter(None, os.environ.get("SOPHON_SIM_FAULTS", "").split(",")):
+        name, _, value = fault.strip().partition("=")
+        sim.faults.set(name, value or None)
+        say(f"simulator fault on: {fault.strip()}")
     code, provisioned = RESTART_EXIT_CODE, False
     async with sim, aiohttp.ClientSession() as session:
         say(f"simulated box on 127.0.0.1 (REST {sim.rest_port}, push {sim.ws_port}), {rate}/s")

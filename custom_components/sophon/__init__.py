@@ -11,6 +11,10 @@ from .api import DEFAULT_VERSION_PORT, BoxClient
 from .compat import OPTIONS_FLOW_RELOADS
 from .const import CONF_VERSION_PORT, CONF_WS_PORT, DOMAIN
 from .coordinator import SophonConfigEntry, SophonCoordinator
+from .identity import attached_device_key
+from .migration import async_migrate_entry
+
+__all__ = ["async_migrate_entry", "async_setup_entry", "async_unload_entry"]
 
 PLATFORMS = [
     Platform.BINARY_SENSOR,
@@ -67,6 +71,9 @@ async def async_remove_config_entry_device(
     coordinator = entry.runtime_data
     return not any(
         domain == DOMAIN
-        and (identifier in coordinator.data or identifier == coordinator.box_identifier[1])
+        and (
+            identifier == entry.entry_id
+            or attached_device_key(entry.entry_id, identifier) in coordinator.data
+        )
         for domain, identifier in device_entry.identifiers
     )

@@ -6,7 +6,7 @@ from homeassistant.components.camera import Camera
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 
-from .api import Device
+from .api import Device, RecognitionEvent
 from .coordinator import ImageKind, SophonConfigEntry, SophonCoordinator
 from .entity import SophonDeviceEntity, async_add_device_entities
 
@@ -38,7 +38,7 @@ class SophonFaceCamera(SophonDeviceEntity, Camera):
         Camera.__init__(self)
         self.content_type = "image/jpeg"
 
-    def _handle_recognition(self) -> None:
+    def _handle_recognition(self, event: RecognitionEvent, newest: bool) -> None:
         """Write nothing: a new face changes no state; cards and snapshots fetch the image."""
 
     async def async_camera_image(
@@ -46,4 +46,4 @@ class SophonFaceCamera(SophonDeviceEntity, Camera):
     ) -> bytes | None:
         """Return the last face's JPEG bytes."""
         del width, height  # the face is served as the box sent it
-        return await self.coordinator.async_image(self.device_id, ImageKind.FACE)
+        return await self.coordinator.async_image(self.device_key, ImageKind.FACE)

@@ -46,10 +46,18 @@ def device_by_identifier(
     return registry.async_get_device(identifiers={identifier})  # pragma: no cover - 2025.4
 
 
+def device_entry_ids(device: dr.DeviceEntry) -> set[str]:
+    """Return the config entries a device belongs to (one only since 2026.8)."""
+    if (entry_id := getattr(device, "config_entry_id", None)) is not None:
+        return {entry_id}
+    return set(device.config_entries)  # pragma: no cover - Home Assistant 2025.4
+
+
 __all__ = [
     "OPTIONS_FLOW_RELOADS",
     "OptionsFlowBase",
     "device_by_identifier",
+    "device_entry_ids",
     "via_device_kwargs",
     "vol",
 ]

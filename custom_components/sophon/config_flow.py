@@ -13,16 +13,22 @@ from yarl import URL
 
 from .api import (
     DEFAULT_PORT,
+    DEFAULT_VERSION_PORT,
     DEFAULT_WS_PORT,
     BoxClient,
     SophonBoxStartingError,
     SophonConnectionError,
     SophonResponseError,
+    canonical_device_id,
 )
 from .compat import OptionsFlowBase, vol
 from .const import CONF_DEVICES, CONF_NEED_FACE, CONF_NEED_REGISTER, CONF_WS_PORT, DOMAIN
 from .coordinator import SophonConfigEntry
+from .identity import address_unique_id, box_unique_id
+from .migration import CURRENT_VERSION
 
+# Where the flow asks a box for its serial number: the system port every box uses (not asked).
+SYSTEM_PORT = DEFAULT_VERSION_PORT
 PORT_SELECTOR = selector.NumberSelector(
     selector.NumberSelectorConfig(min=1, max=65535, mode=selector.NumberSelectorMode.BOX)
 )
@@ -53,39 +59,48 @@ def _normalize(user_input: dict[str, Any]) -> dict[str, Any]:
 class SophonConfigFlow(ConfigFlow, domain=DOMAIN):
     """Add a Sophon box from the UI."""
 
-    VERSION = 1
+    VERSION = CURRENT_VERSION
 
-    async def _async_check_box(self, data: dict[str, Any]) -> dict[str, str]:
-        """Read the box's device list; return the form errors."""
+    async def _async_check_box(self, data: dict[str, Any]) -> tuple[dict[str, str], str]:
+        """Read the box's device list and serial number; return the form errors and unique id."""
         client = BoxClient(
             host=data[CONF_HOST],
             port=data[CONF_PORT],
             ws_port=data[CONF_WS_PORT],
+            version_port=SYSTEM_PORT,
             session=async_get_clientsession(self.hass),
         )
+        unique_id = address_unique_id(data[CONF_HOST], data[CONF_PORT])
         try:
             URL.build(scheme="http", host=data[CONF_HOST])
         except ValueError:  # not a host name or address, e.g. "http://…" or "host:port"
-            return {CONF_HOST: "invalid_host"}
+            return {CONF_HOST: "invalid_host"}, unique_id
         try:
             devices = await client.async_get_devices()
         except SophonConnectionError:
-            return {"base": "cannot_connect"}
+            return {"base": "cannot_connect"}, unique_id
         except SophonBoxStartingError:
-            return {"base": "box_starting"}
+            return {"base": "box_starting"}, unique_id
         except SophonResponseError:
-            return {"base": "invalid_response"}
-        return {} if devices else {"base": "no_devices"}
+            return {"base": "invalid_response"}, unique_id
+        if not devices:
+            return {"base": "no_devices"}, unique_id
+        serial = await client.async_get_serial_number()
+        return {}, box_unique_id(serial, data[CONF_HOST], data[CONF_PORT])
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for the box's address and check that it answers with its devices."""
         errors: dict[str, str] = {}
         if user_input is not None:
             data = _normalize(user_input)
-            await self.async_set_unique_id(f"{data[CONF_HOST]}:{data[CONF_PORT]}")
-            self._abort_if_unique_id_configured()
-            errors = await self._async_check_box(data)
+            self._async_abort_entries_match(
+                {CONF_HOST: data[CONF_HOST], CONF_PORT: data[CONF_PORT]}
+            )
+            errors, unique_id = await self._async_check_box(data)
             if not errors:
+                # The same box (by serial number) at a new address: follow it there.
+                await self.async_set_unique_id(unique_id)
+                self._abort_if_unique_id_configured(updates=data)
                 return self.async_create_entry(title=data[CONF_HOST], data=data)
         return self.async_show_form(
             step_id="user",
@@ -101,11 +116,16 @@ class SophonConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             data = _normalize(user_input)
-            await self.async_set_unique_id(f"{data[CONF_HOST]}:{data[CONF_PORT]}")
-            if self.unique_id != entry.unique_id:
-                self._abort_if_unique_id_configured()
-            errors = await self._async_check_box(data)
+            errors, unique_id = await self._async_check_box(data)
             if not errors:
+                known_by_serial = entry.unique_id != address_unique_id(
+                    entry.data[CONF_HOST], entry.data[CONF_PORT]
+                )
+                if known_by_serial and unique_id != entry.unique_id:
+                    return self.async_abort(reason="another_box")
+                await self.async_set_unique_id(unique_id)
+                if unique_id != entry.unique_id:
+                    self._abort_if_unique_id_configured()
                 # A title the user chose is kept; the default one follows the host.
                 title = data[CONF_HOST] if entry.title == entry.data[CONF_HOST] else entry.title
                 return self.async_update_reload_and_abort(
@@ -134,24 +154,22 @@ class SophonOptionsFlow(OptionsFlowBase):
             return self.async_abort(reason="not_loaded")
         coordinator = entry.runtime_data
         if user_input is not None:
-            if set(user_input[CONF_DEVICES]) >= set(coordinator.data):
+            if {canonical_device_id(d) for d in user_input[CONF_DEVICES]} >= set(coordinator.data):
                 # Everything chosen means every device, including those added to the box later.
                 user_input = {k: v for k, v in user_input.items() if k != CONF_DEVICES}
             return self.async_create_entry(data=user_input)
+        devices = coordinator.data
         choices = [
-            selector.SelectOptionDict(value=device_id, label=device.name or device_id)
-            for device_id, device in coordinator.data.items()
+            selector.SelectOptionDict(value=device.device_id, label=device.name or device.device_id)
+            for device in devices.values()
         ]
+        # Offered as the device list gives the ids now; chosen ones compared in canonical form.
+        chosen = map(canonical_device_id, entry.options.get(CONF_DEVICES, devices))
+        default = [devices[key].device_id for key in chosen if key in devices]
         options = entry.options
-        choices_ids = set(coordinator.data)
         schema = vol.Schema(
             {
-                vol.Required(
-                    CONF_DEVICES,
-                    default=[
-                        d for d in options.get(CONF_DEVICES, coordinator.data) if d in choices_ids
-                    ],
-                ): selector.SelectSelector(
+                vol.Required(CONF_DEVICES, default=default): selector.SelectSelector(
                     selector.SelectSelectorConfig(options=choices, multiple=True)
                 ),
                 vol.Required(CONF_NEED_FACE, default=options.get(CONF_NEED_FACE, True)): bool,

@@ -23,6 +23,8 @@ DEVICE_LIST_REFRESH: Final = timedelta(minutes=5)
 UNREACHABLE_REPAIR_AFTER: Final = timedelta(minutes=30)
 # A push that stays up this long ends an outage (logged as restored, repair cleared).
 STABLE_CONNECTION: Final = timedelta(seconds=60)
+# A picture the box failed to give for a passing reason is asked for again after this long.
+SCENE_RETRY_AFTER: Final = timedelta(seconds=10)
 
 PERSON_TYPES: Final = [person_type.value for person_type in PersonType]
 # The state of the last_identity sensor when the face matched nobody; translated in the UI.

@@ -30,7 +30,10 @@ from .api import (
     RecognitionEvent,
     SophonBoxStartingError,
     SophonError,
+    SophonNotFoundError,
     Subscription,
+    canonical_device_id,
+    shorten,
 )
 from .compat import device_by_identifier, via_device_kwargs
 from .const import (
@@ -41,14 +44,18 @@ from .const import (
     DOMAIN,
     EVENT_RECOGNITION,
     MANUFACTURER,
+    SCENE_RETRY_AFTER,
     STABLE_CONNECTION,
     UNREACHABLE_REPAIR_AFTER,
 )
+from .identity import async_adopt_serial, device_identifier
 
 _LOGGER = logging.getLogger(__name__)
 
 type SophonConfigEntry = ConfigEntry[SophonCoordinator]
 type DeviceCallback = Callable[[list[Device]], None]
+# Called with each recognition of a device, and whether it is the newest one the device has seen.
+type RecognitionListener = Callable[[RecognitionEvent, bool], None]
 
 # What the device registry shows as the model of each kind of attached device.
 DEVICE_MODELS = {
@@ -61,12 +68,19 @@ DEVICE_MODELS = {
     DeviceType.VIDEO_FILE: "Video file",
     DeviceType.GB28181: "GB/T 28181 stream",
 }
+# Device names are cut to this many characters (entity ids are made from them).
+MAX_DEVICE_NAME = 100
 # Records kept for device ids that the box's device list does not (yet) name.
 MAX_UNKNOWN_DEVICES = 64
 # Identity info passed on to the bus: nesting, items per level and text length kept.
 MAX_INFO_DEPTH = 4
 MAX_INFO_ITEMS = 64
 MAX_INFO_TEXT = 256
+
+
+def _due(retry_at: datetime | None) -> bool:
+    """Return True when a fetch may be tried now."""
+    return retry_at is None or dt_util.utcnow() >= retry_at
 
 
 def bounded_info(value: Any, depth: int = 0) -> Any:
@@ -101,7 +115,10 @@ class StoredImage:
     picture: Jpeg | None = None
     # A picture the box does not push (2.0's scene photo) is fetched by event id on request.
     event_id: str | None = None
+    # The box said it has no such picture (or it did not decode): never asked for again.
     failed: bool = False
+    # A fetch failed for a passing reason (timeout, connection, server error): not before then.
+    retry_at: datetime | None = None
 
 
 @dataclass(slots=True)
@@ -110,7 +127,7 @@ class DeviceRecord:
 
     last_event: RecognitionEvent | None = None
     images: dict[ImageKind, StoredImage] = field(default_factory=dict)
-    listeners: list[CALLBACK_TYPE] = field(default_factory=list)
+    listeners: list[RecognitionListener] = field(default_factory=list)
 
 
 class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
@@ -143,11 +160,16 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
         self._resubscribing = False
         self._refresh_requested = False
         self.unknown_device_events = 0
+        self.scene_fetch_retries = 0
+        # Recognitions stamped before the one a device already shows (delivered, not shown).
+        self.older_recognitions = 0
+        self._followed: frozenset[str] = frozenset()
         self._log = RateLimitedLog(_LOGGER)
         self._cancel_repair: CALLBACK_TYPE | None = None
         self._cancel_stable: CALLBACK_TYPE | None = None
         self._fetch_lock = asyncio.Lock()
         self.firmware_version: str | None = None
+        self.serial_number: str | None = None
         self._generation: Generation | None = None
         self.async_add_listener(self._handle_device_list)
 
@@ -168,7 +190,8 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
                 translation_key="device_list_failed",
                 translation_placeholders={"error": str(err)},
             ) from err
-        return {device.device_id: device for device in devices}
+        # Keyed by the canonical id: frames may name a device in another form than the list.
+        return {device.key: device for device in devices}
 
     @callback
     def _handle_device_list(self) -> None:
@@ -185,19 +208,19 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
             name=self.config_entry.title,
         )
         via = via_device_kwargs(hub, self.box_identifier)
-        for device in self.data.values():
+        for key, device in self.data.items():
             entry = registry.async_get_or_create(
                 config_entry_id=self.config_entry.entry_id,
-                identifiers={(DOMAIN, device.device_id)},
+                identifiers={device_identifier(self.config_entry.entry_id, key)},
                 manufacturer=MANUFACTURER,
                 model=DEVICE_MODELS.get(device.device_type, device.device_type_raw),
-                name=device.name or device.device_id,
+                name=shorten(device.name or device.device_id, MAX_DEVICE_NAME),
                 **via,
             )
-            self._device_ids[device.device_id] = entry.id
-        new = [device for device in self.data.values() if device.device_id not in self._announced]
+            self._device_ids[key] = entry.id
+        new = [device for key, device in self.data.items() if key not in self._announced]
         if new:
-            self._announced.update(device.device_id for device in new)
+            self._announced.update(device.key for device in new)
             for device_callback in self._device_callbacks:
                 device_callback(new)
         if (generation := self.client.generation) is not None and generation != self._generation:
@@ -207,7 +230,7 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
                 self.hass.async_create_task(self.async_request_refresh())
             self._generation = generation
             self.config_entry.async_create_background_task(
-                self.hass, self.async_update_firmware_version(), f"{DOMAIN}-firmware-version"
+                self.hass, self.async_update_box_info(), f"{DOMAIN}-box-info"
             )
         if (
             self._listen_task is not None
@@ -223,7 +246,7 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
     def async_add_device_callback(self, device_callback: DeviceCallback) -> None:
         """Call device_callback with every known device now and every new one later."""
         self._device_callbacks.append(device_callback)
-        known = [self.data[device_id] for device_id in self._announced if device_id in self.data]
+        known = [self.data[key] for key in self._announced if key in self.data]
         if known:
             device_callback(known)
 
@@ -231,7 +254,9 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
         """Return the subscription that the entry's options ask for."""
         options = self.config_entry.options
         chosen = options.get(CONF_DEVICES)
-        device_ids = [d for d in self.data if chosen is None or d in chosen]
+        keys = None if chosen is None else {canonical_device_id(d) for d in chosen}
+        # Sent as the device list gave them; compared in canonical form.
+        device_ids = [d.device_id for k, d in self.data.items() if keys is None or k in keys]
         return Subscription(
             device_ids=tuple(sorted(device_ids)),
             with_face=options.get(CONF_NEED_FACE, True),
@@ -243,6 +268,7 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
         """Start listening to the box's push in the background."""
         self._stopping = False
         self.subscription = self._wanted_subscription()
+        self._followed = frozenset(map(canonical_device_id, self.subscription.device_ids))
         self._listen_task = self.config_entry.async_create_background_task(
             self.hass,
             self.client.listen(
@@ -351,14 +377,18 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
         """Remove this box's unreachable issue (the entry is going away)."""
         ir.async_delete_issue(self.hass, DOMAIN, self._repair_id)
 
+    def follows(self, key: str) -> bool:
+        """Return True when the push is subscribed to the device (canonical id)."""
+        return self.subscription is None or key in self._followed
+
     @callback
     def async_add_recognition_listener(
-        self, device_id: str, update_callback: CALLBACK_TYPE
+        self, key: str, listener: RecognitionListener
     ) -> CALLBACK_TYPE:
-        """Call update_callback on every recognition of device_id; return the remover."""
-        listeners = self._record(device_id).listeners
-        listeners.append(update_callback)
-        return lambda: listeners.remove(update_callback)
+        """Call listener with every recognition of a device (canonical id); return the remover."""
+        listeners = self._record(key).listeners
+        listeners.append(listener)
+        return lambda: listeners.remove(listener)
 
     @callback
     def async_add_counter_listener(self, update_callback: CALLBACK_TYPE) -> CALLBACK_TYPE:
@@ -372,19 +402,35 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
         for update_callback in self._counter_listeners:
             update_callback()
 
-    def _record(self, device_id: str) -> DeviceRecord:
-        """Return the record of a device, creating it on first use."""
-        if (record := self.records.get(device_id)) is None:
-            record = self.records[device_id] = DeviceRecord()
+    def _record(self, key: str) -> DeviceRecord:
+        """Return the record of a device (canonical id), creating it on first use."""
+        if (record := self.records.get(key)) is None:
+            record = self.records[key] = DeviceRecord()
         return record
 
     @callback
     def _handle_event(self, event: RecognitionEvent) -> None:
-        """Store a recognition, fire it on the bus and update that device's entities."""
-        device = self.data.get(event.device_id)
-        if device is None and not self._handle_unknown_device(event.device_id):
+        """Fire a recognition on the bus and tell the device's entities; keep it if newest."""
+        key = event.device_key
+        device = self.data.get(key)
+        if device is None and not self._handle_unknown_device(key):
             return
-        record = self._record(event.device_id)
+        record = self._record(key)
+        last = record.last_event
+        # One stamped before what the device shows is still a recognition, but not its latest.
+        newest = last is None or event.timestamp >= last.timestamp
+        if newest:
+            self._keep(record, event)
+        else:
+            self.older_recognitions += 1
+        self.hass.bus.async_fire(EVENT_RECOGNITION, self._bus_data(event, device))
+        for listener in record.listeners:
+            listener(event, newest)
+        for update_callback in self._counter_listeners:
+            update_callback()
+
+    def _keep(self, record: DeviceRecord, event: RecognitionEvent) -> None:
+        """Make the event a device's last recognition, with its pictures and only those."""
         record.last_event = event
         now = dt_util.utcnow()
         for kind in ImageKind:
@@ -395,9 +441,6 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
                 record.images.pop(kind, None)
         if self._scene_on_demand(event):
             record.images[ImageKind.SCENE] = StoredImage(now, event_id=event.event_id)
-        self.hass.bus.async_fire(EVENT_RECOGNITION, self._bus_data(event, device))
-        for update_callback in (*record.listeners, *self._counter_listeners):
-            update_callback()
 
     def _scene_on_demand(self, event: RecognitionEvent) -> bool:
         """Return True when the event's scene photo is to be fetched from the box on request."""
@@ -411,14 +454,14 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
             and self.subscription.with_face
         )
 
-    async def async_image(self, device_id: str, kind: ImageKind) -> bytes | None:
+    async def async_image(self, key: str, kind: ImageKind) -> bytes | None:
         """Return a device's latest picture of a kind, fetched first if the box did not push it."""
-        stored = self._record(device_id).images.get(kind)
+        stored = self._record(key).images.get(kind)
         if stored is None or stored.failed:
             return None
         if stored.picture is None and stored.event_id is not None:
             async with self._fetch_lock:
-                if stored.picture is None and not stored.failed:
+                if stored.picture is None and not stored.failed and _due(stored.retry_at):
                     await self._fetch_scene(stored)
         if stored.picture is None:
             return None
@@ -436,7 +479,7 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
         assert stored.event_id is not None  # noqa: S101 - only called for a fetchable picture
         try:
             content = await self.client.async_get_scene_image(stored.event_id)
-        except SophonError as err:
+        except SophonNotFoundError as err:
             stored.failed = True
             _LOGGER.warning(
                 "Cannot fetch the scene photo of event %s from %s: %s",
@@ -445,20 +488,37 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
                 err,
             )
             return
+        except SophonError as err:
+            # Passing trouble: the box may still have the photo; ask again after a pause.
+            stored.retry_at = dt_util.utcnow() + SCENE_RETRY_AFTER
+            self.scene_fetch_retries += 1
+            self._log.warning(
+                "scene_fetch",
+                "Could not fetch a scene photo from %s (will try again on the next request): %s",
+                self.config_entry.title,
+                err,
+            )
+            return
+        stored.retry_at = None
         if content is not None:
             stored.picture = Jpeg.of(content)
 
-    async def async_update_firmware_version(self) -> None:
-        """Show the box's firmware version on its device, best effort."""
+    async def async_update_box_info(self) -> None:
+        """Show the box's firmware version and serial number on its device, best effort.
+
+        The serial number also becomes the entry's unique id where it was still the address.
+        """
         self.firmware_version = await self.client.async_get_firmware_version()
-        if self.firmware_version is None:
-            return
+        self.serial_number = await self.client.async_get_serial_number()
+        async_adopt_serial(self.hass, self.config_entry, self.serial_number)
         registry = dr.async_get(self.hass)
         hub = device_by_identifier(registry, self.box_identifier, self.config_entry.entry_id)
         if hub is not None:
-            registry.async_update_device(hub.id, sw_version=self.firmware_version)
+            registry.async_update_device(
+                hub.id, sw_version=self.firmware_version, serial_number=self.serial_number
+            )
 
-    def _handle_unknown_device(self, device_id: str) -> bool:
+    def _handle_unknown_device(self, key: str) -> bool:
         """Count and log an event from a device the list lacks; return True to keep it."""
         self.unknown_device_events += 1
         self._log.warning(
@@ -471,8 +531,8 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
             self.config_entry.async_create_background_task(
                 self.hass, self.async_request_refresh(), f"{DOMAIN}-refresh-devices"
             )
-        unknown = sum(1 for known_id in self.records if known_id not in self.data)
-        return device_id in self.records or unknown < MAX_UNKNOWN_DEVICES
+        unknown = sum(1 for known_key in self.records if known_key not in self.data)
+        return key in self.records or unknown < MAX_UNKNOWN_DEVICES
 
     def _bus_data(self, event: RecognitionEvent, device: Device | None) -> dict[str, Any]:
         """Return the data of the sophon_recognition event: never an image."""
@@ -481,8 +541,9 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
             device_type = device.device_type
         return {
             "config_entry_id": self.config_entry.entry_id,
-            "device_id": self._device_ids.get(event.device_id),
-            "sophon_device_id": event.device_id,
+            "device_id": self._device_ids.get(event.device_key),
+            # As the device list gives it: frames may write the same id in another form.
+            "sophon_device_id": device.device_id if device else event.device_id,
             "identity_id": event.identity_id,
             "identity_name": event.identity_name,
             "person_type": event.person_type.value,

@@ -12,6 +12,7 @@ from homeassistant.helpers import device_registry as dr
 from .api import Device, Jpeg, RecognitionEvent
 from .const import DOMAIN
 from .coordinator import DeviceRecord, SophonConfigEntry, SophonCoordinator
+from .identity import attached_device_key
 
 TO_REDACT = {CONF_HOST, "identity_id", "identity_name", "identity_info", "device_ip", "ip"}
 
@@ -90,6 +91,9 @@ def _box(coordinator: SophonCoordinator) -> dict[str, Any]:
         },
         "last_device_list_ok": coordinator.last_update_success,
         "unknown_device_events": coordinator.unknown_device_events,
+        "older_recognitions": coordinator.older_recognitions,
+        "scene_fetch_retries": coordinator.scene_fetch_retries,
+        "has_serial_number": coordinator.serial_number is not None,
     }
 
 
@@ -99,16 +103,17 @@ async def async_get_config_entry_diagnostics(
 ) -> dict[str, Any]:
     """Return diagnostics for a box."""
     coordinator = entry.runtime_data
-    device_ids = sorted({*coordinator.data, *coordinator.records})
+    keys = sorted({*coordinator.data, *coordinator.records})
     return async_redact_data(
         {
             "entry": {"data": dict(entry.data), "options": dict(entry.options)},
             "box": _box(coordinator),
             "devices": {
-                device_id: _device(
-                    coordinator.data.get(device_id), coordinator.records.get(device_id)
+                # Named as the box's device list names them (frames may use another form).
+                (device.device_id if (device := coordinator.data.get(key)) else key): _device(
+                    device, coordinator.records.get(key)
                 )
-                for device_id in device_ids
+                for key in keys
             },
         },
         TO_REDACT,
@@ -122,11 +127,18 @@ async def async_get_device_diagnostics(
 ) -> dict[str, Any]:
     """Return diagnostics for one attached device (or the box)."""
     coordinator = entry.runtime_data
-    device_id = next(ident for domain, ident in device.identifiers if domain == DOMAIN)
+    key = next(
+        (
+            found
+            for domain, identifier in device.identifiers
+            if domain == DOMAIN and (found := attached_device_key(entry.entry_id, identifier))
+        ),
+        "",
+    )
     return async_redact_data(
         {
             "box": _box(coordinator),
-            **_device(coordinator.data.get(device_id), coordinator.records.get(device_id)),
+            **_device(coordinator.data.get(key), coordinator.records.get(key)),
         },
         TO_REDACT,
     )

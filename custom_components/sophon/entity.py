@@ -11,9 +11,9 @@ from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .api import Device
-from .const import DOMAIN
+from .api import Device, RecognitionEvent
 from .coordinator import DeviceRecord, SophonConfigEntry, SophonCoordinator
+from .identity import device_identifier, device_unique_id
 
 
 class SophonEntity(CoordinatorEntity[SophonCoordinator]):
@@ -73,23 +73,28 @@ class SophonDeviceEntity(SophonEntity):
     def __init__(self, coordinator: SophonCoordinator, device: Device, key: str) -> None:
         """Attach the entity to the attached device."""
         super().__init__(coordinator)
-        self.device_id = device.device_id
-        self._attr_unique_id = f"{device.device_id}_{key}"
-        self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, device.device_id)})
+        entry_id = coordinator.config_entry.entry_id
+        self.device_key = device.key
+        self._attr_unique_id = device_unique_id(entry_id, device.device_id, key)
+        self._attr_device_info = DeviceInfo(
+            identifiers={device_identifier(entry_id, device.device_id)}
+        )
 
     @property
     def record(self) -> DeviceRecord:
         """Return what the coordinator holds of this device's recognitions."""
-        return self.coordinator.records.get(self.device_id) or DeviceRecord()
+        return self.coordinator.records.get(self.device_key) or DeviceRecord()
 
     @property
     def available(self) -> bool:
-        """Return True while the push is connected, lists this device and follows it."""
-        subscription = self.coordinator.subscription
-        return (
-            self.coordinator.connected
-            and self.device_id in self.coordinator.data
-            and (subscription is None or self.device_id in subscription.device_ids)
+        """Return True while the box lists this device and the options follow it.
+
+        Not tied to the push: these entities state facts about past recognitions, which stay
+        true while the push is down (the box's Connected sensor and the repair report that).
+        Turning them unavailable and back would look like a new recognition to a state trigger.
+        """
+        return self.device_key in self.coordinator.data and self.coordinator.follows(
+            self.device_key
         )
 
     async def async_added_to_hass(self) -> None:
@@ -97,13 +102,14 @@ class SophonDeviceEntity(SophonEntity):
         await super().async_added_to_hass()
         self.async_on_remove(
             self.coordinator.async_add_recognition_listener(
-                self.device_id, self._handle_recognition
+                self.device_key, self._handle_recognition
             )
         )
 
-    def _handle_recognition(self) -> None:
-        """Write the new state after a recognition."""
-        self.async_write_soon()
+    def _handle_recognition(self, event: RecognitionEvent, newest: bool) -> None:  # noqa: ARG002
+        """Write the new state after a recognition that is now the device's latest."""
+        if newest:
+            self.async_write_soon()
 
 
 def async_add_device_entities(

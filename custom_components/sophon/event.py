@@ -6,7 +6,7 @@ from homeassistant.components.event import EventEntity
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 
-from .api import Device
+from .api import Device, RecognitionEvent
 from .const import PERSON_TYPES
 from .coordinator import SophonConfigEntry, SophonCoordinator
 from .entity import SophonDeviceEntity, async_add_device_entities
@@ -37,15 +37,14 @@ class SophonRecognitionEvent(SophonDeviceEntity, EventEntity):
         """Describe the event entity."""
         super().__init__(coordinator, device, "recognition")
 
-    def _handle_recognition(self) -> None:
-        """Trigger the event for the newest recognition: every one, at once."""
-        if (event := self.record.last_event) is not None:
-            self._trigger_event(
-                event.person_type.value,
-                {
-                    "identity_name": event.identity_name,
-                    "identity_id": event.identity_id,
-                    "score": event.score,
-                },
-            )
-            self.async_write_ha_state()
+    def _handle_recognition(self, event: RecognitionEvent, newest: bool) -> None:  # noqa: ARG002
+        """Trigger the event for every recognition at once, in or out of time order."""
+        self._trigger_event(
+            event.person_type.value,
+            {
+                "identity_name": event.identity_name,
+                "identity_id": event.identity_id,
+                "score": event.score,
+            },
+        )
+        self.async_write_ha_state()

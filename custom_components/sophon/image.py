@@ -9,7 +9,7 @@ from homeassistant.components.image import ImageEntity, ImageEntityDescription
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 
-from .api import Device
+from .api import Device, RecognitionEvent
 from .coordinator import ImageKind, SophonConfigEntry, SophonCoordinator, StoredImage
 from .entity import SophonDeviceEntity, async_add_device_entities
 
@@ -77,13 +77,13 @@ class SophonImage(SophonDeviceEntity, ImageEntity):
         stored = self._stored
         return stored.updated if stored else None
 
-    def _handle_recognition(self) -> None:
+    def _handle_recognition(self, event: RecognitionEvent, newest: bool) -> None:
         """Write the state only when the recognition brought a new picture of this kind."""
         updated = self._picture_time
         if updated != self._attr_image_last_updated:
             self._attr_image_last_updated = updated
-            super()._handle_recognition()
+            super()._handle_recognition(event, newest)
 
     async def async_image(self) -> bytes | None:
         """Return the JPEG bytes of the picture held, fetched first if the box did not push it."""
-        return await self.coordinator.async_image(self.device_id, self.entity_description.kind)
+        return await self.coordinator.async_image(self.device_key, self.entity_description.kind)

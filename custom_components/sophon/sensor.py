@@ -15,12 +15,12 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
-from homeassistant.const import PERCENTAGE, EntityCategory
+from homeassistant.const import MAX_LENGTH_STATE_STATE, PERCENTAGE, EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
-from .api import Device, RecognitionEvent
+from .api import Device, RecognitionEvent, shorten
 from .const import PERSON_TYPES, STRANGER_STATE
 from .coordinator import SophonConfigEntry, SophonCoordinator
 from .entity import SophonBoxEntity, SophonDeviceEntity, async_add_device_entities
@@ -45,10 +45,13 @@ class SophonBoxSensorDescription(SensorEntityDescription):
 
 
 def _identity(event: RecognitionEvent) -> str | None:
-    """Return the name to show, or the stranger state."""
+    """Return the name to show (cut to a state's 255 characters), or the stranger state.
+
+    The bus event and the event entity keep the whole name.
+    """
     if event.is_stranger:
         return STRANGER_STATE
-    return event.identity_name or event.identity_id or None
+    return shorten(event.identity_name or event.identity_id, MAX_LENGTH_STATE_STATE) or None
 
 
 def _identity_attributes(event: RecognitionEvent) -> dict[str, Any]:

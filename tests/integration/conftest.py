@@ -12,6 +12,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
+from custom_components.sophon import config_flow
 from custom_components.sophon.const import (
     CONF_VERSION_PORT,
     CONF_WS_PORT,
@@ -19,6 +20,7 @@ from custom_components.sophon.const import (
     EVENT_RECOGNITION,
 )
 from custom_components.sophon.coordinator import SophonCoordinator
+from custom_components.sophon.migration import CURRENT_VERSION
 from sophon_sim import BoxSimulator
 from tests.conftest import LOOPBACK, wait_for
 
@@ -26,6 +28,14 @@ from tests.conftest import LOOPBACK, wait_for
 @pytest.fixture(autouse=True)
 def _custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load the integration from custom_components."""
+
+
+@pytest.fixture(autouse=True)
+def _flow_system_port(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let the config flow ask the test's simulator for its serial number (not on port 8888)."""
+    if "simulator" in request.fixturenames:
+        simulator: BoxSimulator = request.getfixturevalue("simulator")
+        monkeypatch.setattr(config_flow, "SYSTEM_PORT", simulator.version_port)
 
 
 class VersionedSnapshotExtension(HomeAssistantSnapshotExtension):
@@ -54,6 +64,7 @@ def entry_for(
     return MockConfigEntry(
         domain=DOMAIN,
         entry_id=entry_id,
+        version=CURRENT_VERSION,
         title=LOOPBACK,
         unique_id=f"{LOOPBACK}:{simulator.rest_port}",
         data={

@@ -15,6 +15,7 @@ from homeassistant.core import Event, HomeAssistant, ServiceCall, callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
@@ -30,7 +31,9 @@ from custom_components.sophon.device_trigger import (
     TRIGGER_TYPES,
     async_get_trigger_capabilities,
 )
+from custom_components.sophon.identity import device_identifier, device_unique_id
 from sophon_sim import BoxSimulator, PersonKind
+from sophon_sim.roster import ROSTER
 from tests.conftest import wait_for
 from tests.integration.conftest import push
 
@@ -49,10 +52,20 @@ def stub_mobile_app() -> Iterator[None]:
 def _device(coordinator: SophonCoordinator, device_id: str) -> dr.DeviceEntry:
     """Return the registry entry of an attached device."""
     device = device_by_identifier(
-        dr.async_get(coordinator.hass), (DOMAIN, device_id), coordinator.config_entry.entry_id
+        dr.async_get(coordinator.hass),
+        device_identifier(coordinator.config_entry.entry_id, device_id),
+        coordinator.config_entry.entry_id,
     )
     assert device is not None
     return device
+
+
+def _entity(coordinator: SophonCoordinator, device_id: str, domain: str, key: str) -> str:
+    """Return the entity id of one of an attached device's entities."""
+    unique_id = device_unique_id(coordinator.config_entry.entry_id, device_id, key)
+    found = er.async_get(coordinator.hass).async_get_entity_id(domain, DOMAIN, unique_id)
+    assert found is not None
+    return found
 
 
 async def _automation(hass: HomeAssistant, trigger: dict[str, Any]) -> list[ServiceCall]:
@@ -254,6 +267,122 @@ async def test_blueprint_loads_and_runs(
     data = notified[0].data
     assert data["device_id"] == phone.id
     assert data["title"] == f"{frame['identity_name']} (blacklist)"
-    camera = er.async_get(hass).async_get_entity_id("camera", DOMAIN, f"{gate}_last_face_camera")
+    unique_id = device_unique_id(coordinator.config_entry.entry_id, gate, "last_face_camera")
+    camera = er.async_get(hass).async_get_entity_id("camera", DOMAIN, unique_id)
     assert data["data"]["image"] == f"/api/camera_proxy/{camera}"
     assert simulator.devices[0].name in data["message"]
+
+
+async def test_a_reconnect_never_runs_an_automation(
+    hass: HomeAssistant,
+    coordinator: SophonCoordinator,
+    simulator: BoxSimulator,
+    bus_events: list[Event],
+) -> None:
+    """A reconnect is not a recognition: state triggers on the device's entities stay quiet."""
+    tom = next(person for person in ROSTER if person.name == "Tom")
+    gate = simulator.devices[0].device_id
+    await push(hass, simulator, bus_events, device_id=gate, person=tom)
+    identity = _entity(coordinator, gate, "sensor", "last_identity")
+    recognition = _entity(coordinator, gate, "event", "recognition")
+    assert hass.states.get(identity).state == "Tom"
+    calls = async_mock_service(hass, "test", "fired")
+    triggers = {
+        "to_tom": {"trigger": "state", "entity_id": identity, "to": "Tom"},
+        "identity": {"trigger": "state", "entity_id": identity},
+        "recognition": {"trigger": "state", "entity_id": recognition},
+    }
+    assert await async_setup_component(
+        hass,
+        automation.DOMAIN,
+        {
+            automation.DOMAIN: [
+                {
+                    "alias": name,
+                    "triggers": [trigger],
+                    "actions": {"action": "test.fired", "data": {"automation": name}},
+                }
+                for name, trigger in triggers.items()
+            ]
+        },
+    )
+    await hass.async_block_till_done()
+
+    def runs() -> dict[str, int]:
+        return {name: sum(call.data["automation"] == name for call in calls) for name in triggers}
+
+    for _ in range(2):  # a drop with a refused reconnect, then a plain drop
+        simulator.stop_ws_listener()
+        await simulator.close_connections()
+        await wait_for(lambda: not coordinator.connected)
+        await simulator.start_ws_listener()
+        await wait_for(lambda: coordinator.connected)
+        await simulator.wait_for_subscription()
+        await hass.async_block_till_done()
+    await simulator.close_connections()
+    await wait_for(lambda: coordinator.connected and simulator.connected_clients == 1)
+    await hass.async_block_till_done()
+    assert runs() == {"to_tom": 0, "identity": 0, "recognition": 0}
+    await push(hass, simulator, bus_events, device_id=gate, person=tom)
+    await hass.async_block_till_done()
+    # Tom again: the identity stays "Tom" (no "to: Tom" run); its score and the event are new.
+    assert runs() == {"to_tom": 0, "identity": 1, "recognition": 1}
+
+
+@pytest.mark.parametrize("earlier", [1, 3600, 23 * 3600], ids=["1s", "1h", "23h"])
+async def test_an_older_recognition_is_delivered_but_moves_no_last_value_back(
+    hass: HomeAssistant,
+    coordinator: SophonCoordinator,
+    simulator: BoxSimulator,
+    bus_events: list[Event],
+    earlier: int,
+) -> None:
+    """A recognition stamped before the one shown reaches everything but the last values."""
+    gate = simulator.devices[0].device_id
+
+    def entity(domain: str, key: str) -> str:
+        return _entity(coordinator, gate, domain, key)
+
+    calls = await _automation(
+        hass,
+        {
+            "platform": "device",
+            "domain": DOMAIN,
+            "device_id": _device(coordinator, gate).id,
+            "type": "anyone_recognized",
+        },
+    )
+    now_ms = int(dt_util.utcnow().timestamp() * 1000)
+    later = await push(
+        hass, simulator, bus_events, device_id=gate, kind=PersonKind.VIP, timestamp_ms=now_ms
+    )
+    shown = {
+        key: hass.states.get(entity(domain, key))
+        for domain, key in (
+            ("sensor", "last_identity"),
+            ("sensor", "last_seen"),
+            ("sensor", "person_type"),
+            ("sensor", "last_score"),
+            ("image", "last_face"),
+        )
+    }
+    recognition = hass.states.get(entity("event", "recognition"))
+    older = await push(
+        hass,
+        simulator,
+        bus_events,
+        device_id=gate,
+        kind=PersonKind.BLACKLIST,
+        timestamp_ms=now_ms - earlier * 1000,
+    )
+    await hass.async_block_till_done()
+    assert [call.data["who"] for call in calls] == [
+        later["identity_name"],
+        older["identity_name"],
+    ]
+    assert bus_events[-1].data["person_type"] == "blacklist"
+    assert hass.states.get(entity("event", "recognition")).attributes["event_type"] == "blacklist"
+    assert hass.states.get(entity("event", "recognition")).state != recognition.state
+    for key, state in shown.items():
+        assert hass.states.get(state.entity_id) == state, key
+    assert coordinator.older_recognitions == 1

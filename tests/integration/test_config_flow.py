@@ -9,6 +9,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.sophon import config_flow
 from custom_components.sophon.const import (
     CONF_DEVICES,
     CONF_NEED_FACE,
@@ -37,8 +38,55 @@ async def test_user_adds_a_box(hass: HomeAssistant, simulator: BoxSimulator) -> 
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == LOOPBACK
     assert result["data"] == _form(simulator)
-    assert result["result"].unique_id == f"{LOOPBACK}:{simulator.rest_port}"
+    assert result["result"].unique_id == simulator.serial_number
     await hass.async_block_till_done()
+
+
+@pytest.mark.parametrize(
+    ("serial", "unique_id"),
+    [
+        (None, "address"),  # the box has no serial number call (404)
+        ("", "address"),
+        ("000000000000", "address"),
+        ("unknown", "address"),
+        ("SE5A1B2C3D4E\u0000\u0000 ", "SE5A1B2C3D4E"),  # NUL-padded, as C writers send it
+    ],
+)
+async def test_a_box_without_a_usable_serial_number_is_known_by_its_address(
+    hass: HomeAssistant, simulator: BoxSimulator, serial: str | None, unique_id: str
+) -> None:
+    if serial is None:
+        simulator.faults.no_serial = True
+    else:
+        simulator.serial_number = serial
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], _form(simulator))
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    address = f"{LOOPBACK}:{simulator.rest_port}"
+    assert result["result"].unique_id == (address if unique_id == "address" else unique_id)
+    await hass.async_block_till_done()
+
+
+async def test_the_same_box_at_a_new_address_updates_the_entry(
+    hass: HomeAssistant,
+    coordinator: SophonCoordinator,
+    config_entry: MockConfigEntry,
+    simulator: BoxSimulator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    await wait_for(lambda: config_entry.unique_id == simulator.serial_number)
+    async with BoxSimulator(devices=simulator.devices, protocol=simulator.protocol) as moved:
+        moved.serial_number = simulator.serial_number  # the same box, after a DHCP change
+        monkeypatch.setattr(config_flow, "SYSTEM_PORT", moved.version_port)
+        result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], _form(moved))
+        assert result["type"] is FlowResultType.ABORT
+        assert result["reason"] == "already_configured"
+        await hass.async_block_till_done()
+        assert {key: config_entry.data[key] for key in _form(moved)} == _form(moved)
+        assert len(hass.config_entries.async_entries(DOMAIN)) == 1
+        await moved.wait_for_subscription()
+        await hass.config_entries.async_unload(config_entry.entry_id)
 
 
 async def _user_error(hass: HomeAssistant, form: dict[str, object]) -> dict[str, str]:
@@ -95,9 +143,16 @@ async def test_same_box_twice_is_aborted(
 
 
 async def test_reconfigure_moves_the_entry_to_a_new_address(
-    hass: HomeAssistant, coordinator: SophonCoordinator, config_entry: MockConfigEntry
+    hass: HomeAssistant,
+    coordinator: SophonCoordinator,
+    config_entry: MockConfigEntry,
+    simulator: BoxSimulator,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    await wait_for(lambda: config_entry.unique_id == simulator.serial_number)
     async with BoxSimulator(devices=2, seed=3) as moved:
+        moved.serial_number = simulator.serial_number  # the same box at a new address
+        monkeypatch.setattr(config_flow, "SYSTEM_PORT", moved.version_port)
         result = await config_entry.start_reconfigure_flow(hass)
         assert result["step_id"] == "reconfigure"
         result = await hass.config_entries.flow.async_configure(result["flow_id"], _form(moved))
@@ -105,9 +160,26 @@ async def test_reconfigure_moves_the_entry_to_a_new_address(
         assert result["reason"] == "reconfigure_successful"
         await hass.async_block_till_done()
         assert {key: config_entry.data[key] for key in _form(moved)} == _form(moved)
-        assert config_entry.unique_id == f"{LOOPBACK}:{moved.rest_port}"
+        assert config_entry.unique_id == simulator.serial_number
         await moved.wait_for_subscription()
         await hass.config_entries.async_unload(config_entry.entry_id)
+
+
+async def test_reconfigure_to_another_box_is_aborted(
+    hass: HomeAssistant,
+    coordinator: SophonCoordinator,
+    config_entry: MockConfigEntry,
+    simulator: BoxSimulator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    await wait_for(lambda: config_entry.unique_id == simulator.serial_number)
+    async with BoxSimulator(devices=2, seed=3) as other:
+        monkeypatch.setattr(config_flow, "SYSTEM_PORT", other.version_port)
+        result = await config_entry.start_reconfigure_flow(hass)
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], _form(other))
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "another_box"
+    assert config_entry.data[CONF_PORT] == simulator.rest_port
 
 
 async def test_reconfigure_shows_errors(
@@ -122,14 +194,19 @@ async def test_reconfigure_shows_errors(
 
 
 async def test_reconfigure_to_another_entry_is_aborted(
-    hass: HomeAssistant, coordinator: SophonCoordinator, config_entry: MockConfigEntry
+    hass: HomeAssistant, config_entry: MockConfigEntry, simulator: BoxSimulator
 ) -> None:
+    simulator.faults.no_serial = True  # both boxes known by their addresses
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
     async with BoxSimulator(devices=1) as other:
+        other.faults.no_serial = True
         MockConfigEntry(domain=DOMAIN, unique_id=f"{LOOPBACK}:{other.rest_port}").add_to_hass(hass)
         result = await config_entry.start_reconfigure_flow(hass)
         result = await hass.config_entries.flow.async_configure(result["flow_id"], _form(other))
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
+    await hass.config_entries.async_unload(config_entry.entry_id)
 
 
 async def test_options_choose_devices_and_resubscribe(
@@ -186,7 +263,7 @@ async def test_reconfigure_with_the_same_address_keeps_the_entry(
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     await hass.async_block_till_done()
-    assert config_entry.unique_id == f"{LOOPBACK}:{simulator.rest_port}"
+    assert config_entry.unique_id == simulator.serial_number
     await simulator.wait_for_subscription(count=2)
 
 

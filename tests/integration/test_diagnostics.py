@@ -12,12 +12,12 @@ from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sophon.compat import device_by_identifier
-from custom_components.sophon.const import DOMAIN
 from custom_components.sophon.coordinator import SophonCoordinator
 from custom_components.sophon.diagnostics import (
     async_get_config_entry_diagnostics,
     async_get_device_diagnostics,
 )
+from custom_components.sophon.identity import device_identifier
 from sophon_sim import BoxSimulator, PersonKind
 from tests.frames import expected
 from tests.integration.conftest import push
@@ -82,7 +82,9 @@ async def test_device_diagnostics_hide_people_too(
         hass, simulator, bus_events, device_id=gate.device_id, kind=PersonKind.VISITOR
     )
     device = device_by_identifier(
-        dr.async_get(hass), (DOMAIN, gate.device_id), config_entry.entry_id
+        dr.async_get(hass),
+        device_identifier(config_entry.entry_id, gate.device_id),
+        config_entry.entry_id,
     )
     assert device is not None
     result = await async_get_device_diagnostics(hass, config_entry, device)

@@ -15,10 +15,11 @@ from custom_components.sophon import async_remove_config_entry_device
 from custom_components.sophon.compat import device_by_identifier
 from custom_components.sophon.const import DOMAIN
 from custom_components.sophon.coordinator import SophonCoordinator
+from custom_components.sophon.identity import device_identifier, device_unique_id
 from sophon_sim import BoxSimulator, SimDevice
 from tests.conftest import wait_for
 from tests.frames import device_key, subscription
-from tests.integration.conftest import entry_for
+from tests.integration.conftest import FIXED_ENTRY_ID, entry_for
 
 
 async def test_setup_registers_the_box_and_each_device(
@@ -35,7 +36,9 @@ async def test_setup_registers_the_box_and_each_device(
     assert hub is not None
     for sim_device in simulator.devices:
         device = device_by_identifier(
-            device_registry, (DOMAIN, sim_device.device_id), coordinator.config_entry.entry_id
+            device_registry,
+            device_identifier(FIXED_ENTRY_ID, sim_device.device_id),
+            coordinator.config_entry.entry_id,
         )
         assert device is not None
         assert device.name == sim_device.name
@@ -112,7 +115,9 @@ async def test_a_new_device_gets_entities_and_a_subscription(
     )
     await coordinator.async_refresh()
     await hass.async_block_till_done()
-    assert entity_registry.async_get_entity_id("sensor", DOMAIN, f"{new.device_id}_last_identity")
+    assert entity_registry.async_get_entity_id(
+        "sensor", DOMAIN, device_unique_id(FIXED_ENTRY_ID, new.device_id, "last_identity")
+    )
     await wait_for(lambda: new.device_id in subscription(simulator.subscriptions[-1])["event_list"])
 
 
@@ -135,7 +140,9 @@ async def test_an_event_from_an_unknown_device_refreshes_the_device_list(
     )
     await wait_for(
         lambda: (
-            entity_registry.async_get_entity_id("sensor", DOMAIN, f"{new.device_id}_last_identity")
+            entity_registry.async_get_entity_id(
+                "sensor", DOMAIN, device_unique_id(FIXED_ENTRY_ID, new.device_id, "last_identity")
+            )
             is not None
         )
     )
@@ -161,10 +168,10 @@ async def test_only_devices_the_box_no_longer_lists_can_be_removed(
         return entry
 
     assert await async_remove_config_entry_device(
-        hass, config_entry, device((DOMAIN, gone.device_id))
+        hass, config_entry, device(device_identifier(FIXED_ENTRY_ID, gone.device_id))
     )
     assert not await async_remove_config_entry_device(
-        hass, config_entry, device((DOMAIN, kept.device_id))
+        hass, config_entry, device(device_identifier(FIXED_ENTRY_ID, kept.device_id))
     )
     assert not await async_remove_config_entry_device(
         hass, config_entry, device(coordinator.box_identifier)

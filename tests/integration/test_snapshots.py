@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -9,6 +11,7 @@ from syrupy.assertion import SnapshotAssertion
 from syrupy.filters import props
 
 from custom_components.sophon.coordinator import SophonCoordinator
+from custom_components.sophon.identity import device_unique_id
 from sophon_sim import ROSTER, BoxSimulator, PersonKind
 from tests.integration.conftest import push
 
@@ -21,9 +24,12 @@ def _device_entities(
 ) -> list[er.RegistryEntry]:
     """Return one attached device's registry entries, in a stable order."""
     entries = er.async_entries_for_config_entry(entity_registry, entry.entry_id)
-    return sorted(
-        (e for e in entries if e.unique_id.startswith(device_id)), key=lambda e: e.entity_id
+    prefix = device_unique_id(entry.entry_id, device_id, "")
+    found = sorted(
+        (e for e in entries if e.unique_id.startswith(prefix)), key=lambda e: e.entity_id
     )
+    assert len(found) == 9  # four sensors, three images, a camera, an event
+    return found
 
 
 async def test_entities_of_a_device_match_the_snapshot(
@@ -53,6 +59,8 @@ async def test_sensor_states_after_a_recognition_match_the_snapshot(
 ) -> None:
     device_id = simulator.devices[0].device_id
     vip = next(person for person in ROSTER if person.kind is PersonKind.VIP)
+    # Received just after it happened: a time a day or more behind receipt is implausible.
+    coordinator.client.clock = lambda: datetime(2025, 11, 26, 8, 31, tzinfo=UTC)
     await push(
         hass,
         simulator,
