@@ -8,7 +8,16 @@ REST_SHAPES = ("v5", "bare_list", "data_list", "devices", "result", "alt_keys")
 # The forms in which frames can give a device id other than the device list's (id_form).
 ID_FORMS = ("", "hex", "upper", "padded", "nul_padded")
 # How fetching a 2.0 scene photo can fail (scene_fetch): passing trouble, or "it is gone".
-SCENE_FETCH_FAULTS = ("", "timeout", "reset", "status_500", "internal_error", "not_found")
+SCENE_FETCH_FAULTS = (
+    "",
+    "timeout",
+    "reset",
+    "status_500",
+    "internal_error",
+    "not_found",
+    "gone_in_envelope",
+    "get_refused",
+)
 # Frames in another encoding than UTF-8 (legacy_encoding), device lists too (rest_encoding).
 FRAME_ENCODINGS = ("", "gbk_text", "gbk_binary", "gb18030_binary", "utf16_binary")
 REST_ENCODINGS = ("", "gbk", "gb18030", "utf16")
@@ -58,7 +67,9 @@ class Faults:
     id_form: str = ""
     # 2.0 scene photo fetches (getevent, getspotimage) fail: "timeout" (no answer for 10 s),
     # "reset" (connection closed), "status_500", "internal_error" (INTERNAL_ERROR envelope),
-    # "not_found" (ID_NOT_FOUND: the box no longer has it).
+    # "not_found" (ID_NOT_FOUND: the box no longer has it), "gone_in_envelope" (getspotimage
+    # answers HTTP 200 with ID_NOT_FOUND), "get_refused" (getspotimage answers GET with 405 and
+    # serves the photo to POST, as the vendor's indexes say).
     scene_fetch: str = ""
     # Event content.
     numbers_as_strings: bool = False

@@ -205,6 +205,10 @@ def _spot_image(image_id: str, request: RestRequest, box: BoxState) -> RestAnswe
         return _error("MISSING_ARGUMENTS", "timestamp", box.faults, status=404)
     if (fault := _scene_fault(box.faults, image_id)) is not None:
         return fault
+    if box.faults.scene_fetch == "gone_in_envelope":  # HTTP 200 with the error (api 7.4)
+        return _error("ID_NOT_FOUND", image_id, box.faults)
+    if box.faults.scene_fetch == "get_refused" and request.method == "GET":  # api 7.5
+        return RestAnswer(405, "405: Method Not Allowed", "text/plain")
     for built in reversed(list(box.events.values())):
         data = built.served.get(image_id)
         if data is not None and built.record is not None:

@@ -24,6 +24,8 @@ _LOGGER = logging.getLogger(__name__)
 MAX_CONFIG_BYTES = 1 << 20
 SEND_TIMEOUT = 30.0
 CLOSE_TIMEOUT = 3.0
+# The scene_fetch faults the server plays (the others are answers of the dialect).
+CONNECTION_SCENE_FAULTS = frozenset({"timeout", "reset", "status_500"})
 STALL = 10.0  # s a request stalls with the scene_fetch "timeout" fault (clients give up first)
 LOOP_TURN = 0.005  # s of sending back to back before the simulator lets the loop turn
 GARBAGE_BODY = "<html><body>Sophon service starting\x00\x01 {not json"
@@ -236,7 +238,7 @@ class BoxServer:
             return web.Response(status=faults.rest_status, text=page, content_type="text/html")
         if answer.device_list and faults.rest_garbage:
             return web.Response(status=200, text=GARBAGE_BODY, content_type="application/json")
-        if answer.scene_fetch and faults.scene_fetch:
+        if answer.scene_fetch and faults.scene_fetch in CONNECTION_SCENE_FAULTS:
             return await self._scene_fetch_fault(request)
         return _response(answer, self.faults)
 

@@ -24,7 +24,7 @@ from .api import (
 from .compat import OptionsFlowBase, vol
 from .const import CONF_DEVICES, CONF_NEED_FACE, CONF_NEED_REGISTER, CONF_WS_PORT, DOMAIN
 from .coordinator import SophonConfigEntry
-from .identity import address_unique_id, box_unique_id
+from .identity import box_unique_id, reconfigured_unique_id
 from .migration import CURRENT_VERSION
 
 # Where the flow asks a box for its serial number: the system port every box uses (not asked).
@@ -61,8 +61,8 @@ class SophonConfigFlow(ConfigFlow, domain=DOMAIN):
 
     VERSION = CURRENT_VERSION
 
-    async def _async_check_box(self, data: dict[str, Any]) -> tuple[dict[str, str], str]:
-        """Read the box's device list and serial number; return the form errors and unique id."""
+    async def _async_check_box(self, data: dict[str, Any]) -> tuple[dict[str, str], str | None]:
+        """Read the box's device list and serial number; return the form errors and serial."""
         client = BoxClient(
             host=data[CONF_HOST],
             port=data[CONF_PORT],
@@ -70,23 +70,21 @@ class SophonConfigFlow(ConfigFlow, domain=DOMAIN):
             version_port=SYSTEM_PORT,
             session=async_get_clientsession(self.hass),
         )
-        unique_id = address_unique_id(data[CONF_HOST], data[CONF_PORT])
         try:
             URL.build(scheme="http", host=data[CONF_HOST])
         except ValueError:  # not a host name or address, e.g. "http://…" or "host:port"
-            return {CONF_HOST: "invalid_host"}, unique_id
+            return {CONF_HOST: "invalid_host"}, None
         try:
             devices = await client.async_get_devices()
         except SophonConnectionError:
-            return {"base": "cannot_connect"}, unique_id
+            return {"base": "cannot_connect"}, None
         except SophonBoxStartingError:
-            return {"base": "box_starting"}, unique_id
+            return {"base": "box_starting"}, None
         except SophonResponseError:
-            return {"base": "invalid_response"}, unique_id
+            return {"base": "invalid_response"}, None
         if not devices:
-            return {"base": "no_devices"}, unique_id
-        serial = await client.async_get_serial_number()
-        return {}, box_unique_id(serial, data[CONF_HOST], data[CONF_PORT])
+            return {"base": "no_devices"}, None
+        return {}, await client.async_get_serial_number()
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for the box's address and check that it answers with its devices."""
@@ -96,10 +94,12 @@ class SophonConfigFlow(ConfigFlow, domain=DOMAIN):
             self._async_abort_entries_match(
                 {CONF_HOST: data[CONF_HOST], CONF_PORT: data[CONF_PORT]}
             )
-            errors, unique_id = await self._async_check_box(data)
+            errors, serial = await self._async_check_box(data)
             if not errors:
                 # The same box (by serial number) at a new address: follow it there.
-                await self.async_set_unique_id(unique_id)
+                await self.async_set_unique_id(
+                    box_unique_id(serial, data[CONF_HOST], data[CONF_PORT])
+                )
                 self._abort_if_unique_id_configured(updates=data)
                 return self.async_create_entry(title=data[CONF_HOST], data=data)
         return self.async_show_form(
@@ -116,12 +116,9 @@ class SophonConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             data = _normalize(user_input)
-            errors, unique_id = await self._async_check_box(data)
+            errors, serial = await self._async_check_box(data)
             if not errors:
-                known_by_serial = entry.unique_id != address_unique_id(
-                    entry.data[CONF_HOST], entry.data[CONF_PORT]
-                )
-                if known_by_serial and unique_id != entry.unique_id:
+                if (unique_id := reconfigured_unique_id(entry, serial, data)) is None:
                     return self.async_abort(reason="another_box")
                 await self.async_set_unique_id(unique_id)
                 if unique_id != entry.unique_id:

@@ -126,8 +126,24 @@ class DeviceRecord:
     """What the coordinator knows of one attached device's recognitions."""
 
     last_event: RecognitionEvent | None = None
+    # The newest time the box itself stamped on a recognition of this device (not a receipt).
+    box_time: datetime | None = None
     images: dict[ImageKind, StoredImage] = field(default_factory=dict)
     listeners: list[RecognitionListener] = field(default_factory=list)
+
+    def is_newest(self, event: RecognitionEvent) -> bool:
+        """Return True unless the box stamped the event before one it already sent.
+
+        Only the box's own times are compared: a recognition whose time was missing or wrong
+        (and is now its time of receipt) is always the newest and sets no mark, so a box whose
+        clock runs behind is never held back by it.
+        """
+        if not event.time_from_box:
+            return True
+        if self.box_time is not None and event.timestamp < self.box_time:
+            return False
+        self.box_time = event.timestamp
+        return True
 
 
 class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
@@ -191,7 +207,15 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
                 translation_placeholders={"error": str(err)},
             ) from err
         # Keyed by the canonical id: frames may name a device in another form than the list.
-        return {device.key: device for device in devices}
+        by_key: dict[str, Device] = {}
+        for device in devices:
+            if by_key.setdefault(device.key, device) is not device:
+                self._log.warning(
+                    "duplicate_device",
+                    "%s lists one device twice (its id in two forms); the first one is used",
+                    self.config_entry.title,
+                )
+        return by_key
 
     @callback
     def _handle_device_list(self) -> None:
@@ -301,7 +325,7 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
 
     @callback
     def _handle_state(self, state: ConnectionState) -> None:
-        """Track the WebSocket: entities follow it at once, the log and Repairs once it settles."""
+        """Track the WebSocket: Connected follows at once, the log and Repairs once it settles."""
         if state is ConnectionState.CONNECTED:
             self.connected = True
             if self._outage and self._cancel_stable is None:
@@ -416,9 +440,8 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
         if device is None and not self._handle_unknown_device(key):
             return
         record = self._record(key)
-        last = record.last_event
         # One stamped before what the device shows is still a recognition, but not its latest.
-        newest = last is None or event.timestamp >= last.timestamp
+        newest = record.is_newest(event)
         if newest:
             self._keep(record, event)
         else:
@@ -513,10 +536,14 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
         async_adopt_serial(self.hass, self.config_entry, self.serial_number)
         registry = dr.async_get(self.hass)
         hub = device_by_identifier(registry, self.box_identifier, self.config_entry.entry_id)
-        if hub is not None:
-            registry.async_update_device(
-                hub.id, sw_version=self.firmware_version, serial_number=self.serial_number
-            )
+        if hub is None:
+            return
+        # What could not be read now keeps what the device shows (a passing failure).
+        registry.async_update_device(
+            hub.id,
+            sw_version=self.firmware_version or hub.sw_version,
+            serial_number=self.serial_number or hub.serial_number,
+        )
 
     def _handle_unknown_device(self, key: str) -> bool:
         """Count and log an event from a device the list lacks; return True to keep it."""

@@ -9,6 +9,8 @@ other's backup, or one box added twice) never share a device or an entity.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_HOST, CONF_PORT
@@ -49,6 +51,29 @@ def attached_device_key(entry_id: str, identifier: str) -> str | None:
     return identifier.removeprefix(prefix) if identifier.startswith(prefix) else None
 
 
+def known_by_serial(entry: ConfigEntry) -> bool:
+    """Return True when the entry's unique id is its box's serial number (not its address)."""
+    address = address_unique_id(entry.data[CONF_HOST], entry.data[CONF_PORT])
+    return entry.unique_id not in (None, address)
+
+
+def reconfigured_unique_id(
+    entry: ConfigEntry, serial: str | None, data: Mapping[str, Any]
+) -> str | None:
+    """Return the unique id of an entry moved to the address in data; None for another box.
+
+    A box whose serial could not be read there keeps the serial the entry is known by (it
+    cannot be told apart; a box that gives none is known by its new address).
+    """
+    if serial is None:
+        if known_by_serial(entry):
+            return entry.unique_id
+        return address_unique_id(data[CONF_HOST], data[CONF_PORT])
+    if known_by_serial(entry) and serial != entry.unique_id:
+        return None
+    return serial
+
+
 @callback
 def async_adopt_serial(hass: HomeAssistant, entry: ConfigEntry, serial: str | None) -> None:
     """Make the serial number the unique id of an entry still known by its address.
@@ -59,13 +84,11 @@ def async_adopt_serial(hass: HomeAssistant, entry: ConfigEntry, serial: str | No
     """
     if not serial or entry.unique_id == serial:
         return
-    address = address_unique_id(entry.data[CONF_HOST], entry.data[CONF_PORT])
-    if entry.unique_id not in (None, address):
+    if known_by_serial(entry):
         _LOGGER.warning(
-            "%s answers with serial number %s, not the one it was added with; if the box was "
-            "replaced, add the new one and delete this entry",
+            "%s answers with another serial number than the one it was added with; if the box "
+            "was replaced, add the new one and delete this entry",
             entry.title,
-            serial,
         )
         return
     for other in hass.config_entries.async_entries(DOMAIN):

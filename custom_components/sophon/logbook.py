@@ -7,6 +7,7 @@ from collections.abc import Callable
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 
+from .api import clean_text
 from .const import DOMAIN, EVENT_RECOGNITION
 
 # The keys of a logbook entry (homeassistant.components.logbook.LOGBOOK_ENTRY_*).
@@ -35,7 +36,11 @@ def async_describe_events(
         """Return e.g. '小明 (VIP) recognized at Gate 1, score 62%'."""
         data = event.data
         device = dr.async_get(hass).async_get(data.get("device_id") or "")
-        where = (device.name_by_user or device.name) if device else data.get("sophon_device_id")
+        where = (
+            (device.name_by_user or device.name)
+            if device
+            else clean_text(str(data.get("sophon_device_id") or "?"))
+        )
         person_type = data.get("person_type", "unknown")
         score = data.get("score")
         suffix = "" if score is None else f", score {score * 100:.0f}%"

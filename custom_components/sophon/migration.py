@@ -15,7 +15,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 
-from .compat import device_entry_ids
+from .compat import device_by_identifier, device_entry_ids
 from .const import DOMAIN
 from .identity import device_identifier, device_unique_id
 
@@ -59,7 +59,9 @@ def _migrate_entities(hass: HomeAssistant, entry: ConfigEntry) -> None:
             if entity.unique_id.endswith(f"_{key}"):
                 device_id = entity.unique_id.removesuffix(f"_{key}")
                 new_unique_id = device_unique_id(entry.entry_id, device_id, key)
-                registry.async_update_entity(entity.entity_id, new_unique_id=new_unique_id)
+                # Two ids of one device in two forms: the first keeps the entity's history.
+                if not registry.async_get_entity_id(entity.domain, DOMAIN, new_unique_id):
+                    registry.async_update_entity(entity.entity_id, new_unique_id=new_unique_id)
                 break
 
 
@@ -90,7 +92,13 @@ def _migrate_devices(hass: HomeAssistant, entry: ConfigEntry) -> None:
         )
         if owned or device_entry_ids(device) == {entry.entry_id}:
             kept = {(domain, ident) for domain, ident in device.identifiers if ident not in old}
-            renamed = {device_identifier(entry.entry_id, identifier) for identifier in old}
-            devices.async_update_device(device.id, new_identifiers=kept | renamed)
+            renamed = {
+                new
+                for new in (device_identifier(entry.entry_id, identifier) for identifier in old)
+                # One device under two forms of its id: the first one keeps the new identifier.
+                if device_by_identifier(devices, new, entry.entry_id) is None
+            }
+            if renamed:  # else left as it is: stale, and removable from its page
+                devices.async_update_device(device.id, new_identifiers=kept | renamed)
         else:  # pragma: no cover - Home Assistant 2025.4: since 2026.8 a device has one entry
             devices.async_update_device(device.id, remove_config_entry_id=entry.entry_id)

@@ -386,3 +386,32 @@ async def test_an_older_recognition_is_delivered_but_moves_no_last_value_back(
     for key, state in shown.items():
         assert hass.states.get(state.entity_id) == state, key
     assert coordinator.older_recognitions == 1
+
+
+@pytest.mark.parametrize(
+    "bad_time", [1_000_000, 4_102_444_800_000, ...], ids=["1970", "2100", "missing"]
+)
+async def test_a_recognition_without_a_usable_time_holds_no_later_one_back(
+    hass: HomeAssistant,
+    coordinator: SophonCoordinator,
+    simulator: BoxSimulator,
+    bus_events: list[Event],
+    bad_time: object,
+) -> None:
+    """Only the box's own times order recognitions: a time of receipt sets no mark."""
+    gate = simulator.devices[0].device_id
+    behind_ms = int(dt_util.utcnow().timestamp() * 1000) - 3_600_000  # a clock an hour behind
+    first, odd, last = (
+        next(p for p in ROSTER if p.name == name) for name in ("Tom", "张伟", "陈静")
+    )
+    await push(hass, simulator, bus_events, device_id=gate, person=first, timestamp_ms=behind_ms)
+    await push(
+        hass, simulator, bus_events, device_id=gate, person=odd, overrides={"timestamp": bad_time}
+    )
+    identity = _entity(coordinator, gate, "sensor", "last_identity")
+    assert hass.states.get(identity).state == "张伟"
+    await push(
+        hass, simulator, bus_events, device_id=gate, person=last, timestamp_ms=behind_ms + 1000
+    )
+    assert hass.states.get(identity).state == "陈静"
+    assert coordinator.older_recognitions == 0

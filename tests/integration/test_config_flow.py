@@ -319,3 +319,34 @@ async def test_reconfigure_keeps_a_title_the_user_chose(
     assert result["reason"] == "reconfigure_successful"
     await hass.async_block_till_done()
     assert config_entry.title == "Front office box"
+
+
+async def test_reconfigure_where_no_serial_can_be_read_keeps_the_serial(
+    hass: HomeAssistant,
+    coordinator: SophonCoordinator,
+    config_entry: MockConfigEntry,
+    simulator: BoxSimulator,
+) -> None:
+    await wait_for(lambda: config_entry.unique_id == simulator.serial_number)
+    simulator.faults.no_serial = True  # e.g. its system port is blocked now
+    result = await config_entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], _form(simulator))
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert config_entry.unique_id == simulator.serial_number
+
+
+async def test_reconfigure_of_an_entry_without_unique_id_takes_the_serial(
+    hass: HomeAssistant, config_entry: MockConfigEntry, simulator: BoxSimulator
+) -> None:
+    hass.config_entries.async_update_entry(config_entry, unique_id=None)
+    simulator.faults.no_serial = True
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    simulator.faults.no_serial = False
+    result = await config_entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], _form(simulator))
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert config_entry.unique_id == simulator.serial_number
+    await hass.config_entries.async_unload(config_entry.entry_id)

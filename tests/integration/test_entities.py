@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 
 import pytest
@@ -22,7 +22,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.sophon.api import canonical_device_id
 from custom_components.sophon.compat import device_by_identifier
-from custom_components.sophon.const import DOMAIN, SCENE_RETRY_AFTER
+from custom_components.sophon.const import DOMAIN
 from custom_components.sophon.coordinator import ImageKind, SophonCoordinator
 from custom_components.sophon.identity import device_identifier, device_unique_id
 from sophon_sim import BoxSimulator, PersonKind
@@ -416,11 +416,20 @@ async def test_devices_left_out_of_the_options_are_unavailable(
     assert state(hass, "sensor", left_out, "last_identity").state == STATE_UNAVAILABLE
 
 
+COOL_DOWN = timedelta(hours=1)  # so long that no slow machine reaches its end by itself
+
+
+@pytest.fixture
+def long_cool_down(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the pause before a failed fetch is tried again an hour."""
+    monkeypatch.setattr("custom_components.sophon.coordinator.SCENE_RETRY_AFTER", COOL_DOWN)
+
+
 def _end_the_cool_down(coordinator: SophonCoordinator, device_id: str) -> None:
     """Let the time pass after which a failed fetch may be tried again (without sleeping)."""
     stored = coordinator.records[canonical_device_id(device_id)].images[ImageKind.SCENE]
     if stored.retry_at is not None:
-        assert stored.retry_at - dt_util.utcnow() <= SCENE_RETRY_AFTER
+        assert stored.retry_at - dt_util.utcnow() > COOL_DOWN - timedelta(minutes=1)
         stored.retry_at = dt_util.utcnow()
 
 
@@ -432,6 +441,7 @@ async def test_a_scene_photo_fetch_that_fails_for_a_passing_reason_is_tried_agai
     coordinator: SophonCoordinator,
     simulator: BoxSimulator,
     bus_events: list[Event],
+    long_cool_down: None,
     fault: str,
 ) -> None:
     coordinator.client.request_timeout = 0.5
@@ -455,6 +465,7 @@ async def test_a_scene_photo_fetch_that_fails_for_a_passing_reason_is_tried_agai
 
 
 @pytest.mark.parametrize("simulator", ["2.0"], indirect=True)
+@pytest.mark.parametrize("fault", ["not_found", "gone_in_envelope"])
 async def test_a_scene_photo_the_box_says_is_gone_is_not_asked_for_again(
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,
@@ -462,12 +473,13 @@ async def test_a_scene_photo_the_box_says_is_gone_is_not_asked_for_again(
     simulator: BoxSimulator,
     bus_events: list[Event],
     caplog: pytest.LogCaptureFixture,
+    fault: str,
 ) -> None:
     device_id = simulator.devices[0].device_id
     await push(hass, simulator, bus_events, device_id=device_id, kind=PersonKind.VIP)
     scene = f"/api/image_proxy/{entity_id(hass, 'image', device_id, 'last_scene')}"
     http = await hass_client()
-    simulator.faults.scene_fetch = "not_found"
+    simulator.faults.scene_fetch = fault
     assert (await http.get(scene)).status != HTTPStatus.OK
     simulator.faults.scene_fetch = ""
     requests = simulator.rest_requests
@@ -475,3 +487,23 @@ async def test_a_scene_photo_the_box_says_is_gone_is_not_asked_for_again(
     assert (await http.get(scene)).status != HTTPStatus.OK
     assert simulator.rest_requests == requests
     assert caplog.text.count("Cannot fetch the scene photo") == 1
+
+
+@pytest.mark.parametrize("simulator", ["2.0"], indirect=True)
+async def test_a_scene_photo_refused_to_get_is_fetched_with_post(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    coordinator: SophonCoordinator,
+    simulator: BoxSimulator,
+    bus_events: list[Event],
+) -> None:
+    device_id = simulator.devices[0].device_id
+    frame = await push(hass, simulator, bus_events, device_id=device_id, kind=PersonKind.VIP)
+    simulator.faults.scene_fetch = "get_refused"
+    http = await hass_client()
+    response = await http.get(
+        f"/api/image_proxy/{entity_id(hass, 'image', device_id, 'last_scene')}"
+    )
+    assert response.status == HTTPStatus.OK
+    event_id = expected(frame, simulator.protocol)["event_id"]
+    assert await response.read() == simulator.images_of(event_id)["scene"]

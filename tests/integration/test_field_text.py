@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 import pytest
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
-from homeassistant.const import CONF_HOST, CONF_PORT
+from homeassistant.const import CONF_HOST, CONF_PORT, MAX_LENGTH_STATE_STATE
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr
@@ -77,6 +78,39 @@ async def test_a_long_name_reaches_the_bus_whole(
     simulator.faults.dirty_text = True
     await push(hass, simulator, bus_events, device_id=simulator.devices[0].device_id, person=TOM)
     assert bus_events[-1].data["identity_name"] == LONG_NAME
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466" * 60,  # 420 code points
+        "张" * 300,
+        "T" * 256,
+        "e\u0301" * 200,  # NFC makes it 200 "é": fits whole
+    ],
+    ids=["family-emoji", "cjk", "ascii-256", "combining"],
+)
+async def test_a_name_too_long_for_a_state_is_cut_and_kept_whole_elsewhere(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    coordinator: SophonCoordinator,
+    simulator: BoxSimulator,
+    bus_events: list[Event],
+    caplog: pytest.LogCaptureFixture,
+    name: str,
+) -> None:
+    device = simulator.devices[0]
+    overrides = {"identity_name": name}
+    await push(
+        hass, simulator, bus_events, device_id=device.device_id, person=TOM, overrides=overrides
+    )
+    whole = unicodedata.normalize("NFC", name)
+    assert bus_events[-1].data["identity_name"] == whole
+    state = last_identity(hass, config_entry, device.name)
+    assert len(state) <= MAX_LENGTH_STATE_STATE
+    assert state == whole if len(whole) <= MAX_LENGTH_STATE_STATE else state.endswith("…")
+    assert whole.startswith(state.removesuffix("…"))
+    assert "State max length" not in caplog.text  # what Home Assistant says of a long state
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.sophon.api import canonical_device_id
 from custom_components.sophon.compat import device_by_identifier, device_entry_ids
 from custom_components.sophon.const import DOMAIN
 from custom_components.sophon.coordinator import SophonCoordinator
@@ -133,7 +134,8 @@ async def test_an_entry_of_another_box_keeps_its_serial_and_says_why(
     coordinator = await _set_up(hass, config_entry)
     await wait_for(lambda: coordinator.serial_number is not None)
     assert config_entry.unique_id == "SE000000000001"
-    assert "answers with serial number" in caplog.text
+    assert "answers with another serial number" in caplog.text
+    assert simulator.serial_number not in caplog.text
 
 
 def _v1_registries(
@@ -240,3 +242,35 @@ async def test_an_entry_from_a_newer_version_is_refused(
     caplog.set_level(logging.ERROR)
     assert not await hass.config_entries.async_setup(entry.entry_id)
     assert entry.state is ConfigEntryState.MIGRATION_ERROR
+
+
+async def test_a_failed_read_keeps_the_firmware_and_serial_shown(
+    hass: HomeAssistant, config_entry: MockConfigEntry, simulator: BoxSimulator
+) -> None:
+    coordinator = await _set_up(hass, config_entry)
+    registry = dr.async_get(hass)
+    hub = device_by_identifier(registry, (DOMAIN, FIXED_ENTRY_ID), FIXED_ENTRY_ID)
+    assert hub is not None
+    await wait_for(lambda: registry.async_get(hub.id).serial_number is not None)
+    simulator.faults.version_down = True
+    await coordinator.async_update_box_info()
+    shown = registry.async_get(hub.id)
+    assert (shown.sw_version, shown.serial_number) == (
+        simulator.firmware_version,
+        simulator.serial_number,
+    )
+
+
+async def test_a_device_listed_twice_in_two_forms_is_one_device(
+    hass: HomeAssistant,
+    coordinator: SophonCoordinator,
+    simulator: BoxSimulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    first = simulator.devices[0]
+    simulator.add_device(dataclasses.replace(first, device_id=first.device_id.upper()))
+    await coordinator.async_refresh()
+    await hass.async_block_till_done()
+    assert len(coordinator.data) == len(simulator.devices) - 1
+    assert coordinator.data[canonical_device_id(first.device_id)].device_id == first.device_id
+    assert "lists one device twice" in caplog.text

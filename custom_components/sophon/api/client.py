@@ -311,7 +311,11 @@ class BoxClient:
         port: int | None = None,
         raw: bool = False,
     ) -> Any:
-        """Call the box's HTTP API and return the decoded JSON answer (or JPEG bytes)."""
+        """Call the box's HTTP API and return the decoded JSON answer.
+
+        raw: return the bytes of a JPEG answer; an answer that is no JPEG is decoded as JSON
+        (a box's error envelope) and returned as such, or raises SophonResponseError.
+        """
         url = URL.build(scheme="http", host=self.host, port=port or self.port, path=path)
         try:
             async with asyncio.timeout(self.request_timeout):
@@ -322,17 +326,18 @@ class BoxClient:
         except (aiohttp.ClientError, OSError) as err:
             raise SophonConnectionError(f"cannot reach {url}: {err}") from err
         if response.status in _NOT_SUPPORTED:
-            raise SophonNotSupportedError(f"{url} answered HTTP {response.status}")
+            raise SophonNotSupportedError(f"{url} answered HTTP {response.status}", response.status)
         if response.status >= 400:  # noqa: PLR2004
             raise SophonResponseError(f"{url} answered HTTP {response.status}: {describe(content)}")
-        if raw:
-            if not content.startswith(JPEG_MAGIC):
-                raise SophonResponseError(f"{url} answered with no JPEG: {describe(content[:16])}")
+        if raw and content.startswith(JPEG_MAGIC):
             return content
         try:
             answer, quirks = parse_json(content)
         except ValueError as err:
-            raise SophonResponseError(f"{url} answered with no JSON: {describe(content)}") from err
+            expected = "JPEG" if raw else "JSON"
+            raise SophonResponseError(
+                f"{url} answered with no {expected}: {describe(content)}"
+            ) from err
         for quirk in quirks:
             self._count_problem(quirk)
         return answer

@@ -24,7 +24,15 @@ class SophonResponseError(SophonError):
 
 
 class SophonNotSupportedError(SophonResponseError):
-    """The box does not offer this call: it speaks another protocol generation."""
+    """The box does not offer this call: it speaks another protocol generation.
+
+    status: the HTTP status that said so (404, 405 or 501), where one did.
+    """
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        """Keep the message and the HTTP status."""
+        super().__init__(message)
+        self.status = status
 
 
 class SophonNotFoundError(SophonResponseError):

@@ -44,6 +44,10 @@ class ConnectionState(StrEnum):
     DISCONNECTED = "disconnected"
 
 
+# Problems after which an event's timestamp is its time of receipt, not the box's own.
+TIME_REPLACED = frozenset({"timestamp_invalid", "timestamp_implausible"})
+
+
 def canonical_device_id(device_id: str) -> str:
     """Return the form in which device ids are compared: trimmed, lower case, without dashes.
 
@@ -154,6 +158,11 @@ class RecognitionEvent:
     scene_image: Jpeg | None = field(default=None, repr=False)
     registered_image: Jpeg | None = field(default=None, repr=False)
     problems: tuple[str, ...] = ()
+
+    @property
+    def time_from_box(self) -> bool:
+        """Return False when timestamp is the time of receipt (the box's was missing or wrong)."""
+        return TIME_REPLACED.isdisjoint(self.problems)
 
     @property
     def device_key(self) -> str:

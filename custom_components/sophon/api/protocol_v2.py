@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from .coerce import as_clean_str, as_dict, as_serial, as_str, as_text, describe, picture
@@ -90,17 +91,13 @@ class ProtocolV2:
         """
         try:
             record = _checked(await rest("POST", EVENT_PATH, {"event_id": event_id}))
-            spot_id = as_str(record.get("spot_image_id"))
-            timestamp = as_str(record.get("timestamp"))
-            if not spot_id or timestamp is None:
-                message = f"event {event_id} has no scene photo: {describe(record)}"
-                raise SophonNotFoundError(message)
-            content: bytes = await rest(
-                "GET", SPOT_IMAGE_PATH.format(spot_id), params={"timestamp": timestamp}, raw=True
-            )
-        except SophonNotSupportedError as err:  # 404 on calls this box has: no such record
-            raise SophonNotFoundError(f"the scene photo of event {event_id} is gone") from err
-        return content
+        except SophonNotSupportedError as err:
+            raise _gone_or_failed(err, f"the record of event {event_id}") from err
+        spot_id = as_str(record.get("spot_image_id"))
+        timestamp = as_str(record.get("timestamp"))
+        if not spot_id or timestamp is None:
+            raise SophonNotFoundError(f"event {event_id} has no scene photo: {describe(record)}")
+        return await _fetch_spot_image(rest, spot_id, timestamp)
 
     def subscription_message(self, subscription: Subscription) -> dict[str, Any]:
         """Return the configuration frame sent after the WebSocket opens."""
@@ -113,6 +110,30 @@ class ProtocolV2:
     def parse_event(self, frame: dict[str, Any], received_at: datetime) -> RecognitionEvent:
         """Turn one pushed JSON object into a recognition event."""
         return parse_event(frame, received_at)
+
+
+def _gone_or_failed(err: SophonNotSupportedError, what: str) -> SophonResponseError:
+    """Return what a "no such call" answer means on a call this box has: 404 is "gone"."""
+    if err.status == HTTPStatus.NOT_FOUND:
+        return SophonNotFoundError(f"{what} is gone")
+    return SophonResponseError(f"{what} could not be read: {err}")
+
+
+async def _fetch_spot_image(rest: Rest, spot_id: str, timestamp: str) -> bytes:
+    """Fetch a scene photo: GET, then POST where GET is refused (api sections 2 and 7.5)."""
+    path, params = SPOT_IMAGE_PATH.format(spot_id), {"timestamp": timestamp}
+    for method in ("GET", "POST"):
+        try:
+            answer = await rest(method, path, params=params, raw=True)
+        except SophonNotSupportedError as err:
+            if err.status == HTTPStatus.NOT_FOUND:
+                raise _gone_or_failed(err, f"scene photo {spot_id}") from err
+            continue
+        if isinstance(answer, bytes):
+            return answer
+        _checked(answer)  # the error envelope: not found, or another error
+        raise SophonResponseError(f"scene photo {spot_id} is no JPEG: {describe(answer)}")
+    raise SophonResponseError(f"scene photo {spot_id}: neither GET nor POST is answered")
 
 
 def _checked(answer: Any) -> dict[str, Any]:
