@@ -247,13 +247,7 @@ class BoxSimulator(BoxServer):
     ) -> tuple[BuiltEvent, int]:
         """Build, record and deliver one event; return it and how many connections got it."""
         device, who = self._device(device_id), self._person(person, kind)
-        broadcast = self.faults.unknown_device
-        if broadcast:
-            stranger_id = unknown_device_id(self._rng, self.hex_ids)
-            device = dataclasses.replace(device, device_id=stranger_id)
-        listed_id = device.device_id
-        if self.faults.id_form:
-            device = dataclasses.replace(device, device_id=_id_in_form(listed_id, self.faults))
+        device, listed_id, broadcast = self._as_framed(device)
         if who.registered:
             self._photos[who.image_id] = who.image_key
         self._seq += 1
@@ -277,6 +271,20 @@ class BoxSimulator(BoxServer):
         self._record(self._seq, built)
         delivered = await self._deliver(built.frame, listed_id, broadcast)
         return built, delivered
+
+    def _as_framed(self, device: SimDevice) -> tuple[SimDevice, str, bool]:
+        """Return the device as frames name it, the id subscriptions know, and whether to broadcast.
+
+        unknown_device: a stranger's id, sent to every connection; id_form: the id in another form.
+        """
+        broadcast = self.faults.unknown_device
+        if broadcast:
+            stranger_id = unknown_device_id(self._rng, self.hex_ids)
+            device = dataclasses.replace(device, device_id=stranger_id)
+        listed_id = device.device_id
+        if self.faults.id_form:
+            device = dataclasses.replace(device, device_id=_id_in_form(listed_id, self.faults))
+        return device, listed_id, broadcast
 
     def _broken_now(self) -> bool:
         """Tell whether this push is one that invalid_json_every turns into broken JSON."""

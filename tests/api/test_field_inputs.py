@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import base64
 import codecs
+import json
 import logging
+import time
 import unicodedata
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -32,6 +34,7 @@ from custom_components.sophon.api.plausibility import MAX_AHEAD, MAX_BEHIND
 from custom_components.sophon.api.protocol_v1 import ProtocolV1, parse_devices
 from custom_components.sophon.api.protocol_v2 import ProtocolV2
 from custom_components.sophon.api.protocol_v2 import parse_device as parse_media_device
+from custom_components.sophon.api.text import MAX_TEXT
 from sophon_sim import ROSTER, BoxSimulator, PersonKind
 from sophon_sim.oddities import LONG_NAME
 from tests.api.conftest import Listening
@@ -112,6 +115,9 @@ DIRTY = [
     pytest.param(unicodedata.normalize("NFD", "José"), "José", id="nfd"),
     pytest.param("\u3000小明\u3000", "小明", id="ideographic-space"),
     pytest.param("Tom\ud800", "Tom", id="lone-surrogate"),
+    pytest.param("Tom \t\n Smith  ", "Tom Smith", id="space-runs"),
+    pytest.param(" 张\u3000三\r\n", "张\u3000三", id="ideographic-space-kept-inside"),
+    pytest.param("\u00a0A\u00a0\u00a0B\u3000", "A\u00a0\u00a0B", id="nbsp-kept-inside"),
 ]
 CLEAN = [
     pytest.param("Tom", id="ascii"),
@@ -123,6 +129,9 @@ CLEAN = [
         "\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f", id="tags"
     ),
     pytest.param("\u0915\u094d\u200d\u0937", id="zwj-devanagari"),
+    pytest.param("张\u3000三", id="ideographic-space-inside"),
+    pytest.param("A\u00a0B", id="nbsp-inside"),
+    pytest.param("a\u2009b\u202fc", id="thin-spaces-inside"),
     pytest.param("", id="empty"),
 ]
 
@@ -276,6 +285,33 @@ def test_kind_a_sixty_family_emoji_fit_a_state_when_shortened() -> None:
     assert shorten(name, 255) == FAMILY * 36 + "…"
 
 
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_kind_a_a_name_longer_than_max_text_is_cut_and_noted(protocol: str) -> None:
+    event = parse(protocol, frame_of(protocol, identity_name="张伟" * 3000))
+    assert event.identity_name == "张伟" * 2047 + "张…"
+    assert len(event.identity_name) == MAX_TEXT
+    assert event.problems == ("text_cut:identity_name",)
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_kind_a_a_long_dirty_name_is_cut_then_cleaned(protocol: str) -> None:
+    event = parse(protocol, frame_of(protocol, identity_name="\x00Tom\t" * 100_000))
+    assert event.identity_name == "Tom " * 819 + "…"  # 819 five-character units, cut, cleaned
+    assert event.problems == ("text_cut:identity_name", "text_cleaned:identity_name")
+
+
+def test_kind_a_a_long_name_is_cut_between_grapheme_clusters() -> None:
+    event = parse("1.0", frame_of("1.0", identity_name=FAMILY * 1000))
+    kept = event.identity_name.removesuffix("…")
+    assert kept == FAMILY * (MAX_TEXT // len(FAMILY))
+    assert event.problems == ("text_cut:identity_name",)
+
+
+def test_kind_a_clean_text_never_cleans_more_than_max_text() -> None:
+    assert len(clean_text("To\x00m " * 1_000_000)) <= MAX_TEXT
+    assert len(clean_text("x" * (MAX_TEXT + 1))) == MAX_TEXT
+
+
 async def test_kind_a_dirty_text_switch_is_cleaned_and_counted(
     listening: Listening, simulator: BoxSimulator
 ) -> None:
@@ -351,7 +387,8 @@ def test_kind_b_well_formed_json_takes_the_fast_path(data: str | bytes) -> None:
     ("data", "reason"),
     [
         (b"\xff\xfe\xfa", "binary_not_utf8"),
-        (b'{"a": "\xff\xff"}', "binary_not_utf8"),
+        (b'{"a": "\xff\xff"', "binary_not_utf8"),
+        (b"\xff\xff", "binary_not_utf8"),
         ("", "empty_frame"),
         ("\x00\x00\x00", "empty_frame"),
         ("\ufeff  ", "empty_frame"),
@@ -364,6 +401,68 @@ def test_kind_b_what_cannot_be_read_is_rejected_with_a_reason(
     with pytest.raises(UndecodableError) as err:
         parse_json(data)
     assert err.value.reason == reason
+
+
+# UTF-8 with broken sequences, and what it is read as: one U+FFFD per broken sequence.
+BROKEN_UTF8 = [
+    pytest.param(b"\xe5\xb0\x8f\xe6\x98", "小\ufffd", id="cut-multibyte"),
+    pytest.param(b"\xe5\xb0\x8f\xe6\x98\xe7\x8e\x8b", "小\ufffd王", id="cut-inside"),
+    pytest.param(b"To\x80m", "To\ufffdm", id="stray-continuation"),
+    pytest.param("张".encode() + b"\xbf" + "伟".encode(), "张\ufffd伟", id="stray-in-chinese"),
+    pytest.param(
+        "张伟".encode() + b"\xc0\xaf" + "小明".encode(), "张伟\ufffd\ufffd小明", id="overlong"
+    ),
+    pytest.param(b"Tom\xe0\x80\xaf", "Tom\ufffd\ufffd\ufffd", id="overlong-three-bytes"),
+    pytest.param(b"Tom\xed\xa0\x80", "Tom\ufffd\ufffd\ufffd", id="encoded-surrogate"),
+    pytest.param(b"\xff\xff", "\ufffd\ufffd", id="ff-bytes"),
+]
+
+
+@pytest.mark.parametrize(("name", "read"), BROKEN_UTF8)
+def test_kind_b_broken_utf8_is_read_with_replacement_characters(name: bytes, read: str) -> None:
+    value, seen = parse_json(b'{"name": "' + name + b'", "score": 0.5}')
+    assert value == {"name": read, "score": 0.5}
+    assert seen == ("invalid_utf8",)
+
+
+def test_kind_b_broken_utf8_after_a_bom_is_read() -> None:
+    value, seen = parse_json(codecs.BOM_UTF8 + b'{"name": "To\x80m"}')
+    assert value == {"name": "To\ufffdm"}
+    assert seen == ("bom", "invalid_utf8")
+
+
+def test_kind_b_bytes_that_are_gbk_and_show_no_utf8_are_read_as_gbk() -> None:
+    # b"\xc0\xaf" is an overlong "/" in UTF-8 and "蜡" in GBK: with no well-formed UTF-8 around
+    # it, GBK (which boxes write) wins.
+    value, seen = parse_json(b'{"name": "a\xc0\xafb"}')
+    assert value == {"name": "a蜡b"}
+    assert seen == ("legacy_encoding",)
+
+
+@pytest.mark.parametrize(
+    ("name", "read"),
+    [
+        p
+        for p in BROKEN_UTF8
+        if p.id in ("cut-multibyte", "cut-inside", "stray-continuation", "overlong")
+    ],
+)
+async def test_kind_b_a_frame_with_broken_utf8_is_delivered_and_noted(
+    listening: Listening, simulator: BoxSimulator, name: bytes, read: str
+) -> None:
+    id_key = "device_id" if simulator.protocol == "1.0" else "media_device_id"
+    frame = frame_of(
+        simulator.protocol,
+        identity_name="@name@",
+        timestamp=int(time.time() * 1000),
+        **{id_key: simulator.devices[0].device_id},
+    )
+    await simulator.push_raw(json.dumps(frame).encode().replace(b"@name@", name))
+    await listening.received(1)
+    assert listening.events[0].identity_name == read
+    assert listening.events[0].problems == ()
+    assert quirks(listening)["invalid_utf8"] == 1
+    assert listening.client.counters.rejected_total == 0
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)

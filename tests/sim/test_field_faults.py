@@ -114,7 +114,7 @@ def cleaned(text: str) -> str:
         for char in text
         if unicodedata.category(char) not in ("Cc", "Cf") or char in "\t\n\r\x85"
     )
-    return " ".join(unicodedata.normalize("NFC", kept).split())
+    return re.sub(" {2,}", " ", unicodedata.normalize("NFC", kept)).strip()
 
 
 def b64_bytes(text: str) -> bytes:

@@ -10,7 +10,7 @@ from typing import Any
 
 from .decode import decode_base64, looks_like_jpeg_base64
 from .models import Jpeg
-from .text import clean_text, is_clean
+from .text import MAX_TEXT, clean_text, is_clean, shorten, trim
 
 try:
     from orjson import dumps as _json_dumps
@@ -44,11 +44,11 @@ def as_str(value: Any) -> str | None:
 
 
 def as_serial(value: Any) -> str | None:
-    """Return a serial number worth identifying a box by: None for blanks and placeholders."""
+    """Return a cleaned serial number to identify a box by: None for blanks and placeholders."""
     text = as_str(value)
     if text is None:
         return None
-    text = text.replace("\x00", "").strip()
+    text = trim(clean_text(text))
     if not text or text.strip("0") == "" or text.lower() in _NO_SERIAL:
         return None
     return text
@@ -147,10 +147,17 @@ def as_clean_str(value: Any) -> str | None:
 
 
 def as_text(value: Any, name: str, problems: list[str]) -> str | None:
-    """Return as_str(value) cleaned (clean_text), noting text_cleaned:<name> when it changed."""
+    """Return as_str(value) cleaned (clean_text), noting text_cleaned:<name> when it changed.
+
+    Text longer than MAX_TEXT is cut to it first (between grapheme clusters, ending with "…"),
+    noting text_cut:<name>.
+    """
     text = as_str(value)
     if text is None:
         return None
+    if len(text) > MAX_TEXT:
+        text = shorten(text, MAX_TEXT)
+        problems.append(f"text_cut:{name}")
     cleaned = clean_text(text)
     if cleaned is not text:
         problems.append(f"text_cleaned:{name}")

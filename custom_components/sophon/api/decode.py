@@ -1,8 +1,9 @@
 """Decode what a box sends, frames and REST answers alike: bytes to text to JSON, and base64.
 
-Real boxes write a UTF-8 byte-order mark, UTF-16, GBK, NUL padding from fixed C buffers, bare
-NaN and Infinity tokens, and base64 in every variant encoders produce. Well-formed input takes
-the fast path (orjson, or one binascii call); each fallback used is reported as a quirk.
+Real boxes write a UTF-8 byte-order mark, UTF-16, GBK, UTF-8 with a broken byte, NUL padding
+from fixed C buffers, bare NaN and Infinity tokens, and base64 in every variant encoders
+produce. Well-formed input takes the fast path (orjson, or one binascii call); each fallback
+used is reported as a quirk.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ _HEAD = 256
 JPEG_BASE64_PREFIXES = ("/9j/", "_9j_")
 _URL_SAFE = str.maketrans("-_", "+/")
 _BASE64_BODY = re.compile(r"[A-Za-z0-9+/]*={0,2}")
+_NON_ASCII = bytes(range(0x80, 0x100))
+_REPLACEMENT = "\ufffd"
 
 
 class UndecodableError(ValueError):
@@ -43,7 +46,8 @@ class UndecodableError(ValueError):
 def parse_json(data: str | bytes) -> tuple[Any, tuple[str, ...]]:
     """Return the JSON value in a frame or answer and the quirks of its encoding.
 
-    Raises UndecodableError: binary_not_utf8 (no tolerated encoding), empty_frame, invalid_json.
+    Raises UndecodableError: binary_not_utf8 (bytes in no tolerated encoding that are no JSON
+    even with their broken sequences replaced), empty_frame, invalid_json.
     """
     try:
         return json_loads(data), ()
@@ -51,11 +55,21 @@ def parse_json(data: str | bytes) -> tuple[Any, tuple[str, ...]]:
         pass
     quirks: list[str] = []
     text = data if isinstance(data, str) else decode_bytes(data, quirks)
-    return _parse_text(text, quirks), tuple(quirks)
+    try:
+        return _parse_text(text, quirks), tuple(quirks)
+    except UndecodableError as err:
+        if "invalid_utf8" in quirks:
+            raise UndecodableError("binary_not_utf8", f"{len(data)} bytes") from err
+        raise
 
 
 def decode_bytes(data: bytes, quirks: list[str]) -> str:
-    """Return the text of bytes: UTF-8 (BOM stripped), UTF-16/32 by BOM or pattern, GB18030."""
+    """Return the text of bytes: UTF-8 (BOM stripped), UTF-16/32, GB18030, or broken UTF-8.
+
+    Bytes that are no strict UTF-8 are read as GB18030 unless they look like UTF-8 with a few
+    broken sequences; those, and bytes no encoding reads, come back as UTF-8 with U+FFFD for
+    each broken sequence (quirk invalid_utf8), so a recognition with one bad byte is kept.
+    """
     encoding = json.detect_encoding(data)
     if encoding == "utf-8-sig":
         quirks.append("bom")
@@ -72,12 +86,28 @@ def decode_bytes(data: bytes, quirks: list[str]) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
-    try:
-        text = data.decode("gb18030")  # a superset of GBK and GB2312
-    except UnicodeDecodeError as err:
-        raise UndecodableError("binary_not_utf8", f"{len(data)} bytes") from err
-    quirks.append("legacy_encoding")
-    return text
+    replaced = data.decode("utf-8", errors="replace")
+    if not _mostly_utf8(data, replaced):
+        try:
+            text = data.decode("gb18030")  # a superset of GBK and GB2312
+        except UnicodeDecodeError:
+            pass
+        else:
+            quirks.append("legacy_encoding")
+            return text
+    quirks.append("invalid_utf8")
+    return replaced
+
+
+def _mostly_utf8(data: bytes, replaced: str) -> bool:
+    """Return True when bytes have two well-formed non-ASCII UTF-8 characters per broken one.
+
+    GBK text read as UTF-8 breaks at most of its characters (a few of its byte pairs are valid
+    UTF-8 by chance); UTF-8 cut short or with a stray byte breaks at one place among many.
+    """
+    broken = replaced.count(_REPLACEMENT) - data.count(_REPLACEMENT.encode())
+    non_ascii = len(replaced) - len(data.translate(None, _NON_ASCII))
+    return non_ascii - broken >= 2 * broken
 
 
 def _parse_text(text: str, quirks: list[str]) -> Any:

@@ -16,11 +16,13 @@ from .coerce import (
     picture,
 )
 from .exceptions import FrameRejectedError, SophonResponseError
-from .models import Device, DeviceType, PersonType, RecognitionEvent, Subscription
+from .models import Device, DeviceType, Jpeg, PersonType, RecognitionEvent, Subscription
 from .plausibility import checked_score, checked_time
 from .text import trim
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from .generation import Rest
 
 NAME = "1.0"
@@ -144,21 +146,9 @@ def parse_device(item: Any) -> Device | None:
 
 def parse_event(frame: dict[str, Any], received_at: datetime) -> RecognitionEvent:
     """Parse a 1.0 event, accepting every quirk of protocol.md section 4."""
-    device_id = trim(as_str(frame.get("device_id")) or "")
-    if not device_id:
-        raise FrameRejectedError("no_device_id", f"frame has {describe(frame)}")
+    device_id = _device_id(frame)
     problems: list[str] = []
-    ext = frame.get("ext_data")
-    if not isinstance(ext, dict):
-        if ext is not None:
-            problems.append("ext_data_wrong_type")
-        ext = {}
-
-    def ext_value(key: str) -> Any:
-        """Read an extension field from ext_data first, then the top level."""
-        value = ext.get(key)
-        return frame.get(key) if value is None else value
-
+    ext_value = _extension_reader(frame, problems)
     timestamp = checked_time(frame.get("timestamp"), received_at, problems)
     identity_id = as_text(frame.get("identity_id"), "identity_id", problems) or ""
     person_type, code = _person_type(ext_value("person_type"), identity_id, problems)
@@ -167,20 +157,14 @@ def parse_event(frame: dict[str, Any], received_at: datetime) -> RecognitionEven
     name = as_text(frame.get("identity_name"), "identity_name", problems) or ""
     group_name = as_text(frame.get("group_name"), "group_name", problems)
     device_ip = as_text(ext_value("device_ip"), "device_ip", problems)
-    info = as_info(frame.get("identity_info"), "identity_info", problems)
-    if info is None and frame.get("identity_info") is not None:
-        problems.append("identity_info_wrong_type")
-    # The face crop (a few KB) is decoded and checked now; the scene and registered photos when
-    # first shown (they are most of a frame's bytes, and most are never shown).
-    face = picture("face_image", ext_value("recognize_face"), problems)
-    scene = picture("scene_image", ext_value("spot_pic"), problems, lazy=True)
-    registered = picture("registered_image", frame.get("reg_pic"), problems, lazy=True)
+    info = _identity_info(frame.get("identity_info"), problems)
+    face, scene, registered = _pictures(frame, ext_value, problems)
     return RecognitionEvent(
         device_id=device_id,
         timestamp=timestamp,
         identity_id=identity_id,
         identity_name=name,
-        identity_info=info or {},
+        identity_info=info,
         person_type=person_type,
         person_type_code=code,
         score=score,
@@ -196,6 +180,50 @@ def parse_event(frame: dict[str, Any], received_at: datetime) -> RecognitionEven
         registered_image=registered,
         problems=tuple(problems),
     )
+
+
+def _device_id(frame: dict[str, Any]) -> str:
+    """Return the frame's device id, trimmed; a frame without one is rejected."""
+    device_id = trim(as_str(frame.get("device_id")) or "")
+    if not device_id:
+        raise FrameRejectedError("no_device_id", f"frame has {describe(frame)}")
+    return device_id
+
+
+def _extension_reader(frame: dict[str, Any], problems: list[str]) -> Callable[[str], Any]:
+    """Return a reader of extension fields: from ext_data first, then from the top level."""
+    ext = frame.get("ext_data")
+    if not isinstance(ext, dict):
+        if ext is not None:
+            problems.append("ext_data_wrong_type")
+        ext = {}
+
+    def ext_value(key: str) -> Any:
+        """Read an extension field from ext_data first, then the top level."""
+        value = ext.get(key)
+        return frame.get(key) if value is None else value
+
+    return ext_value
+
+
+def _identity_info(raw: Any, problems: list[str]) -> dict[str, Any]:
+    """Return the identity info object, cleaned; empty when absent or of the wrong type."""
+    info = as_info(raw, "identity_info", problems)
+    if info is None and raw is not None:
+        problems.append("identity_info_wrong_type")
+    return info or {}
+
+
+def _pictures(
+    frame: dict[str, Any], ext_value: Callable[[str], Any], problems: list[str]
+) -> tuple[Jpeg | None, Jpeg | None, Jpeg | None]:
+    """Return the face crop, the scene photo and the registered photo of a frame."""
+    # The face crop (a few KB) is decoded and checked now; the scene and registered photos when
+    # first shown (they are most of a frame's bytes, and most are never shown).
+    face = picture("face_image", ext_value("recognize_face"), problems)
+    scene = picture("scene_image", ext_value("spot_pic"), problems, lazy=True)
+    registered = picture("registered_image", frame.get("reg_pic"), problems, lazy=True)
+    return face, scene, registered
 
 
 def _person_type(raw: Any, identity_id: str, problems: list[str]) -> tuple[PersonType, int | None]:

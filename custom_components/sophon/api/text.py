@@ -5,7 +5,14 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# Control characters that separate words: each becomes a space before runs of spaces collapse.
+MAX_TEXT = 4096
+"""How many code points of a field are cleaned: a longer text is cut (between clusters) first.
+
+Frames may be 32 MiB, and cleaning is linear in the text: a capped field keeps the work of one
+frame small on Home Assistant's event loop. No name, group or address a box holds comes near it.
+"""
+
+# Characters that separate lines or words: each becomes a space before runs of spaces collapse.
 _SPACING_CONTROLS = frozenset("\t\n\r\x0b\x0c\x85\u2028\u2029")
 # Format characters (Cf) that real text needs: ZWNJ and ZWJ (emoji sequences, Indic scripts).
 _KEPT_FORMAT = frozenset("\u200c\u200d")
@@ -28,19 +35,26 @@ _MARKS = frozenset({"Mn", "Mc", "Me"})
 ELLIPSIS = "…"
 # A terminal escape sequence (ESC [ ... or CSI ...; "\x1b[31m" sets a colour): gone as a whole.
 _ESCAPE_SEQUENCE = re.compile(r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]")
+# Runs of ASCII spaces (from whitespace controls, or padding): each becomes one space.
+_SPACE_RUN = re.compile(" {2,}")
 
 
 def clean_text(text: str) -> str:
-    """Return text fit to show and store: NFC, no controls, single spaces, trimmed.
+    """Return text fit to show and store: NFC, no controls, trimmed, at most MAX_TEXT long.
 
-    Whitespace controls become spaces; terminal escape sequences, other controls (Cc), lone
-    surrogates (Cs) and format characters (Cf, but ZWJ, ZWNJ and tag characters) go. Clean
-    text comes back as the same object, so `cleaned is not text` tells that something changed.
+    Whitespace controls become spaces and runs of spaces one; terminal escape sequences, other
+    controls (Cc), lone surrogates (Cs) and format characters (Cf, but ZWJ, ZWNJ and tag
+    characters) go; white space of any kind goes from the ends, other spaces inside (U+3000,
+    NBSP) stay. Clean text comes back as the same object, so `cleaned is not text` tells that
+    something changed.
     """
-    if is_clean(text):
+    if len(text) <= MAX_TEXT and is_clean(text):
         return text
-    kept = "".join(_clean_char(char) for char in _ESCAPE_SEQUENCE.sub("", text))
-    cleaned = " ".join(unicodedata.normalize("NFC", kept).split())
+    kept = shorten(text, MAX_TEXT)
+    if "\x1b" in kept or "\x9b" in kept:
+        kept = _ESCAPE_SEQUENCE.sub("", kept)
+    kept = unicodedata.normalize("NFC", kept.translate(_replacements(kept)))
+    cleaned = _SPACE_RUN.sub(" ", kept).strip()
     return text if cleaned == text else cleaned
 
 
@@ -56,6 +70,19 @@ def is_clean(text: str) -> bool:
     if not text.isprintable() or text[0] == " " or text[-1] == " " or "  " in text:
         return False
     return text.isascii() or unicodedata.is_normalized("NFC", text)
+
+
+def _replacements(text: str) -> dict[int, str]:
+    """Return a str.translate table for the characters of text that cleaning changes.
+
+    Each distinct character not printable is looked at once: the work in Python grows with the
+    alphabet of a text, not its length (str.translate does the rest).
+    """
+    table: dict[int, str] = {}
+    for char in set(text):
+        if not char.isprintable() and (replacement := _clean_char(char)) != char:
+            table[ord(char)] = replacement
+    return table
 
 
 def _clean_char(char: str) -> str:
