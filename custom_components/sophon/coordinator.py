@@ -446,7 +446,7 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
             self._keep(record, event)
         else:
             self.older_recognitions += 1
-        self.hass.bus.async_fire(EVENT_RECOGNITION, self._bus_data(event, device))
+        self.hass.bus.async_fire(EVENT_RECOGNITION, self._bus_data(event, key, device))
         for listener in record.listeners:
             listener(event, newest)
         for update_callback in self._counter_listeners:
@@ -561,14 +561,14 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
         unknown = sum(1 for known_key in self.records if known_key not in self.data)
         return key in self.records or unknown < MAX_UNKNOWN_DEVICES
 
-    def _bus_data(self, event: RecognitionEvent, device: Device | None) -> dict[str, Any]:
+    def _bus_data(self, event: RecognitionEvent, key: str, device: Device | None) -> dict[str, Any]:
         """Return the data of the sophon_recognition event: never an image."""
         device_type = event.device_type
         if device_type is DeviceType.UNKNOWN and device is not None:
             device_type = device.device_type
         return {
             "config_entry_id": self.config_entry.entry_id,
-            "device_id": self._device_ids.get(event.device_key),
+            "device_id": self._device_ids.get(key),
             # As the device list gives it: frames may write the same id in another form.
             "sophon_device_id": device.device_id if device else event.device_id,
             "identity_id": event.identity_id,
