@@ -81,7 +81,10 @@ async def test_two_entries_listing_one_device_id_never_collide(
     assert "does not generate unique IDs" not in caplog.text
     events: list[Event] = []
     hass.bus.async_listen("sophon_recognition", events.append)
-    await box_of_second.wait_for_subscription()
+    # Both entries subscribed to the one box when it is added twice.
+    await wait_for(
+        lambda: box_of_second.connected_clients == (2 if instance == "added_twice" else 1)
+    )
     await box_of_second.push_event(box_of_second.devices[0].device_id)
     other_id = other.config_entry.entry_id
     await wait_for(lambda: any(e.data["config_entry_id"] == other_id for e in events))
