@@ -44,6 +44,10 @@ GENERATIONS: tuple[Generation, ...] = (ProtocolV2(), ProtocolV1())
 _NOT_SUPPORTED = {404, 405, 501}
 # Frames with three images are hundreds of KB; accept far more than any real box sends.
 MAX_FRAME_BYTES = 32 * 1024 * 1024
+# Seconds a close waits for the box's answer to the close frame before dropping the connection:
+# a box that ignores the close handshake must not hold up unloading or Home Assistant's stop
+# (aiohttp's default is 10 s).
+CLOSE_TIMEOUT = 1.0
 # Event ids remembered to drop a frame the box sends twice.
 DEDUP_WINDOW = 1024
 # Seconds of frames handled back to back before the listener lets the event loop turn.
@@ -439,7 +443,10 @@ class BoxClient:
         try:
             async with asyncio.timeout(self.request_timeout):
                 ws = await self._session.ws_connect(
-                    url, autoping=False, max_msg_size=MAX_FRAME_BYTES
+                    url,
+                    autoping=False,
+                    max_msg_size=MAX_FRAME_BYTES,
+                    timeout=aiohttp.ClientWSTimeout(ws_close=CLOSE_TIMEOUT),
                 )
         except TimeoutError as err:
             raise SophonTimeoutError(f"{url} did not open in time") from err
