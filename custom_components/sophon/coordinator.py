@@ -48,6 +48,7 @@ from .const import (
     STABLE_CONNECTION,
     UNREACHABLE_REPAIR_AFTER,
 )
+from .event_size import fit_event
 from .identity import async_adopt_serial, device_identifier
 
 _LOGGER = logging.getLogger(__name__)
@@ -177,6 +178,8 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
         self._refresh_requested = False
         self.unknown_device_events = 0
         self.scene_fetch_retries = 0
+        # Recognitions whose identity_info was cut to keep the event within the recorder's limit.
+        self.info_cut = 0
         # Recognitions stamped before the one a device already shows (delivered, not shown).
         self.older_recognitions = 0
         self._followed: frozenset[str] = frozenset()
@@ -446,7 +449,10 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
             self._keep(record, event)
         else:
             self.older_recognitions += 1
-        self.hass.bus.async_fire(EVENT_RECOGNITION, self._bus_data(event, key, device))
+        data = self._bus_data(event, key, device)
+        if fit_event(data):
+            self.info_cut += 1
+        self.hass.bus.async_fire(EVENT_RECOGNITION, data)
         for listener in record.listeners:
             listener(event, newest)
         for update_callback in self._counter_listeners:

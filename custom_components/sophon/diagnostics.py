@@ -93,6 +93,7 @@ def _box(coordinator: SophonCoordinator) -> dict[str, Any]:
         "unknown_device_events": coordinator.unknown_device_events,
         "older_recognitions": coordinator.older_recognitions,
         "scene_fetch_retries": coordinator.scene_fetch_retries,
+        "identity_info_cut": coordinator.info_cut,
         "has_serial_number": coordinator.serial_number is not None,
     }
 
