@@ -155,15 +155,14 @@ class SophonOptionsFlow(OptionsFlowBase):
                 # Everything chosen means every device, including those added to the box later.
                 user_input = {k: v for k, v in user_input.items() if k != CONF_DEVICES}
             return self.async_create_entry(data=user_input)
-        devices = coordinator.data
+        devices, options = coordinator.data, entry.options
         choices = [
             selector.SelectOptionDict(value=device.device_id, label=device.name or device.device_id)
             for device in devices.values()
         ]
         # Offered as the device list gives the ids now; chosen ones compared in canonical form.
-        chosen = map(canonical_device_id, entry.options.get(CONF_DEVICES, devices))
+        chosen = map(canonical_device_id, options.get(CONF_DEVICES, devices))
         default = [devices[key].device_id for key in chosen if key in devices]
-        options = entry.options
         schema = vol.Schema(
             {
                 vol.Required(CONF_DEVICES, default=default): selector.SelectSelector(

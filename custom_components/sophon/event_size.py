@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import orjson
+from homeassistant.helpers.json import json_bytes
 
 # The recorder's limit on an event's data (recorder.db_schema.MAX_EVENT_DATA_BYTES).
 EVENT_DATA_LIMIT = 32 * 1024
@@ -24,9 +24,9 @@ type Path = tuple[str | int, ...]
 
 
 def _size(value: Any) -> int:
-    """Return the bytes value takes as JSON (orjson like the recorder; stdlib where it refuses)."""
+    """Return the bytes value takes as JSON: the recorder's encoder; stdlib where it refuses."""
     try:
-        return len(orjson.dumps(value))
+        return len(json_bytes(value))
     except TypeError:  # e.g. an integer beyond 64 bits, which lenient decoding lets through
         return len(json.dumps(value, default=str, ensure_ascii=False).encode())
 

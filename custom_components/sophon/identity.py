@@ -91,7 +91,5 @@ def async_adopt_serial(hass: HomeAssistant, entry: ConfigEntry, serial: str | No
             entry.title,
         )
         return
-    for other in hass.config_entries.async_entries(DOMAIN):
-        if other.entry_id != entry.entry_id and other.unique_id == serial:
-            return
-    hass.config_entries.async_update_entry(entry, unique_id=serial)
+    if hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, serial) is None:
+        hass.config_entries.async_update_entry(entry, unique_id=serial)

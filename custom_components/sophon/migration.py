@@ -17,7 +17,7 @@ from homeassistant.helpers import entity_registry as er
 
 from .compat import device_by_identifier, device_entry_ids
 from .const import DOMAIN
-from .identity import device_identifier, device_unique_id
+from .identity import attached_device_key, device_identifier, device_unique_id
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def _migrate_entities(hass: HomeAssistant, entry: ConfigEntry) -> None:
     """Scope the unique ids of the entry's device entities by the entry."""
     registry = er.async_get(hass)
     for entity in er.async_entries_for_config_entry(registry, entry.entry_id):
-        if entity.unique_id.startswith(f"{entry.entry_id}_"):
+        if attached_device_key(entry.entry_id, entity.unique_id) is not None:
             continue  # the box's own entities were scoped by the entry already
         for key in V1_DEVICE_KEYS:
             if entity.unique_id.endswith(f"_{key}"):
@@ -80,7 +80,7 @@ def _migrate_devices(hass: HomeAssistant, entry: ConfigEntry) -> None:
             for domain, identifier in device.identifiers
             if domain == DOMAIN
             and identifier != entry.entry_id
-            and not identifier.startswith(f"{entry.entry_id}_")
+            and attached_device_key(entry.entry_id, identifier) is None
         }
         if not old:
             continue

@@ -43,6 +43,12 @@ def as_str(value: Any) -> str | None:
     return None
 
 
+def as_id(value: Any) -> str:
+    """Return an id as a box sends it, trimmed of padding (trim); "" when there is none."""
+    text = as_str(value)
+    return "" if text is None else trim(text)
+
+
 def as_serial(value: Any) -> str | None:
     """Return a cleaned serial number to identify a box by: None for blanks and placeholders."""
     text = as_str(value)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from .coerce import (
     as_clean_str,
+    as_id,
     as_info,
     as_int,
     as_serial,
@@ -18,7 +19,6 @@ from .coerce import (
 from .exceptions import FrameRejectedError, SophonResponseError
 from .models import Device, DeviceType, Jpeg, PersonType, RecognitionEvent, Subscription
 from .plausibility import checked_score, checked_time
-from .text import trim
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -129,7 +129,7 @@ def parse_devices(body: Any) -> list[Device]:
 
 def parse_device(item: Any) -> Device | None:
     """Parse one device entry; None when it carries no id."""
-    if not isinstance(item, dict) or not (device_id := trim(as_str(_first(item, _ID_KEYS)) or "")):
+    if not isinstance(item, dict) or not (device_id := as_id(_first(item, _ID_KEYS))):
         return None
     type_raw = as_clean_str(_first(item, _TYPE_KEYS))
     known = {*_ID_KEYS, *_NAME_KEYS, *_IP_KEYS, *_TYPE_KEYS, *_SECRET_KEYS}
@@ -184,7 +184,7 @@ def parse_event(frame: dict[str, Any], received_at: datetime) -> RecognitionEven
 
 def _device_id(frame: dict[str, Any]) -> str:
     """Return the frame's device id, trimmed; a frame without one is rejected."""
-    device_id = trim(as_str(frame.get("device_id")) or "")
+    device_id = as_id(frame.get("device_id"))
     if not device_id:
         raise FrameRejectedError("no_device_id", f"frame has {describe(frame)}")
     return device_id

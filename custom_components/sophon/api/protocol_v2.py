@@ -6,7 +6,7 @@ from datetime import datetime
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
-from .coerce import as_clean_str, as_dict, as_serial, as_str, as_text, describe, picture
+from .coerce import as_clean_str, as_dict, as_id, as_serial, as_str, as_text, describe, picture
 from .exceptions import (
     FrameRejectedError,
     SophonBoxStartingError,
@@ -16,7 +16,6 @@ from .exceptions import (
 )
 from .models import Device, DeviceType, PersonType, RecognitionEvent, Subscription
 from .plausibility import checked_score, checked_time
-from .text import trim
 
 if TYPE_CHECKING:
     from .generation import Rest
@@ -154,9 +153,7 @@ def _checked(answer: Any) -> dict[str, Any]:
 
 def parse_device(item: Any) -> Device | None:
     """Parse one media device; None when it carries no id."""
-    if not isinstance(item, dict) or not (
-        device_id := trim(as_str(item.get("media_device_id")) or "")
-    ):
+    if not isinstance(item, dict) or not (device_id := as_id(item.get("media_device_id"))):
         return None
     type_raw = as_clean_str(item.get("media_device_type"))
     return Device(
@@ -172,7 +169,7 @@ def parse_device(item: Any) -> Device | None:
 
 def parse_event(frame: dict[str, Any], received_at: datetime) -> RecognitionEvent:
     """Parse a 2.0 event, accepting every quirk of protocol-v2.md section 4."""
-    device_id = trim(as_str(frame.get("media_device_id")) or "")
+    device_id = as_id(frame.get("media_device_id"))
     if not device_id:
         raise FrameRejectedError("no_device_id", f"frame has {describe(frame)}")
     problems: list[str] = []
