@@ -9,7 +9,7 @@ import signal
 import sys
 
 from .faults import Faults
-from .server import check_loopback
+from .server import BOX_TIMEZONE, check_loopback
 from .simulator import DIALECTS, BoxSimulator
 
 
@@ -46,6 +46,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--hex-ids", action="store_true", help="device ids as 32 hex digits without dashes"
     )
     parser.add_argument(
+        "--timezone",
+        type=int,
+        default=BOX_TIMEZONE,
+        help="time zone the box time call gives, sign inverted as boxes do (default -8: UTC+8)",
+    )
+    parser.add_argument(
         "--fault",
         action="append",
         default=[],
@@ -77,6 +83,7 @@ async def serve(args: argparse.Namespace) -> None:
         hex_ids=args.hex_ids,
     )
     sim.faults = args.faults
+    sim.timezone = args.timezone
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -87,10 +87,16 @@ class BuiltEvent:
 
 @dataclass(frozen=True)
 class SystemInfo:
-    """Show a dialect what the box's system port tells: firmware and serial (None: no answer)."""
+    """Show a dialect what the box's system port tells: firmware, serial and the box's time.
+
+    serial, time_ms: None when the box does not answer that call (404). time_ms: the box's
+    clock in ms since the epoch; timezone: its zone with the sign inverted (-8 is UTC+8).
+    """
 
     firmware: str
     serial: str | None
+    time_ms: int | None
+    timezone: int
 
 
 @dataclass(frozen=True)
@@ -143,7 +149,7 @@ class Dialect(Protocol):
         """Answer a request on the REST port, or return None for an unknown path (404)."""
 
     def system_answer(self, request: RestRequest, system: SystemInfo) -> RestAnswer | None:
-        """Answer a request on the system port (firmware, serial), or return None (404)."""
+        """Answer a request on the system port (firmware, serial, time), or return None (404)."""
 
     def parse_config(self, text: str) -> Subscription | None:
         """Read a push configuration frame, or return None when it is not one."""

@@ -33,6 +33,9 @@ BASE64_VARIANTS = (
     "octet_uri",
     "upper_uri",
 )
+# How a box turns a push client away right after its configuration (refuse_push); the close
+# codes and reasons are in sophon_sim.server.REFUSAL_CLOSES.
+REFUSALS = ("", "max_clients", "try_later", "no_reason", "dirty_reason")
 # The switches that take one of a few words, and the words.
 CHOICES = {
     "rest_shape": REST_SHAPES,
@@ -41,9 +44,10 @@ CHOICES = {
     "legacy_encoding": FRAME_ENCODINGS,
     "rest_encoding": REST_ENCODINGS,
     "base64_variant": BASE64_VARIANTS,
+    "refuse_push": REFUSALS,
 }
 # What a choice switch named without a value means (the others: off).
-BARE_CHOICES = {"base64_variant": "rotate"}
+BARE_CHOICES = {"base64_variant": "rotate", "refuse_push": "max_clients"}
 
 
 @dataclass
@@ -59,9 +63,11 @@ class Faults:
     # Device list, 2.0 only: the {"error": {...}} envelope; error codes typed int (e.g. 1001).
     init_error: bool = False
     error_code_int: bool = False
-    # System port: answer 500 to everything; or answer no serial number (404).
+    # System port: answer 500 to everything; or answer no serial number (404); or no box time
+    # (404, as older firmware does).
     version_down: bool = False
     no_serial: bool = False
+    no_time: bool = False
     # Frames name each device in another form than the device list: "hex" (no dashes), "upper"
     # (upper case), "padded" (surrounded by spaces), "nul_padded" (NULs after it, as C writers do).
     id_form: str = ""
@@ -100,13 +106,16 @@ class Faults:
     # Field input (sophon_sim.oddities), rotating through several forms per switch. Text:
     # names with controls, padding, BOM, bidi marks, NFD (dirty_text); a 300-code-point emoji
     # name (long_names). Values: NaN, Infinity, -Infinity scores (nan_score); scores on the
-    # wrong scale (score_scale_wrong); a clock clock_offset s off, or a bad one (bad_clock).
+    # wrong scale (score_scale_wrong); a clock clock_offset s off (events and the box time
+    # call), or a bad one (bad_clock); event times in the box's local wall time sent as UTC,
+    # -timezone h off, while the box time call stays right (events_local_time).
     dirty_text: bool = False
     long_names: bool = False
     nan_score: bool = False
     score_scale_wrong: bool = False
     clock_offset: float = 0.0
     bad_clock: bool = False
+    events_local_time: bool = False
     base64_variant: str = ""
     # Framing of frames and REST answers: a UTF-8 BOM, trailing NULs, another encoding.
     bom: bool = False
@@ -117,6 +126,21 @@ class Faults:
     binary_frames: bool = False
     invalid_json_every: int = 0
     silent: bool = False
+    # Over hours and days (issue 13). no_pong: pings go unanswered, yet events are pushed and
+    # the close handshake is answered (silent does neither). stale: a stuck process: pings are
+    # answered, the connection stays open, nothing is pushed. forget_after: s after a
+    # connection's configuration the box forgets it: no more events (pings answered, the
+    # connection stays open) until a new configuration; 0: never. refuse_push: right after a
+    # configuration the box closes that connection: "max_clients" (1008 "max clients"),
+    # "try_later" (1013 "try again later"), "no_reason" (4000, no reason), "dirty_reason" (1008,
+    # a reason with an ANSI escape, a NUL and a line break). newest_client_only: a
+    # configuration makes the box close every older configured connection (1008 "replaced by
+    # a newer client").
+    no_pong: bool = False
+    stale: bool = False
+    forget_after: float = 0.0
+    refuse_push: str = ""
+    newest_client_only: bool = False
 
     def reset(self) -> None:
         """Switch every fault off again."""

@@ -7,6 +7,7 @@ in the list), so one switch shows several instances of its kind.
 from __future__ import annotations
 
 import codecs
+import time
 import unicodedata
 from typing import TYPE_CHECKING, Any
 
@@ -118,9 +119,20 @@ def odd_score(score: float, protocol: str, seq: int, faults: Faults) -> float | 
     return None
 
 
-def box_clock(timestamp_ms: int, seq: int, faults: Faults) -> int:
-    """Return an event's time as the box's clock gives it (clock_offset, bad_clock)."""
+def box_now_ms(faults: Faults) -> int:
+    """Return the box's clock now, in ms since the epoch: the real time plus clock_offset."""
+    return int(time.time() * 1000) + round(faults.clock_offset * 1000)
+
+
+def box_clock(timestamp_ms: int, seq: int, faults: Faults, timezone: int) -> int:
+    """Return an event's time as the box's clock gives it (clock_offset, bad_clock).
+
+    events_local_time: the box's local wall time sent as UTC, that is -timezone hours later
+    (timezone has the box's inverted sign: -8 is UTC+8, so 8 h later).
+    """
     timestamp_ms += round(faults.clock_offset * 1000)
+    if faults.events_local_time:
+        timestamp_ms -= timezone * HOUR_MS
     if faults.bad_clock:
         timestamp_ms = CLOCK_FORMS[seq % len(CLOCK_FORMS)](timestamp_ms)
     return timestamp_ms

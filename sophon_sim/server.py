@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +14,7 @@ from aiohttp import WSMsgType, web
 
 from .dialect import BoxState, RestAnswer, RestRequest, SystemInfo
 from .faults import Faults
-from .oddities import TextBytes, encode_answer
+from .oddities import TextBytes, box_now_ms, encode_answer
 
 if TYPE_CHECKING:
     from .dialect import Dialect, Subscription
@@ -30,6 +30,16 @@ STALL = 10.0  # s a request stalls with the scene_fetch "timeout" fault (clients
 LOOP_TURN = 0.005  # s of sending back to back before the simulator lets the loop turn
 GARBAGE_BODY = "<html><body>Sophon service starting\x00\x01 {not json"
 ERROR_PAGE = "<html><head><title>{0}</title></head><body><h1>{0} Server Error</h1></body></html>"
+# The close code and reason of each refuse_push refusal (a reason fits a close frame: 123 bytes).
+REFUSAL_CLOSES = {
+    "max_clients": (1008, "max clients"),
+    "try_later": (1013, "try again later"),
+    "no_reason": (4000, ""),
+    "dirty_reason": (1008, "\x1b[31mtoo many\x00\nclients"),
+}
+# How newest_client_only closes the older connections.
+REPLACED_CLOSE = (1008, "replaced by a newer client")
+BOX_TIMEZONE = -8  # the box's time zone, sign inverted as the box gives it: UTC+8 (China)
 Handler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
 
 
@@ -53,6 +63,7 @@ class Connection:
     transport: asyncio.Transport | None
     sub: Subscription | None = None
     dropped: bool = False
+    subscribed_at: float = 0.0  # the event loop's time of the last configuration (forget_after)
 
 
 class Listener:
@@ -137,6 +148,10 @@ class BoxServer:
         self.subscriptions: list[dict[str, Any]] = []
         self.rest_requests = 0
         self.pings_answered = 0
+        self.pings_ignored = 0  # left unanswered (no_pong, silent)
+        self.refused = 0  # connections closed right after their configuration (refuse_push)
+        self.replaced = 0  # older connections closed for a newer one (newest_client_only)
+        self.timezone = BOX_TIMEZONE  # what the box time call answers: sign inverted, -8 = UTC+8
         self._rest = Listener(self._handle_rest, host, rest_port)
         self._ws = Listener(self._handle_ws, host, ws_port)
         self._version = Listener(self._handle_version, host, version_port)
@@ -252,15 +267,19 @@ class BoxServer:
         page = ERROR_PAGE.format(500)
         return web.Response(status=500, text=page, content_type="text/html")
 
+    def _system_info(self) -> SystemInfo:
+        """Show the dialect what the system port tells: firmware, serial, the box's clock."""
+        serial = None if self.faults.no_serial else self.serial_number
+        time_ms = None if self.faults.no_time else box_now_ms(self.faults)
+        return SystemInfo(self.firmware_version, serial, time_ms, self.timezone)
+
     async def _handle_version(self, request: web.BaseRequest) -> web.StreamResponse:
-        """Answer one request on the system port (500 with version_down, no serial: 404)."""
+        """Answer one request on the system port (version_down: 500; no_serial, no_time: 404)."""
         self._track()
         if self.faults.version_down:
             page = ERROR_PAGE.format(500)
             return web.Response(status=500, text=page, content_type="text/html")
-        serial = None if self.faults.no_serial else self.serial_number
-        system = SystemInfo(self.firmware_version, serial)
-        answer = self.dialect.system_answer(await _rest_request(request), system)
+        answer = self.dialect.system_answer(await _rest_request(request), self._system_info())
         if answer is None:
             return web.Response(status=404, text="404: Not Found")
         return _response(answer, self.faults)
@@ -286,14 +305,13 @@ class BoxServer:
         return ws
 
     async def _serve(self, conn: Connection) -> None:
-        """Read configurations and control frames; answer pings unless silent."""
+        """Read configurations and control frames; answer pings unless silent or no_pong."""
         while True:
             msg = await conn.ws.receive()
             if msg.type is WSMsgType.TEXT:
                 await self._configure(conn, msg.data)
-            elif msg.type is WSMsgType.PING and not self.faults.silent:
-                await self._guard(conn.ws.pong(msg.data))
-                self.pings_answered += 1
+            elif msg.type is WSMsgType.PING:
+                await self._ping(conn, msg.data)
             elif msg.type is WSMsgType.CLOSE:
                 if self.faults.silent:
                     await self._until_gone(conn)
@@ -302,6 +320,14 @@ class BoxServer:
                 return
             elif msg.type in (WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
                 return
+
+    async def _ping(self, conn: Connection, data: bytes) -> None:
+        """Answer a ping with its pong; count it as ignored instead when silent or no_pong."""
+        if self.faults.silent or self.faults.no_pong:
+            self.pings_ignored += 1
+            return
+        await self._guard(conn.ws.pong(data))
+        self.pings_answered += 1
 
     @staticmethod
     async def _guard(action: Awaitable[Any]) -> None:
@@ -316,17 +342,47 @@ class BoxServer:
             await asyncio.sleep(0.1)
 
     async def _configure(self, conn: Connection, text: str) -> None:
-        """Apply a configuration frame; ignore one that is not valid or came before a switch."""
+        """Apply a configuration frame; ignore one that is not valid or came before a switch.
+
+        Every valid one is recorded in subscriptions, a refused one (refuse_push) too: the box
+        then closes that connection. newest_client_only closes every older configured one.
+        """
         if conn.dropped:
             return
         sub = self.dialect.parse_config(text)
         if sub is None:
             _LOGGER.debug("ignored an invalid configuration frame")
             return
-        conn.sub = sub
+        refusal = REFUSAL_CLOSES.get(self.faults.refuse_push)
+        if refusal is not None:
+            conn.sub, conn.dropped = None, True
+            self.refused += 1
+        else:
+            conn.sub, conn.subscribed_at = sub, asyncio.get_running_loop().time()
+            if self.faults.newest_client_only:
+                self._replace_older(conn)
         async with self._sub_changed:
             self.subscriptions.append(sub.raw)
             self._sub_changed.notify_all()
+        if refusal is not None:
+            code, reason = refusal
+            await self._guard(conn.ws.close(code=code, message=reason.encode()))
+
+    def _replace_older(self, newest: Connection) -> None:
+        """Forget every other configured connection and close it (1008), in the background."""
+        code, reason = REPLACED_CLOSE
+        for conn in self._conns:
+            if conn is newest or conn.sub is None or conn.ws.closed:
+                continue
+            conn.sub, conn.dropped = None, True
+            self.replaced += 1
+            self._in_background(self._guard(conn.ws.close(code=code, message=reason.encode())))
+
+    def _in_background(self, action: Coroutine[Any, Any, None]) -> None:
+        """Run a coroutine in a task that stopping the box waits for (then cancels)."""
+        task = asyncio.create_task(action)
+        self._handlers.add(task)
+        task.add_done_callback(self._handlers.discard)
 
     async def wait_for_subscription(
         self,
@@ -339,8 +395,20 @@ class BoxServer:
         return self.subscriptions[-1]
 
     def _configured(self) -> list[Connection]:
-        """Return the open connections that have sent a configuration."""
-        return [conn for conn in self._conns if conn.sub is not None and not conn.ws.closed]
+        """Return the open connections the box pushes to: configured and not forgotten.
+
+        None while stale; forget_after leaves out those configured that many s ago or longer.
+        """
+        if self.faults.stale:
+            return []
+        now, forget = asyncio.get_running_loop().time(), self.faults.forget_after
+        return [
+            conn
+            for conn in self._conns
+            if conn.sub is not None
+            and not conn.ws.closed
+            and not (forget > 0 and now - conn.subscribed_at >= forget)
+        ]
 
     async def _send(self, conn: Connection, payload: str | bytes) -> bool:
         """Send one frame; abort a connection that cannot take it."""
@@ -374,7 +442,7 @@ class BoxServer:
             self._turn_at = loop.time() + LOOP_TURN
 
     async def push_raw(self, data: str | bytes) -> int:
-        """Send exactly this frame to every configured connection; return how many got it."""
+        """Send exactly this frame to every connection pushed to; return how many got it."""
         if self.faults.silent:
             return 0
         sent = await asyncio.gather(*(self._send(conn, data) for conn in self._configured()))

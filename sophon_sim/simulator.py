@@ -260,6 +260,7 @@ class BoxSimulator(BoxServer):
                 int(time.time() * 1000) if timestamp_ms is None else timestamp_ms,
                 self._seq,
                 self.faults,
+                self.timezone,
             ),
             pictures=self._pictures(device, who) if images else {},
             faults=self.faults,
