@@ -5,10 +5,10 @@ from .client import (
     DEFAULT_VERSION_PORT,
     DEFAULT_WS_PORT,
     MAX_FRAME_BYTES,
-    Backoff,
     BoxClient,
-    RateLimitedLog,
 )
+from .clock import BoxTime, ClockWatch
+from .connection import Backoff, Drop, PingBehaviour, RateLimitedLog
 from .exceptions import (
     FrameRejectedError,
     SophonBoxStartingError,
@@ -18,6 +18,7 @@ from .exceptions import (
     SophonNotFoundError,
     SophonNotSupportedError,
     SophonResponseError,
+    SophonStaleStreamError,
     SophonTimeoutError,
 )
 from .generation import Generation
@@ -41,14 +42,18 @@ __all__ = [
     "MAX_FRAME_BYTES",
     "Backoff",
     "BoxClient",
+    "BoxTime",
     "ClientCounters",
+    "ClockWatch",
     "ConnectionState",
     "Device",
     "DeviceType",
+    "Drop",
     "FrameRejectedError",
     "Generation",
     "Jpeg",
     "PersonType",
+    "PingBehaviour",
     "RateLimitedLog",
     "RecognitionEvent",
     "SophonBoxStartingError",
@@ -58,6 +63,7 @@ __all__ = [
     "SophonNotFoundError",
     "SophonNotSupportedError",
     "SophonResponseError",
+    "SophonStaleStreamError",
     "SophonTimeoutError",
     "Subscription",
     "canonical_device_id",

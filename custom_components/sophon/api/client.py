@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import dataclasses
 import logging
-import random
-import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Self
 
 import aiohttp
 from yarl import URL
 
+from .clock import BoxTime, ClockWatch, box_time
 from .coerce import JPEG_MAGIC, describe
+from .connection import Backoff, Drop, Heartbeat, PingBehaviour, RateLimitedLog
 from .decode import UndecodableError, parse_json
 from .exceptions import (
     FrameRejectedError,
@@ -26,12 +26,14 @@ from .exceptions import (
     SophonError,
     SophonNotSupportedError,
     SophonResponseError,
+    SophonStaleStreamError,
     SophonTimeoutError,
 )
 from .generation import Generation, Rest
 from .models import ClientCounters, ConnectionState, Device, RecognitionEvent, Subscription
 from .protocol_v1 import ProtocolV1
 from .protocol_v2 import ProtocolV2
+from .text import clean_text, shorten
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -54,126 +56,30 @@ DEDUP_WINDOW = 1024
 LOOP_TURN = 0.01
 # Seconds between two reconnects without backoff after a frame the socket could not carry.
 INSTANT_RECONNECT_EVERY = 1.0
+# Seconds a new push connection must stay open to count as connected when no frame proves it
+# first (a box that answers pings proves it at once; one that ignores them, after this).
+SETTLE = 3.0
+# A recognition stamped more than this ahead of its receipt is counted (it is shown at receipt).
+AHEAD_NOTED = timedelta(seconds=2)
+# Close codes that state no reason: normal closure and going away (RFC 6455 section 7.4.1).
+PLAIN_CLOSES = frozenset({1000, 1001})
+# Close reasons are at most 123 bytes (RFC 6455 section 5.5); kept to this many characters.
+MAX_CLOSE_REASON = 123
 
 type EventCallback = Callable[[RecognitionEvent], None]
 type StateCallback = Callable[[ConnectionState], None]
 type RejectCallback = Callable[[str], None]
 
 
-class RateLimitedLog:
-    """Log each kind of problem at most once per interval, counting what was held back."""
+@dataclass(slots=True)
+class _Link:
+    """What one push connection has shown so far (see Drop for how it ended)."""
 
-    def __init__(self, logger: logging.Logger, interval: float = 60.0) -> None:
-        """Remember where to log and how often."""
-        self._logger = logger
-        self._interval = interval
-        self._last: dict[str, float] = {}
-        self._held: dict[str, int] = {}
-
-    def warning(self, key: str, message: str, *args: Any) -> None:
-        """Log a warning for key unless one was logged within the interval."""
-        now = time.monotonic()
-        last = self._last.get(key)
-        if last is not None and now - last < self._interval:
-            self._held[key] = self._held.get(key, 0) + 1
-            return
-        held = self._held.pop(key, 0)
-        self._last[key] = now
-        suffix = f" ({held} more since the last report)" if held else ""
-        template = message + "%s"
-        self._logger.warning(template, *args, suffix)
-
-
-@dataclass(kw_only=True)
-class Backoff:
-    """Capped exponential backoff with full jitter."""
-
-    initial: float = 1.0
-    maximum: float = 60.0
-    attempt: int = 0
-
-    def next_delay(self) -> float:
-        """Return the delay before the next attempt and count it."""
-        ceiling = min(self.maximum, self.initial * 2**self.attempt)
-        self.attempt = min(self.attempt + 1, 32)
-        return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not cryptography
-
-    def reset(self) -> None:
-        """Start again from the initial delay."""
-        self.attempt = 0
-
-
-class Heartbeat:
-    """Ping a quiet push, and end its read when the ping goes unanswered.
-
-    Used as `with Heartbeat(ws, interval) as heartbeat:` around the read, like asyncio.timeout:
-    one timer, re-armed lazily (a frame only sets `last_frame`, no timeout per receive()); an
-    unanswered ping cancels the reading task, and leaving the block turns that cancellation
-    into SophonConnectionClosedError (any other cancellation goes on).
-    """
-
-    def __init__(self, ws: aiohttp.ClientWebSocketResponse, interval: float) -> None:
-        """Remember the socket and the interval; the watch starts on entering the block."""
-        self._loop = asyncio.get_running_loop()
-        self._ws = ws
-        self._interval = interval
-        self._task: asyncio.Task[Any] | None = None
-        self._cancelling = 0
-        self._ping_sent: float | None = None
-        self._pinging: asyncio.Task[None] | None = None
-        self._timer: asyncio.TimerHandle | None = None
-        self.last_frame = self._loop.time()
-        self.expired = False
-
-    def __enter__(self) -> Self:
-        """Start watching, from the task that reads the socket."""
-        self._task = asyncio.current_task()
-        self._cancelling = self._task.cancelling() if self._task is not None else 0
-        self.last_frame = self._loop.time()
-        self._timer = self._loop.call_at(self.last_frame + self._interval, self._check)
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object
-    ) -> None:
-        """Stop watching; report our own cancellation as a dead connection."""
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        if self._pinging is not None and not self._pinging.done():
-            self._pinging.cancel()
-        if (
-            exc_type is asyncio.CancelledError
-            and self.expired
-            and self._task is not None
-            and self._task.uncancel() <= self._cancelling
-        ):
-            raise SophonConnectionClosedError("the box stopped answering pings") from None
-
-    def _check(self) -> None:
-        """Ping after `interval` s without a frame; give up `interval / 2` s after a ping."""
-        now = self._loop.time()
-        if self._ping_sent is not None and self.last_frame < self._ping_sent:
-            if now < (deadline := self._ping_sent + self._interval / 2):
-                self._timer = self._loop.call_at(deadline, self._check)
-                return
-            self._timer = None
-            self.expired = True
-            if self._task is not None:
-                self._task.cancel()
-            return
-        self._ping_sent = None
-        if now < (quiet_since := self.last_frame + self._interval):
-            self._timer = self._loop.call_at(quiet_since, self._check)
-            return
-        self._ping_sent = now
-        self._pinging = self._loop.create_task(self._ping())
-        self._timer = self._loop.call_at(now + self._interval / 2, self._check)
-
-    async def _ping(self) -> None:
-        """Send one ping; a socket that fails here is found by the read or the next check."""
-        with contextlib.suppress(aiohttp.ClientError, OSError, ConnectionError, RuntimeError):
-            await self._ws.ping()
+    opened: float
+    cause: str = "closed"
+    proven: bool = False
+    close_code: int | None = None
+    close_reason: str = ""
 
 
 @dataclass(kw_only=True)
@@ -189,6 +95,15 @@ class BoxClient:
     heartbeat: float = 30.0
     backoff: Backoff = field(default_factory=Backoff)
     stable_after: float = 30.0
+    # Seconds without a recognition after which the push is reopened quietly (None: never).
+    stale_after: float | None = None
+    settle: float = SETTLE
+    # What the box does with pings, learnt on the first quiet interval and kept across reconnects.
+    pings: PingBehaviour = PingBehaviour.UNKNOWN
+    clock_watch: ClockWatch = field(default_factory=ClockWatch)
+    # How the last push connection ended, and how many in a row the box refused early.
+    last_drop: Drop | None = None
+    refused_in_a_row: int = 0
     generation: Generation | None = None
     counters: ClientCounters = field(default_factory=ClientCounters)
     state: ConnectionState = ConnectionState.DISCONNECTED
@@ -198,6 +113,7 @@ class BoxClient:
     _reconnect_now: bool = field(default=False, init=False)
     _last_instant: float | None = field(default=None, init=False)
     _ws: aiohttp.ClientWebSocketResponse | None = field(default=None, init=False)
+    _link: _Link = field(default_factory=lambda: _Link(0.0), init=False)
     _on_reject: RejectCallback | None = field(default=None, init=False)
     _stop: asyncio.Event = field(default_factory=asyncio.Event, init=False)
     _seen: OrderedDict[str, None] = field(default_factory=OrderedDict, init=False)
@@ -359,41 +275,94 @@ class BoxClient:
         on_state: StateCallback | None = None,
         on_reject: RejectCallback | None = None,
     ) -> None:
-        """Receive recognitions until disconnect(), reconnecting with backoff on every drop."""
+        """Receive recognitions until disconnect(), reconnecting with backoff on every drop.
+
+        A stale push (no recognition for stale_after s) is reopened at once and quietly: the
+        state stays CONNECTED unless the new connection fails.
+        """
         # Each listen() has its own stop signal, so a late one can never revive an earlier one.
         stop = self._stop = asyncio.Event()
         self._on_reject = on_reject
-        loop = asyncio.get_running_loop()
-        first = True
+        first, quiet = True, False
         try:
             while not stop.is_set():
-                self._set_state(ConnectionState.CONNECTING, on_state)
-                opened = loop.time()
-                try:
-                    await self._check_generation(first)
-                    if not stop.is_set():
-                        await self._receive(subscription, on_event, on_state, stop)
-                except SophonError as err:
-                    _LOGGER.debug("Connection to %s ended: %s", self.host, err)
-                except Exception:
-                    # A bug in a callback must not end the push for good: log it and reconnect.
-                    _LOGGER.exception("Unexpected error while listening to %s", self.host)
-                first = False
-                self._set_state(ConnectionState.DISCONNECTED, on_state)
+                if not quiet:
+                    self._set_state(ConnectionState.CONNECTING, on_state)
+                link = await self._connect_once(subscription, on_event, on_state, stop, first)
+                first, quiet = False, link.cause == "stale"
+                if not quiet:
+                    self._set_state(ConnectionState.DISCONNECTED, on_state)
                 if stop.is_set():
                     break
-                if loop.time() - opened >= self.stable_after:
-                    self.backoff.reset()
-                delay = self._next_delay(loop.time())
-                self.counters.reconnects += 1
-                _LOGGER.debug("Reconnecting to %s in %.1f s", self.host, delay)
-                try:
-                    async with asyncio.timeout(delay):
-                        await stop.wait()
-                except TimeoutError:
-                    pass
+                await self._wait_to_reconnect(link, quiet, stop)
         finally:
             self._set_state(ConnectionState.DISCONNECTED, on_state)
+
+    async def _connect_once(
+        self,
+        subscription: Subscription,
+        on_event: EventCallback,
+        on_state: StateCallback | None,
+        stop: asyncio.Event,
+        first: bool,
+    ) -> Drop:
+        """Open, subscribe and read one push connection; return how it ended."""
+        link = self._link = _Link(asyncio.get_running_loop().time())
+        try:
+            await self._check_generation(first)
+            if not stop.is_set():
+                await self._receive(subscription, on_event, on_state, stop)
+        except SophonStaleStreamError as err:
+            link.cause = "stale"
+            self.counters.stale_reconnects += 1
+            _LOGGER.info("%s; reopening the push of %s", err, self.host)
+        except SophonError as err:
+            link.cause = str(err)
+            _LOGGER.debug("Connection to %s ended: %s", self.host, err)
+        except Exception:
+            # A bug in a callback must not end the push for good: log it and reconnect.
+            link.cause = "unexpected error"
+            _LOGGER.exception("Unexpected error while listening to %s", self.host)
+        return self._ended(link)
+
+    def _ended(self, link: _Link) -> Drop:
+        """Record how a connection ended; count the box's early refusals in a row.
+
+        A refusal is a close by the box that states a reason: a code other than a plain close
+        or going away (a policy, "try again later", its own), or any reason text.
+        """
+        lasted = asyncio.get_running_loop().time() - link.opened
+        drop = Drop(
+            cause=link.cause,
+            by_box=link.close_code is not None,
+            close_code=link.close_code,
+            close_reason=link.close_reason,
+            proven=link.proven,
+            lasted=lasted,
+        )
+        if drop.by_box:
+            key = str(drop.close_code)
+            closes = self.counters.closed_by_box
+            closes[key] = closes.get(key, 0) + 1
+        refused = drop.by_box and (drop.close_code not in PLAIN_CLOSES or bool(drop.close_reason))
+        early = refused and lasted < self.stable_after
+        self.refused_in_a_row = self.refused_in_a_row + 1 if early else 0
+        self.last_drop = drop
+        return drop
+
+    async def _wait_to_reconnect(self, drop: Drop, quiet: bool, stop: asyncio.Event) -> None:
+        """Wait the backoff delay (none for a quiet reconnect), or until disconnect()."""
+        loop = asyncio.get_running_loop()
+        if drop.lasted >= self.stable_after:
+            self.backoff.reset()
+        delay = 0.0 if quiet else self._next_delay(loop.time())
+        self.counters.reconnects += 1
+        _LOGGER.debug("Reconnecting to %s in %.1f s", self.host, delay)
+        try:
+            async with asyncio.timeout(delay):
+                await stop.wait()
+        except TimeoutError:
+            pass
 
     def _next_delay(self, now: float) -> float:
         """Return the wait before reconnecting: none after a frame the socket could not carry.
@@ -458,38 +427,107 @@ class BoxClient:
         self._ws = ws
         generation = self.generation
         assert generation is not None  # noqa: S101 - _check_generation ran first
+        loop = asyncio.get_running_loop()
+        settled = loop.call_later(self.settle, self._prove, on_state)
         try:
             await ws.send_json(generation.subscription_message(subscription))
-            self._set_state(ConnectionState.CONNECTED, on_state)
-            await self._read(ws, on_event)
+            # Answered at once by a box that answers pings: the connection is proven then.
+            await ws.ping()
+            await self._read(ws, on_event, on_state)
         except (aiohttp.ClientError, OSError) as err:
             raise SophonConnectionClosedError(f"{url} failed: {err}") from err
         finally:
+            settled.cancel()
             self._ws = None
             await ws.close()
         if not stop.is_set():
-            raise SophonConnectionClosedError(f"{url} closed (code {ws.close_code})")
+            raise SophonConnectionClosedError(self._closed_text(url, ws.close_code))
 
-    async def _read(self, ws: aiohttp.ClientWebSocketResponse, on_event: EventCallback) -> None:
-        """Read frames until the socket closes; ping when it is quiet, give up when no answer."""
+    def _closed_text(self, url: URL, code: int | None) -> str:
+        """Describe a closed connection, with the box's close code and reason when it gave one."""
+        link = self._link
+        if link.close_code is None:
+            return f"{url} closed (code {code})"
+        reason = f": {link.close_reason}" if link.close_reason else ""
+        return f"{url} closed by the box (code {link.close_code}{reason})"
+
+    def _prove(self, on_state: StateCallback | None) -> None:
+        """Count the connection as up: it delivered a frame, or stayed open SETTLE s."""
+        if not self._link.proven:
+            self._link.proven = True
+            self._set_state(ConnectionState.CONNECTED, on_state)
+
+    async def _probe(self) -> bool:
+        """Ask the box's REST port whether it is alive (for a box that ignores pings)."""
+        generation = self.generation
+        if generation is None:
+            return False
+        self.counters.liveness_probes += 1
+        try:
+            await generation.fetch_devices(self._rest)
+        except SophonConnectionError as err:
+            _LOGGER.debug("%s does not answer its REST port either: %s", self.host, err)
+            return False
+        except SophonError:
+            pass  # it answered, if not with a device list: it is alive
+        return True
+
+    async def _read(
+        self,
+        ws: aiohttp.ClientWebSocketResponse,
+        on_event: EventCallback,
+        on_state: StateCallback | None,
+    ) -> None:
+        """Read frames until the socket closes, under the heartbeat's watch."""
         loop = asyncio.get_running_loop()
         turn_at = loop.time() + LOOP_TURN
-        with Heartbeat(ws, self.heartbeat) as heartbeat:
+        with Heartbeat(
+            ws,
+            self.heartbeat,
+            pings=self.pings,
+            probe=self._probe,
+            stale_after=self.stale_after,
+            on_pings=self._learn_pings,
+        ) as heartbeat:
             while True:
                 message = await ws.receive()
                 heartbeat.last_frame = now = loop.time()
+                if not ws.closed:  # the box's close frame (or a reset) proves nothing
+                    self._prove(on_state)
                 if message.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
+                    heartbeat.last_data = now
                     self.handle_frame(message.data, on_event)
-                    # receive() does not suspend while frames are buffered: a burst from this
-                    # box would hold the loop (and other boxes' pings) as long as it lasts.
+                    # receive() does not suspend while frames are buffered: a burst from
+                    # this box would hold the loop (and other boxes' pings) as it lasts.
                     if now >= turn_at:
                         await asyncio.sleep(0)
                         turn_at = loop.time() + LOOP_TURN
                 elif message.type is aiohttp.WSMsgType.PING:
                     await ws.pong(message.data)
-                elif message.type is not aiohttp.WSMsgType.PONG:
-                    self._note_undecodable_text(message)
+                elif message.type is aiohttp.WSMsgType.PONG:
+                    heartbeat.pong()
+                else:
+                    self._note_end(message)
                     return
+
+    def _learn_pings(self, pings: PingBehaviour) -> None:
+        """Remember what the box does with pings; say so once when it ignores them."""
+        if pings is self.pings or pings is PingBehaviour.UNKNOWN:
+            return
+        self.pings = pings
+        if pings is PingBehaviour.IGNORES:
+            _LOGGER.info(
+                "%s does not answer WebSocket pings; its REST port tells whether it is alive",
+                self.host,
+            )
+
+    def _note_end(self, message: aiohttp.WSMessage) -> None:
+        """Keep the box's close code and reason; count a text frame that is not UTF-8."""
+        if message.type is aiohttp.WSMsgType.CLOSE:
+            self._link.close_code = message.data
+            self._link.close_reason = shorten(clean_text(message.extra or ""), MAX_CLOSE_REASON)
+            return
+        self._note_undecodable_text(message)
 
     def _note_undecodable_text(self, message: aiohttp.WSMessage) -> None:
         """Count a TEXT frame that is not UTF-8 (aiohttp closes with 1007), reconnect at once."""
@@ -509,7 +547,7 @@ class BoxClient:
             self._reject(err)
             return
         if event.event_id is not None and self._is_duplicate(
-            f"{event.device_id}|{event.event_id}|{event.timestamp.timestamp()}"
+            f"{event.device_id}|{event.event_id}|{(event.box_time or event.timestamp).timestamp()}"
         ):
             self.counters.duplicates_dropped += 1
             return
@@ -545,17 +583,67 @@ class BoxClient:
         return self._parse_object(frame)
 
     def _parse_object(self, frame: dict[str, Any]) -> RecognitionEvent:
-        """Parse with the box's generation; a frame of the other one is read too, and counted."""
+        """Parse a frame on our clock: the box's time-zone error is taken off its time."""
         now = self.clock()
+        correction = self.clock_watch.correction
+        event = self._parse_on(frame, now + correction)
+        if self.clock_watch.observe_recognition(event.box_time, now):
+            self._log_correction()
+        timestamp, problems = event.timestamp - correction, event.problems
+        if correction and event.time_from_box:
+            problems += ("timestamp_corrected",)
+        if timestamp > now:  # within MAX_AHEAD of us, but still no time in the future
+            if timestamp - now > AHEAD_NOTED:
+                problems += ("timestamp_ahead",)
+            timestamp = now
+        if timestamp == event.timestamp and problems == event.problems:
+            return event
+        return dataclasses.replace(event, timestamp=timestamp, problems=problems)
+
+    def _parse_on(self, frame: dict[str, Any], box_now: datetime) -> RecognitionEvent:
+        """Parse with the box's generation; a frame of the other one is read too, and counted."""
         ours = self.generation or GENERATIONS[-1]
         if ours.recognizes(frame):
-            return ours.parse_event(frame, now)
+            return ours.parse_event(frame, box_now)
         for other in GENERATIONS:
             if other is not ours and other.recognizes(frame):
                 quirks = self.counters.quirks_accepted
                 quirks["other_generation_frame"] = quirks.get("other_generation_frame", 0) + 1
-                return other.parse_event(frame, now)
-        return ours.parse_event(frame, now)
+                return other.parse_event(frame, box_now)
+        return ours.parse_event(frame, box_now)
+
+    def _log_correction(self) -> None:
+        """Say once per change how the box's times are corrected."""
+        correction = self.clock_watch.correction
+        if not correction:
+            _LOGGER.info("%s stamps recognitions on time again; no longer corrected", self.host)
+            return
+        _LOGGER.warning(
+            "%s stamps recognitions %+.2g h off, as if its local time were UTC; they are shown "
+            "corrected by that much (set the box's time zone or clock to stop this)",
+            self.host,
+            correction.total_seconds() / 3600,
+        )
+
+    async def async_get_box_time(self) -> BoxTime | None:
+        """Read the box's clock and time zone (api section 4); None when it gives none.
+
+        The answer also feeds the clock watch, so a box whose whole clock is a time zone off is
+        corrected before its first recognition.
+        """
+        generation = self.generation
+        if generation is None:
+            return None
+        asked = self.clock()
+        try:
+            time_ms, timezone = await generation.fetch_box_time(self._rest, self.version_port)
+        except SophonError as err:
+            _LOGGER.debug("No time from %s: %s", self.host, err)
+            return None
+        answer = box_time(time_ms, timezone, asked, self.clock())
+        if answer is not None and self.clock_watch.observe_box_time(answer):
+            self._log_correction()
+        return answer
 
     def _is_duplicate(self, key: str) -> bool:
         """Remember an event's device, id and time; return True when seen recently."""

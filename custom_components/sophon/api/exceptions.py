@@ -19,6 +19,10 @@ class SophonConnectionClosedError(SophonConnectionError):
     """The event WebSocket was closed by the box or the network."""
 
 
+class SophonStaleStreamError(SophonConnectionClosedError):
+    """The push stayed open but delivered no recognition for longer than allowed."""
+
+
 class SophonResponseError(SophonError):
     """The box answered with something the client cannot use."""
 

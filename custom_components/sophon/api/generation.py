@@ -43,6 +43,12 @@ class Generation(Protocol):
     async def fetch_serial_number(self, rest: Rest, port: int) -> str | None:
         """Read the box's serial number from its system port."""
 
+    async def fetch_box_time(self, rest: Rest, port: int) -> tuple[Any, Any]:
+        """Read the box's clock from its system port: `time` (ms) and `timezone`, unchecked.
+
+        `timezone` has an inverted sign (-8 is UTC+8; api section 4); see clock.box_time.
+        """
+
     async def fetch_scene_image(self, rest: Rest, event_id: str) -> bytes | None:
         """Fetch the scene photo of an event, where the generation does not push it.
 

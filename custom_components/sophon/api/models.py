@@ -139,6 +139,8 @@ class RecognitionEvent:
 
     device_id: str
     timestamp: datetime
+    # What the box's clock said, as read (None: no time at all); timestamp is what is shown.
+    box_time: datetime | None = None
     identity_id: str = ""
     identity_name: str = ""
     identity_info: dict[str, Any] = field(default_factory=dict)
@@ -184,8 +186,13 @@ class ClientCounters:
     duplicates_dropped: int = 0
     images_dropped: int = 0
     reconnects: int = 0
+    # Pushes reopened after a long silence; REST calls that judged a box ignoring pings alive.
+    stale_reconnects: int = 0
+    liveness_probes: int = 0
     frames_rejected: dict[str, int] = field(default_factory=dict)
     quirks_accepted: dict[str, int] = field(default_factory=dict)
+    # Connections the box closed itself, by close code.
+    closed_by_box: dict[str, int] = field(default_factory=dict)
 
     @property
     def rejected_total(self) -> int:
@@ -200,6 +207,9 @@ class ClientCounters:
             "duplicates_dropped": self.duplicates_dropped,
             "images_dropped": self.images_dropped,
             "reconnects": self.reconnects,
+            "stale_reconnects": self.stale_reconnects,
+            "liveness_probes": self.liveness_probes,
             "frames_rejected": dict(self.frames_rejected),
             "quirks_accepted": dict(self.quirks_accepted),
+            "closed_by_box": dict(self.closed_by_box),
         }

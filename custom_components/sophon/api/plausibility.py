@@ -37,8 +37,13 @@ def checked_score(raw: Any, scale: float, problems: list[str]) -> tuple[float | 
     return value / scale, value
 
 
-def checked_time(raw: Any, received_at: datetime, problems: list[str]) -> datetime:
-    """Return when a recognition happened, or received_at when the box's time is not usable.
+def checked_time(
+    raw: Any, received_at: datetime, problems: list[str]
+) -> tuple[datetime, datetime | None]:
+    """Return when a recognition happened (or received_at), and the box's time as read.
+
+    The first is received_at when the box's time is not usable; the second is None when it is
+    no time at all (what the box's clock said, for measuring its skew: see clock.py).
 
     Noted in problems: the quirks of as_timestamp, and timestamp_implausible for a time more
     than MAX_AHEAD after or MAX_BEHIND before the receipt (or a number beyond any calendar,
@@ -50,8 +55,8 @@ def checked_time(raw: Any, received_at: datetime, problems: list[str]) -> dateti
     if quirk:
         problems.append(quirk)
     if moment is None:
-        return received_at
+        return received_at, None
     if moment - received_at > MAX_AHEAD or received_at - moment > MAX_BEHIND:
         problems.append("timestamp_implausible")
-        return received_at
-    return moment
+        return received_at, moment
+    return moment, moment

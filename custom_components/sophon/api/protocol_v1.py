@@ -29,6 +29,7 @@ NAME = "1.0"
 DEVICE_LIST_PATH = "/SophonDevice/api/Devices"
 VERSION_PATH = "/SophonSystem/api/systemVersion"
 SERIAL_PATH = "/SophonSystem/api/deviceSN"
+TIME_PATH = "/SophonSystem/api/time"
 
 PERSON_TYPES = {
     1: PersonType.EMPLOYEE,
@@ -78,6 +79,14 @@ class ProtocolV1:
         answer = await rest("GET", SERIAL_PATH, port=port)
         data = answer.get("data") if isinstance(answer, dict) else None
         return as_serial(data.get("device_sn")) if isinstance(data, dict) else None
+
+    async def fetch_box_time(self, rest: Rest, port: int) -> tuple[Any, Any]:
+        """Read {"data": {"time": ms, "timezone": -8}} from GET /SophonSystem/api/time (api 4)."""
+        answer = await rest("GET", TIME_PATH, port=port)
+        data = answer.get("data") if isinstance(answer, dict) else None
+        if not isinstance(data, dict):
+            return None, None
+        return data.get("time"), data.get("timezone")
 
     async def fetch_scene_image(self, rest: Rest, event_id: str) -> bytes | None:  # noqa: ARG002
         """Return None: 1.0 boxes push the scene photo with the event."""
@@ -149,7 +158,7 @@ def parse_event(frame: dict[str, Any], received_at: datetime) -> RecognitionEven
     device_id = _device_id(frame)
     problems: list[str] = []
     ext_value = _extension_reader(frame, problems)
-    timestamp = checked_time(frame.get("timestamp"), received_at, problems)
+    timestamp, box_time = checked_time(frame.get("timestamp"), received_at, problems)
     identity_id = as_text(frame.get("identity_id"), "identity_id", problems) or ""
     person_type, code = _person_type(ext_value("person_type"), identity_id, problems)
     type_raw = as_text(ext_value("device_type"), "device_type_raw", problems)
@@ -162,6 +171,7 @@ def parse_event(frame: dict[str, Any], received_at: datetime) -> RecognitionEven
     return RecognitionEvent(
         device_id=device_id,
         timestamp=timestamp,
+        box_time=box_time,
         identity_id=identity_id,
         identity_name=name,
         identity_info=info,

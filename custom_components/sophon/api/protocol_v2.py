@@ -26,6 +26,7 @@ EVENT_PATH = "/sophon/v2/face/getevent"
 SPOT_IMAGE_PATH = "/sophon/v2/face/getspotimage/{}"
 VERSION_PATH = "/sophon/v2/system/getsoftwareversion"
 SERIAL_PATH = "/sophon/v2/system/getdevicesn"
+TIME_PATH = "/sophon/v2/system/gettime"
 STARTING_CODE = "DEVICE_INIT_ERROR"
 # Error codes that say the record or picture asked for does not exist (api section 0).
 NOT_FOUND_CODES = frozenset({"ID_NOT_FOUND", "EVENT_NOT_FOUND"})
@@ -81,6 +82,11 @@ class ProtocolV2:
         """Read the flat answer of POST /sophon/v2/system/getdevicesn (api section 4)."""
         answer = _checked(await rest("POST", SERIAL_PATH, {}, port=port))
         return as_serial(answer.get("device_sn"))
+
+    async def fetch_box_time(self, rest: Rest, port: int) -> tuple[Any, Any]:
+        """Read the flat {"time": ms, "timezone": -8} of POST /sophon/v2/system/gettime (api 4)."""
+        answer = _checked(await rest("POST", TIME_PATH, {}, port=port))
+        return answer.get("time"), answer.get("timezone")
 
     async def fetch_scene_image(self, rest: Rest, event_id: str) -> bytes | None:
         """Fetch the scene photo: getevent gives its id and time, getspotimage its bytes.
@@ -173,7 +179,7 @@ def parse_event(frame: dict[str, Any], received_at: datetime) -> RecognitionEven
     if not device_id:
         raise FrameRejectedError("no_device_id", f"frame has {describe(frame)}")
     problems: list[str] = []
-    timestamp = checked_time(frame.get("timestamp"), received_at, problems)
+    timestamp, box_time = checked_time(frame.get("timestamp"), received_at, problems)
     identity_id = as_text(frame.get("identity_id"), "identity_id", problems) or ""
     person_type, type_raw = _person_type(frame.get("user_type"), identity_id, problems)
     score, score_raw = checked_score(frame.get("score"), SCORE_SCALE, problems)
@@ -188,6 +194,7 @@ def parse_event(frame: dict[str, Any], received_at: datetime) -> RecognitionEven
     return RecognitionEvent(
         device_id=device_id,
         timestamp=timestamp,
+        box_time=box_time,
         identity_id=identity_id,
         identity_name=name,
         person_type=person_type,

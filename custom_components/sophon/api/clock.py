@@ -1,0 +1,150 @@
+"""How far a box's clock is off: measured, a whole time-zone offset corrected, the rest reported.
+
+Boxes stamp recognitions with their own clock (protocol.md section 3, protocol-v2.md section 4),
+and real ones get it wrong in two ways: their local time sent as if it were UTC (a whole
+time-zone offset, often +8 h), and plain drift (minutes). The first is corrected; the second is
+measured and left to the user to fix, since guessing it would move true times too.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import deque
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+# Recognition skews kept for the estimate; the median of at least MIN_SAMPLES is used.
+SAMPLES = 15
+MIN_SAMPLES = 3
+# Skews beyond this are no time-zone offset (1970, 2100, a day off): not taken as samples.
+MAX_ZONE = timedelta(hours=14)
+# How near a whole time-zone offset a skew must be to be read as one (the rest is drift).
+ZONE_TOLERANCE = timedelta(minutes=10)
+QUARTER_HOUR = 900
+
+
+@dataclass(frozen=True, slots=True)
+class BoxTime:
+    """The box's answer to its time call (api section 4: `time` ms, `timezone` inverted sign).
+
+    now: the box's clock, read as UTC; utc_offset: its time zone (UTC+8 is +8 h); skew: how
+    far its clock was ahead of ours when it answered (negative: behind).
+    """
+
+    now: datetime
+    utc_offset: timedelta | None
+    skew: timedelta
+
+
+def box_time(time_ms: Any, timezone: Any, asked: datetime, answered: datetime) -> BoxTime | None:
+    """Read a time answer; None when `time` is no usable number of milliseconds.
+
+    `timezone` counts hours west of UTC (-8 is UTC+8, as the vendor's pages say); anything else
+    than a number within 14 hours gives no offset. The skew is taken against the middle of the
+    request, so half the round trip is allowed for.
+    """
+    if isinstance(time_ms, bool) or not isinstance(time_ms, int | float) or time_ms <= 0:
+        return None
+    try:
+        now = datetime.fromtimestamp(time_ms / 1000, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+    offset = None
+    if isinstance(timezone, int | float) and not isinstance(timezone, bool):
+        hours = -float(timezone)
+        if abs(hours) <= MAX_ZONE.total_seconds() / 3600:
+            offset = timedelta(hours=hours)
+    middle = asked + (answered - asked) / 2
+    return BoxTime(now=now, utc_offset=offset, skew=now - middle)
+
+
+class ClockWatch:
+    """Estimate a box's clock skew and the whole time-zone offset to take off its times.
+
+    Two sources: the skew of each live recognition (the box's time minus the time of receipt;
+    the median of the last SAMPLES wins once there are MIN_SAMPLES) and, before that, the
+    box's time call. A skew within ZONE_TOLERANCE of a whole time-zone offset (whole hours, or
+    the box's own zone, such as +5:45) has that offset corrected; what is left is the residual.
+    """
+
+    def __init__(self) -> None:
+        """Start with no measurement and no correction."""
+        self._samples: deque[float] = deque(maxlen=SAMPLES)
+        self.box: BoxTime | None = None
+        self.correction = timedelta(0)
+        self.skew: timedelta | None = None
+        self.ignored_samples = 0
+
+    @property
+    def residual(self) -> timedelta | None:
+        """Return the skew left after the correction (None before any measurement)."""
+        return None if self.skew is None else self.skew - self.correction
+
+    def observe_box_time(self, answer: BoxTime) -> bool:
+        """Take the box's time answer; return True when the correction changed."""
+        self.box = answer
+        return self._decide()
+
+    def observe_recognition(self, stamped: datetime | None, received: datetime) -> bool:
+        """Take a live recognition's own time; return True when the correction changed."""
+        if stamped is None:
+            return False
+        skew = stamped - received
+        if abs(skew) > MAX_ZONE + ZONE_TOLERANCE:
+            self.ignored_samples += 1
+            return False
+        self._samples.append(skew.total_seconds())
+        return self._decide()
+
+    def _decide(self) -> bool:
+        """Measure the skew again and choose the correction; True when the correction moved."""
+        if len(self._samples) >= MIN_SAMPLES:
+            self.skew = timedelta(seconds=statistics.median(self._samples))
+        elif self.box is not None:
+            self.skew = self.box.skew
+        if self.skew is None:
+            return False
+        correction = self._zone_near(self.skew)
+        changed, self.correction = correction != self.correction, correction
+        return changed
+
+    def _zone_near(self, skew: timedelta) -> timedelta:
+        """Return the time-zone offset a skew sits on, or zero when it sits on none."""
+        seconds = skew.total_seconds()
+        candidates = [timedelta(hours=round(seconds / 3600))]
+        if self.box is not None and self.box.utc_offset is not None:
+            candidates.append(self.box.utc_offset)
+        nearest = min(candidates, key=lambda zone: abs(skew - zone))
+        within = abs(skew - nearest) <= ZONE_TOLERANCE and abs(nearest) <= MAX_ZONE
+        if not within or nearest.total_seconds() % QUARTER_HOUR:
+            return timedelta(0)
+        return nearest
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return what was measured, for diagnostics (seconds; offsets as +HH:MM)."""
+        box = self.box
+        return {
+            "skew_seconds": _seconds(self.skew),
+            "correction": _hours(self.correction),
+            "residual_seconds": _seconds(self.residual),
+            "recognitions_measured": len(self._samples),
+            "samples_ignored": self.ignored_samples,
+            "box_time_skew_seconds": None if box is None else _seconds(box.skew),
+            "box_time_zone": None
+            if box is None or box.utc_offset is None
+            else _hours(box.utc_offset),
+        }
+
+
+def _seconds(value: timedelta | None) -> float | None:
+    """Return a duration in seconds, rounded to a tenth."""
+    return None if value is None else round(value.total_seconds(), 1)
+
+
+def _hours(value: timedelta) -> str:
+    """Return an offset as +HH:MM."""
+    minutes = round(value.total_seconds() / 60)
+    sign = "-" if minutes < 0 else "+"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"{sign}{hours:02d}:{rest:02d}"
