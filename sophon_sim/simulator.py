@@ -78,6 +78,8 @@ class BoxSimulator(BoxServer):
         self.roster: list[Person] = list(ROSTER)
         self.sent: list[tuple[int, dict[str, Any]]] = []
         self.last_event_id: str | None = None
+        # How many connections the last pushed event reached (0: the box made it, nobody got it).
+        self.last_reached = 0
         self._events: dict[str, BuiltEvent] = {}
         self._photos = {p.image_id: p.image_key for p in self.roster if p.registered}
         self._rng = random.Random(seed)  # noqa: S311 - simulated events, not secrets
@@ -270,7 +272,7 @@ class BoxSimulator(BoxServer):
         )
         built = self.dialect.build_event(spec)
         self._record(self._seq, built)
-        delivered = await self._deliver(built.frame, listed_id, broadcast)
+        delivered = self.last_reached = await self._deliver(built.frame, listed_id, broadcast)
         return built, delivered
 
     def _as_framed(self, device: SimDevice) -> tuple[SimDevice, str, bool]:

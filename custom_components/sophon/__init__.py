@@ -9,7 +9,13 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from .api import DEFAULT_VERSION_PORT, BoxClient
 from .compat import OPTIONS_FLOW_RELOADS
-from .const import CONF_VERSION_PORT, CONF_WS_PORT, DOMAIN
+from .const import (
+    CONF_STALE_MINUTES,
+    CONF_VERSION_PORT,
+    CONF_WS_PORT,
+    DEFAULT_STALE_MINUTES,
+    DOMAIN,
+)
 from .coordinator import SophonConfigEntry, SophonCoordinator
 from .identity import attached_device_key
 from .migration import async_migrate_entry
@@ -33,6 +39,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SophonConfigEntry) -> bo
         ws_port=entry.data[CONF_WS_PORT],
         version_port=entry.data.get(CONF_VERSION_PORT, DEFAULT_VERSION_PORT),
         session=async_get_clientsession(hass),
+        stale_after=entry.options.get(CONF_STALE_MINUTES, DEFAULT_STALE_MINUTES) * 60 or None,
     )
     coordinator = SophonCoordinator(hass, entry, client)
     await coordinator.async_config_entry_first_refresh()
@@ -58,7 +65,7 @@ async def _async_reload(
 async def async_unload_entry(hass: HomeAssistant, entry: SophonConfigEntry) -> bool:
     """Stop listening and unload the entities."""
     await entry.runtime_data.async_stop()
-    entry.runtime_data.async_delete_repair()
+    entry.runtime_data.async_delete_repairs()
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 

@@ -22,7 +22,15 @@ from .api import (
     canonical_device_id,
 )
 from .compat import OptionsFlowBase, vol
-from .const import CONF_DEVICES, CONF_NEED_FACE, CONF_NEED_REGISTER, CONF_WS_PORT, DOMAIN
+from .const import (
+    CONF_DEVICES,
+    CONF_NEED_FACE,
+    CONF_NEED_REGISTER,
+    CONF_STALE_MINUTES,
+    CONF_WS_PORT,
+    DEFAULT_STALE_MINUTES,
+    DOMAIN,
+)
 from .coordinator import SophonConfigEntry
 from .identity import box_unique_id, reconfigured_unique_id
 from .migration import CURRENT_VERSION
@@ -31,6 +39,16 @@ from .migration import CURRENT_VERSION
 SYSTEM_PORT = DEFAULT_VERSION_PORT
 PORT_SELECTOR = selector.NumberSelector(
     selector.NumberSelectorConfig(min=1, max=65535, mode=selector.NumberSelectorMode.BOX)
+)
+# Up to a day of silence before the push is reopened; 0 never reopens it.
+STALE_SELECTOR = selector.NumberSelector(
+    selector.NumberSelectorConfig(
+        min=0,
+        max=1440,
+        step=1,
+        unit_of_measurement="min",
+        mode=selector.NumberSelectorMode.BOX,
+    )
 )
 
 
@@ -154,6 +172,8 @@ class SophonOptionsFlow(OptionsFlowBase):
             if {canonical_device_id(d) for d in user_input[CONF_DEVICES]} >= set(coordinator.data):
                 # Everything chosen means every device, including those added to the box later.
                 user_input = {k: v for k, v in user_input.items() if k != CONF_DEVICES}
+            if CONF_STALE_MINUTES in user_input:  # the number selector gives a float
+                user_input[CONF_STALE_MINUTES] = int(user_input[CONF_STALE_MINUTES])
             return self.async_create_entry(data=user_input)
         devices, options = coordinator.data, entry.options
         choices = [
@@ -172,6 +192,10 @@ class SophonOptionsFlow(OptionsFlowBase):
                 vol.Required(
                     CONF_NEED_REGISTER, default=options.get(CONF_NEED_REGISTER, True)
                 ): bool,
+                vol.Required(
+                    CONF_STALE_MINUTES,
+                    default=options.get(CONF_STALE_MINUTES, DEFAULT_STALE_MINUTES),
+                ): STALE_SELECTOR,
             }
         )
         return self.async_show_form(step_id="init", data_schema=schema)

@@ -16,6 +16,9 @@ CONF_VERSION_PORT: Final = "version_port"
 CONF_DEVICES: Final = "devices"
 CONF_NEED_FACE: Final = "need_face"
 CONF_NEED_REGISTER: Final = "need_register"
+# Minutes without a recognition after which the push is reopened quietly (0: never).
+CONF_STALE_MINUTES: Final = "stale_minutes"
+DEFAULT_STALE_MINUTES: Final = 30
 
 EVENT_RECOGNITION: Final = "sophon_recognition"
 DEVICE_LIST_REFRESH: Final = timedelta(minutes=5)
@@ -23,6 +26,13 @@ DEVICE_LIST_REFRESH: Final = timedelta(minutes=5)
 UNREACHABLE_REPAIR_AFTER: Final = timedelta(minutes=30)
 # A push that stays up this long ends an outage (logged as restored, repair cleared).
 STABLE_CONNECTION: Final = timedelta(seconds=60)
+# The box closing our push itself, early, this many times in a row: something else holds it.
+PUSH_HELD_AFTER: Final = 3
+# The box's clock, after any time-zone correction, this far off raises a repair; back within
+# CLOCK_REPAIR_CLEARED of ours, the repair goes. Its time call is read this often.
+CLOCK_REPAIR_AFTER: Final = timedelta(minutes=3)
+CLOCK_REPAIR_CLEARED: Final = timedelta(minutes=2)
+CLOCK_CHECK_INTERVAL: Final = timedelta(hours=1)
 # A picture the box failed to give for a passing reason is asked for again after this long.
 SCENE_RETRY_AFTER: Final = timedelta(seconds=10)
 

@@ -14,14 +14,11 @@ from typing import Any
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
-from homeassistant.helpers import issue_registry as ir
-from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
 from .api import (
     BoxClient,
-    ConnectionState,
     Device,
     DeviceType,
     Generation,
@@ -35,6 +32,7 @@ from .api import (
     canonical_device_id,
     shorten,
 )
+from .box_clock import ClockMonitor
 from .compat import device_by_identifier, via_device_kwargs
 from .const import (
     CONF_DEVICES,
@@ -45,11 +43,10 @@ from .const import (
     EVENT_RECOGNITION,
     MANUFACTURER,
     SCENE_RETRY_AFTER,
-    STABLE_CONNECTION,
-    UNREACHABLE_REPAIR_AFTER,
 )
 from .event_size import fit_event
 from .identity import async_adopt_serial, device_identifier
+from .outage import PushOutages
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -164,7 +161,8 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
         self.client = client
         # The options this coordinator runs with (Home Assistant 2025.4 reloads when they change).
         self.options = dict(entry.options)
-        self.connected = False
+        self.outages = PushOutages(hass, entry, client, self.async_update_listeners)
+        self.clock = ClockMonitor(hass, entry, client)
         self.records: dict[str, DeviceRecord] = {}
         self.subscription: Subscription | None = None
         self._device_callbacks: list[DeviceCallback] = []
@@ -172,8 +170,6 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
         self._announced: set[str] = set()
         self._device_ids: dict[str, str] = {}
         self._listen_task: asyncio.Task[None] | None = None
-        self._outage = False
-        self._stopping = False
         self._resubscribing = False
         self._refresh_requested = False
         self.unknown_device_events = 0
@@ -184,8 +180,6 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
         self.older_recognitions = 0
         self._followed: frozenset[str] = frozenset()
         self._log = RateLimitedLog(_LOGGER)
-        self._cancel_repair: CALLBACK_TYPE | None = None
-        self._cancel_stable: CALLBACK_TYPE | None = None
         self._fetch_lock = asyncio.Lock()
         self.firmware_version: str | None = None
         self.serial_number: str | None = None
@@ -293,21 +287,25 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
     @callback
     def async_start(self) -> None:
         """Start listening to the box's push in the background."""
-        self._stopping = False
+        self.outages.async_start()
+        self.clock.async_start()
         self.subscription = self._wanted_subscription()
         self._followed = frozenset(map(canonical_device_id, self.subscription.device_ids))
         self._listen_task = self.config_entry.async_create_background_task(
             self.hass,
             self.client.listen(
-                self.subscription, self._handle_event, self._handle_state, self._handle_reject
+                self.subscription,
+                self._handle_event,
+                self.outages.handle_state,
+                self._handle_reject,
             ),
             f"{DOMAIN}-listen-{self.config_entry.entry_id}",
         )
 
     async def async_stop(self, *_: Any) -> None:
         """Close the WebSocket and wait for the listener to end (cancel it if it hangs)."""
-        self._stopping = True
-        self._cancel_timers()
+        self.outages.async_stop()
+        self.clock.async_stop()
         await self.client.disconnect()
         if (task := self._listen_task) is not None:
             self._listen_task = None
@@ -326,83 +324,16 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
         finally:
             self._resubscribing = False
 
-    @callback
-    def _handle_state(self, state: ConnectionState) -> None:
-        """Track the WebSocket: Connected follows at once, the log and Repairs once it settles."""
-        if state is ConnectionState.CONNECTED:
-            self.connected = True
-            if self._outage and self._cancel_stable is None:
-                self._cancel_stable = async_call_later(
-                    self.hass, STABLE_CONNECTION, self._connection_stable
-                )
-        elif state is ConnectionState.DISCONNECTED and not self._stopping:
-            self._cancel_stable_timer()
-            if not self._outage:
-                # One warning per outage, however often a flapping box accepts and drops us.
-                self._outage = True
-                _LOGGER.warning("Lost the connection to %s; reconnecting", self.config_entry.title)
-                self._cancel_repair = async_call_later(
-                    self.hass, UNREACHABLE_REPAIR_AFTER, self._raise_unreachable_issue
-                )
-            if not self.connected:
-                return
-            self.connected = False
-        else:
-            return
-        self.async_update_listeners()
-
-    @callback
-    def _connection_stable(self, _now: datetime) -> None:
-        """End the outage once the push has stayed up for a while."""
-        self._cancel_stable = None
-        self._outage = False
-        self._cancel_repair_timer()
-        ir.async_delete_issue(self.hass, DOMAIN, self._repair_id)
-        _LOGGER.info("Connection to %s restored", self.config_entry.title)
-
     @property
-    def _repair_id(self) -> str:
-        """Return the id of this box's unreachable repair issue."""
-        return f"unreachable_{self.config_entry.entry_id}"
+    def connected(self) -> bool:
+        """Return True while the box's push is up."""
+        return self.outages.connected
 
     @callback
-    def _raise_unreachable_issue(self, _now: datetime) -> None:
-        """Tell the user in Repairs that the box has been unreachable for a long time."""
-        self._cancel_repair = None
-        ir.async_create_issue(
-            self.hass,
-            DOMAIN,
-            self._repair_id,
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key="box_unreachable",
-            translation_placeholders={
-                "title": self.config_entry.title,
-                "minutes": str(int(UNREACHABLE_REPAIR_AFTER.total_seconds() // 60)),
-            },
-        )
-
-    def _cancel_repair_timer(self) -> None:
-        """Forget a pending unreachable repair."""
-        if self._cancel_repair is not None:
-            self._cancel_repair()
-            self._cancel_repair = None
-
-    def _cancel_stable_timer(self) -> None:
-        """Forget a pending end of outage."""
-        if self._cancel_stable is not None:
-            self._cancel_stable()
-            self._cancel_stable = None
-
-    def _cancel_timers(self) -> None:
-        """Cancel every timer the coordinator has scheduled."""
-        self._cancel_repair_timer()
-        self._cancel_stable_timer()
-
-    @callback
-    def async_delete_repair(self) -> None:
-        """Remove this box's unreachable issue (the entry is going away)."""
-        ir.async_delete_issue(self.hass, DOMAIN, self._repair_id)
+    def async_delete_repairs(self) -> None:
+        """Remove this box's repairs (the entry is going away)."""
+        self.outages.async_delete_repairs()
+        self.clock.async_delete_repair()
 
     def follows(self, key: str) -> bool:
         """Return True when the push is subscribed to the device (canonical id)."""
@@ -453,6 +384,7 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
         if fit_event(data):
             self.info_cut += 1
         self.hass.bus.async_fire(EVENT_RECOGNITION, data)
+        self.clock.async_evaluate()
         for listener in record.listeners:
             listener(event, newest)
         for update_callback in self._counter_listeners:
@@ -539,6 +471,7 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
         """
         self.firmware_version = await self.client.async_get_firmware_version()
         self.serial_number = await self.client.async_get_serial_number()
+        await self.clock.async_check()
         async_adopt_serial(self.hass, self.config_entry, self.serial_number)
         registry = dr.async_get(self.hass)
         hub = device_by_identifier(registry, self.box_identifier, self.config_entry.entry_id)

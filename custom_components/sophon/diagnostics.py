@@ -81,6 +81,11 @@ def _box(coordinator: SophonCoordinator) -> dict[str, Any]:
         "firmware_version": coordinator.firmware_version,
         "connection_state": client.state.value,
         "connected": coordinator.connected,
+        # What the box does with pings, its outages and how the push last ended (issue 13).
+        "pings": client.pings.value,
+        "push": coordinator.outages.as_dict(),
+        "stale_after_seconds": client.stale_after,
+        "clock": {**client.clock_watch.as_dict(), "repair": coordinator.clock.raised},
         "counters": client.counters.as_dict(),
         "subscription": None
         if subscription is None
