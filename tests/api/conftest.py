@@ -17,13 +17,22 @@ from custom_components.sophon.api import (
     Subscription,
 )
 from sophon_sim import BoxSimulator
-from tests.conftest import LOOPBACK, wait_for
+from tests.conftest import LOOPBACK, PROTOCOLS, wait_for
 
 
 @pytest.fixture
 async def simulator() -> AsyncIterator[BoxSimulator]:
     """Run a 1.0 box: these tests use its fault switches by name."""
     async with BoxSimulator(devices=3, host=LOOPBACK, rest_port=0, ws_port=0, seed=7) as sim:
+        yield sim
+
+
+@pytest.fixture(params=PROTOCOLS, ids=lambda protocol: f"protocol-{protocol}")
+async def each_generation(request: pytest.FixtureRequest) -> AsyncIterator[BoxSimulator]:
+    """Run a box of each generation; a module whose tests apply to both uses it as `simulator`."""
+    async with BoxSimulator(
+        devices=3, protocol=request.param, host=LOOPBACK, rest_port=0, ws_port=0, seed=7
+    ) as sim:
         yield sim
 
 

@@ -12,7 +12,6 @@ import json
 import logging
 import time
 import unicodedata
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -38,7 +37,7 @@ from custom_components.sophon.api.text import MAX_TEXT
 from sophon_sim import ROSTER, BoxSimulator, PersonKind
 from sophon_sim.oddities import LONG_NAME
 from tests.api.conftest import Listening
-from tests.conftest import LOOPBACK, PROTOCOLS, wait_for
+from tests.conftest import PROTOCOLS, wait_for
 
 RECEIPT = datetime(2025, 11, 26, 9, tzinfo=UTC)
 FRAME_MS = 1_764_145_812_345  # 2025-11-26 08:30:12.345 UTC, half an hour before RECEIPT
@@ -87,13 +86,10 @@ def parse(protocol: str, frame: dict[str, Any]) -> RecognitionEvent:
     return PARSERS[protocol].parse_event(frame, RECEIPT)
 
 
-@pytest.fixture(params=PROTOCOLS, ids=lambda protocol: f"protocol-{protocol}")
-async def simulator(request: pytest.FixtureRequest) -> AsyncIterator[BoxSimulator]:
+@pytest.fixture
+def simulator(each_generation: BoxSimulator) -> BoxSimulator:
     """Run a box of each generation (the client fixtures of conftest.py talk to it)."""
-    async with BoxSimulator(
-        devices=3, protocol=request.param, host=LOOPBACK, rest_port=0, ws_port=0, seed=7
-    ) as sim:
-        yield sim
+    return each_generation
 
 
 def quirks(listening: Listening) -> dict[str, int]:

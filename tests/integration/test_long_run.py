@@ -19,8 +19,7 @@ from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.util import dt as dt_util
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sophon.api import Backoff, BoxClient, PingBehaviour, Subscription
 from custom_components.sophon.const import (
@@ -39,6 +38,12 @@ from tests.integration.conftest import entry_for
 HEARTBEAT = 0.4
 SETTLE = 0.2
 STALE_AFTER = 0.6
+# The integration's long timers, shortened: waiting them out in real time keeps every other
+# timer honest (firing Home Assistant's time forward would also fire the client's own timers,
+# such as its request timeouts and the settle of a connection, long before they are due).
+UNREACHABLE_AFTER = 0.5
+STABLE_AFTER = 0.3
+CLOCK_EVERY = 0.3
 
 
 @dataclass
@@ -68,6 +73,16 @@ def timings(monkeypatch: pytest.MonkeyPatch) -> Timings:
         return client
 
     monkeypatch.setattr("custom_components.sophon.BoxClient", client_with_test_timings)
+    monkeypatch.setattr(
+        "custom_components.sophon.outage.UNREACHABLE_REPAIR_AFTER",
+        timedelta(seconds=UNREACHABLE_AFTER),
+    )
+    monkeypatch.setattr(
+        "custom_components.sophon.outage.STABLE_CONNECTION", timedelta(seconds=STABLE_AFTER)
+    )
+    monkeypatch.setattr(
+        "custom_components.sophon.box_clock.CLOCK_CHECK_INTERVAL", timedelta(seconds=CLOCK_EVERY)
+    )
     return chosen
 
 
@@ -115,9 +130,9 @@ def _issues(hass: HomeAssistant) -> set[str]:
     }
 
 
-async def _later(hass: HomeAssistant, delta: timedelta) -> None:
-    """Fire the timers due within delta from now."""
-    async_fire_time_changed(hass, dt_util.utcnow() + delta)
+async def _past(hass: HomeAssistant, seconds: float) -> None:
+    """Let a shortened timer of the integration run out (it is scheduled on the real clock)."""
+    await asyncio.sleep(seconds)
     await hass.async_block_till_done()
 
 
@@ -150,7 +165,7 @@ async def test_a_box_that_never_pongs_stays_connected_without_a_repair(
     probes = client.counters.liveness_probes
     await wait_for(lambda: client.counters.liveness_probes >= probes + 3)
     await _delivers(hass, simulator, watch, 2)
-    await _later(hass, timedelta(minutes=31))
+    await _past(hass, UNREACHABLE_AFTER * 2)
     assert watch.connected.count("off") == 0
     assert client.counters.reconnects == 0
     assert watch.coordinator.outages.outages == 0
@@ -263,7 +278,7 @@ async def test_a_refused_push_raises_push_held_not_unreachable(
     ons = watch.connected.count(STATE_ON)
     refused = simulator.refused
     await wait_for(lambda: simulator.refused >= refused + 2)
-    await _later(hass, timedelta(minutes=31))
+    await _past(hass, UNREACHABLE_AFTER * 2)
     assert _issues(hass) == {"push_held"}
     issue = ir.async_get(hass).async_get_issue(DOMAIN, f"push_held_{watch.entry.entry_id}")
     assert issue is not None
@@ -279,7 +294,7 @@ async def test_a_refused_push_raises_push_held_not_unreachable(
     assert not any("\x1b" in message for message in warnings)
     simulator.faults.refuse_push = ""
     await wait_for(lambda: watch.coordinator.connected)
-    await _later(hass, timedelta(minutes=2))
+    await wait_for(lambda: not _issues(hass))
     assert _issues(hass) == set()
     await _delivers(hass, simulator, watch)
 
@@ -322,7 +337,7 @@ async def test_a_push_stolen_by_another_client_raises_push_held(
         await asyncio.wait_for(other, 10)
     await wait_for(lambda: watch.coordinator.connected)
     await simulator.wait_for_subscription(count=len(simulator.subscriptions))
-    await _later(hass, timedelta(minutes=2))
+    await wait_for(lambda: not _issues(hass))
     assert _issues(hass) == set()
 
 
@@ -356,7 +371,7 @@ async def test_a_clock_a_time_zone_off_is_corrected(
     assert client.clock_watch.correction == timedelta(hours=hours)
     assert client.counters.quirks_accepted.get("timestamp_corrected", 0) >= 3
     assert caplog.text.count("as if its local time were UTC") == 1
-    await _later(hass, timedelta(hours=1, minutes=1))
+    await _past(hass, CLOCK_EVERY * 3)
     assert _issues(hass) == set()
     diagnostics = await async_get_config_entry_diagnostics(hass, watch.entry)
     assert (
