@@ -74,13 +74,36 @@ def _normalize(user_input: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+async def _async_box_errors(client: BoxClient) -> dict[str, str] | None:
+    """Read the box's devices and open its push port; return the form errors, or None."""
+    try:
+        devices = await client.async_get_devices()
+    except SophonConnectionError:
+        return {"base": "cannot_connect"}
+    except SophonBoxStartingError:
+        return {"base": "box_starting"}
+    except SophonResponseError:
+        return {"base": "invalid_response"}
+    if not devices:
+        return {"base": "no_devices"}
+    try:
+        await client.async_check_push()
+    except SophonConnectionError:
+        return {CONF_WS_PORT: "cannot_connect_push"}
+    return None
+
+
 class SophonConfigFlow(ConfigFlow, domain=DOMAIN):
     """Add a Sophon box from the UI."""
 
     VERSION = CURRENT_VERSION
 
     async def _async_check_box(self, data: dict[str, Any]) -> tuple[dict[str, str], str | None]:
-        """Read the box's device list and serial number; return the form errors and serial."""
+        """Check the address and the box there; return the form errors and its serial number."""
+        try:
+            URL.build(scheme="http", host=data[CONF_HOST])
+        except ValueError:  # not a host name or address, e.g. "http://…" or "host:port"
+            return {CONF_HOST: "invalid_host"}, None
         client = BoxClient(
             host=data[CONF_HOST],
             port=data[CONF_PORT],
@@ -88,20 +111,8 @@ class SophonConfigFlow(ConfigFlow, domain=DOMAIN):
             version_port=SYSTEM_PORT,
             session=async_get_clientsession(self.hass),
         )
-        try:
-            URL.build(scheme="http", host=data[CONF_HOST])
-        except ValueError:  # not a host name or address, e.g. "http://…" or "host:port"
-            return {CONF_HOST: "invalid_host"}, None
-        try:
-            devices = await client.async_get_devices()
-        except SophonConnectionError:
-            return {"base": "cannot_connect"}, None
-        except SophonBoxStartingError:
-            return {"base": "box_starting"}, None
-        except SophonResponseError:
-            return {"base": "invalid_response"}, None
-        if not devices:
-            return {"base": "no_devices"}, None
+        if (errors := await _async_box_errors(client)) is not None:
+            return errors, None
         return {}, await client.async_get_serial_number()
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:

@@ -19,6 +19,8 @@ LOGGER = logging.getLogger(__name__)
 
 UNREACHABLE = "unreachable"
 PUSH_HELD = "push_held"
+# The push has not opened once since the entry was set up (a wrong or blocked port).
+NEVER_OPENED = "push_never_opened"
 
 
 def describe_close(drop: Drop) -> str:
@@ -52,6 +54,7 @@ class PushOutages:
         self._client = client
         self._on_change = on_change
         self.connected = False
+        self.ever_connected = False
         self.outage = False
         self.outages = 0
         self.stopping = False
@@ -66,6 +69,9 @@ class PushOutages:
         """Take a state change of the push."""
         if state is ConnectionState.CONNECTED:
             self.connected = True
+            if not self.ever_connected:
+                self.ever_connected = True
+                self._delete(NEVER_OPENED)
             if self.outage and self._cancel_stable is None:
                 self._cancel_stable = async_call_later(
                     self._hass, STABLE_CONNECTION, self._connection_stable
@@ -83,20 +89,36 @@ class PushOutages:
     def _note_drop(self, drop: Drop | None) -> None:
         """Log an outage once as it starts, each way the box closes it once; raise push held."""
         close = None if drop is None or not drop.by_box else describe_close(drop)
-        if not self.outage:
-            self.outage = True
-            self.outages += 1
+        if not self.ever_connected and close is None:
+            self._never_opened(drop)
+        elif not self.outage:
             self._closes_logged = {close}
             how = f" ({close})" if close else ""
             LOGGER.warning("Lost the connection to %s%s; reconnecting", self._entry.title, how)
-            self._cancel_repair = async_call_later(
-                self._hass, UNREACHABLE_REPAIR_AFTER, self._raise_unreachable
-            )
         elif close not in self._closes_logged:
             self._closes_logged.add(close)
             LOGGER.warning("The push of %s was closed again (%s)", self._entry.title, close)
+        if not self.outage:
+            self.outage = True
+            self.outages += 1
+            self._cancel_repair = async_call_later(
+                self._hass, UNREACHABLE_REPAIR_AFTER, self._raise_unreachable
+            )
         if self._client.refused_in_a_row >= PUSH_HELD_AFTER and drop is not None:
             self._raise_push_held(drop)
+
+    def _never_opened(self, drop: Drop | None) -> None:
+        """Say at once, in the log and in Repairs, that the push port has not opened yet."""
+        if NEVER_OPENED in self._raised:
+            return
+        port = str(self._client.ws_port)
+        LOGGER.warning(
+            "Cannot open the push of %s on port %s (%s); retrying",
+            self._entry.title,
+            port,
+            "no answer" if drop is None else drop.cause.replace(self._client.host, "the box"),
+        )
+        self._raise(NEVER_OPENED, "push_never_opened", {"port": port})
 
     @callback
     def _connection_stable(self, _now: datetime) -> None:
@@ -115,7 +137,7 @@ class PushOutages:
     def _raise_unreachable(self, _now: datetime) -> None:
         """Tell the user in Repairs that the box has been unreachable for a long time."""
         self._cancel_repair = None
-        if PUSH_HELD in self._raised:
+        if self._raised & {PUSH_HELD, NEVER_OPENED}:
             return  # that repair says why already
         minutes = int(UNREACHABLE_REPAIR_AFTER.total_seconds() // 60)
         self._raise(UNREACHABLE, "box_unreachable", {"minutes": str(minutes)})
@@ -125,8 +147,7 @@ class PushOutages:
         if PUSH_HELD in self._raised:
             return
         self._cancel_repair_timer()
-        ir.async_delete_issue(self._hass, DOMAIN, self._issue_id(UNREACHABLE))
-        self._raised.discard(UNREACHABLE)
+        self._delete(UNREACHABLE)
         self._raise(
             PUSH_HELD,
             "push_held",
@@ -136,6 +157,11 @@ class PushOutages:
                 "reason": drop.close_reason or "-",
             },
         )
+
+    def _delete(self, kind: str) -> None:
+        """Remove one of the box's repair issues."""
+        self._raised.discard(kind)
+        ir.async_delete_issue(self._hass, DOMAIN, self._issue_id(kind))
 
     def _raise(self, kind: str, translation_key: str, placeholders: dict[str, str]) -> None:
         """Create one of the box's repair issues."""
@@ -153,9 +179,8 @@ class PushOutages:
     @callback
     def async_delete_repairs(self) -> None:
         """Remove this box's outage repairs (the outage ended, or the entry goes away)."""
-        self._raised.clear()
-        for kind in (UNREACHABLE, PUSH_HELD):
-            ir.async_delete_issue(self._hass, DOMAIN, self._issue_id(kind))
+        for kind in (UNREACHABLE, PUSH_HELD, NEVER_OPENED):
+            self._delete(kind)
 
     def _cancel_repair_timer(self) -> None:
         """Forget a pending unreachable repair."""

@@ -103,6 +103,28 @@ async def test_unreachable_box_shows_cannot_connect(hass: HomeAssistant) -> None
     assert await _user_error(hass, form) == {"base": "cannot_connect"}
 
 
+@pytest.mark.parametrize("push", ["closed_port", "rest_port", "listener_stopped"])
+async def test_a_push_port_that_does_not_open_is_refused_by_the_form(
+    hass: HomeAssistant, simulator: BoxSimulator, push: str
+) -> None:
+    form = _form(simulator)
+    if push == "closed_port":
+        async with BoxSimulator(devices=1) as gone:
+            form[CONF_WS_PORT] = gone.ws_port  # nothing listens there once it stopped
+    elif push == "rest_port":
+        form[CONF_WS_PORT] = simulator.rest_port  # HTTP answers, but no WebSocket
+    else:
+        simulator.stop_ws_listener()
+    assert await _user_error(hass, form) == {CONF_WS_PORT: "cannot_connect_push"}
+    assert simulator.connected_clients == 0
+    if push == "listener_stopped":
+        await simulator.start_ws_listener()
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], _form(simulator))
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+
+
 async def test_garbage_answer_shows_invalid_response(
     hass: HomeAssistant, simulator: BoxSimulator
 ) -> None:

@@ -10,10 +10,11 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
-from custom_components.sophon.const import DOMAIN
+from custom_components.sophon.const import CONF_WS_PORT, DOMAIN
 from custom_components.sophon.coordinator import SophonCoordinator
 from sophon_sim import BoxSimulator
 from tests.conftest import wait_for
+from tests.integration.conftest import entry_for
 
 
 async def test_unreachable_box_raises_a_repair_that_clears_when_it_is_back(
@@ -99,3 +100,42 @@ async def test_a_short_drop_raises_no_repair(
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=31))
     await hass.async_block_till_done()
     assert issue_registry.async_get_issue(DOMAIN, f"unreachable_{config_entry.entry_id}") is None
+
+
+@pytest.mark.parametrize("push", ["listener_stopped", "closed_port", "rest_port"])
+async def test_a_push_that_never_opened_says_so_at_once(
+    hass: HomeAssistant,
+    simulator: BoxSimulator,
+    issue_registry: ir.IssueRegistry,
+    caplog: pytest.LogCaptureFixture,
+    push: str,
+) -> None:
+    entry = entry_for(simulator)
+    entry.add_to_hass(hass)
+    if push == "listener_stopped":
+        simulator.stop_ws_listener()
+    else:
+        async with BoxSimulator(devices=1) as gone:
+            port = gone.ws_port if push == "closed_port" else simulator.rest_port
+        hass.config_entries.async_update_entry(entry, data={**entry.data, CONF_WS_PORT: port})
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    issue_id = f"push_never_opened_{entry.entry_id}"
+    await wait_for(lambda: issue_registry.async_get_issue(DOMAIN, issue_id) is not None)
+    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_placeholders == {
+        "title": entry.title,
+        "port": str(entry.data[CONF_WS_PORT]),
+    }
+    assert "Lost the connection" not in caplog.text
+    assert caplog.text.count("Cannot open the push of") == 1
+    # Thirty minutes on, this repair still says why: no second one.
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=31))
+    await hass.async_block_till_done()
+    assert issue_registry.async_get_issue(DOMAIN, f"unreachable_{entry.entry_id}") is None
+    if push == "listener_stopped":
+        await simulator.start_ws_listener()
+        await wait_for(lambda: entry.runtime_data.connected)
+        assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+    await hass.config_entries.async_unload(entry.entry_id)
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None

@@ -408,19 +408,7 @@ class BoxClient:
         stop: asyncio.Event,
     ) -> None:
         """Open one WebSocket, subscribe and hand every frame to the parser until it closes."""
-        url = URL.build(scheme="ws", host=self.host, port=self.ws_port, path="/")
-        try:
-            async with asyncio.timeout(self.request_timeout):
-                ws = await self._session.ws_connect(
-                    url,
-                    autoping=False,
-                    max_msg_size=MAX_FRAME_BYTES,
-                    timeout=aiohttp.ClientWSTimeout(ws_close=CLOSE_TIMEOUT),
-                )
-        except TimeoutError as err:
-            raise SophonTimeoutError(f"{url} did not open in time") from err
-        except (aiohttp.ClientError, OSError) as err:
-            raise SophonConnectionError(f"cannot open {url}: {err}") from err
+        url, ws = await self._open_push()
         if stop.is_set():  # disconnect() came while the socket was opening
             await ws.close()
             return
@@ -442,6 +430,31 @@ class BoxClient:
             await ws.close()
         if not stop.is_set():
             raise SophonConnectionClosedError(self._closed_text(url, ws.close_code))
+
+    async def _open_push(self) -> tuple[URL, aiohttp.ClientWebSocketResponse]:
+        """Open the push WebSocket (not subscribed yet); raise SophonConnectionError if it fails."""
+        url = URL.build(scheme="ws", host=self.host, port=self.ws_port, path="/")
+        try:
+            async with asyncio.timeout(self.request_timeout):
+                ws = await self._session.ws_connect(
+                    url,
+                    autoping=False,
+                    max_msg_size=MAX_FRAME_BYTES,
+                    timeout=aiohttp.ClientWSTimeout(ws_close=CLOSE_TIMEOUT),
+                )
+        except TimeoutError as err:
+            raise SophonTimeoutError(f"{url} did not open in time") from err
+        except (aiohttp.ClientError, OSError) as err:
+            raise SophonConnectionError(f"cannot open {url}: {err}") from err
+        return url, ws
+
+    async def async_check_push(self) -> None:
+        """Open the push port and close it again, subscribing to nothing.
+
+        Raises SophonConnectionError (SophonTimeoutError) when it does not open.
+        """
+        _url, ws = await self._open_push()
+        await ws.close()
 
     def _closed_text(self, url: URL, code: int | None) -> str:
         """Describe a closed connection, with the box's close code and reason when it gave one."""
