@@ -17,6 +17,12 @@ def _loopback_sockets(socket_enabled: None) -> None:
     """Let tests talk to the simulator over real loopback sockets."""
 
 
+@pytest.fixture(autouse=True)
+def _short_settle(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Count a quiet push as up after 0.05 s, not 1 s (tests of the settle give their own)."""
+    monkeypatch.setattr("custom_components.sophon.api.client.SETTLE", 0.05)
+
+
 PROTOCOLS = ["1.0", "2.0"]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -16,6 +17,13 @@ from .api import BoxClient, ConnectionState, Drop
 from .const import DOMAIN, PUSH_HELD_AFTER, STABLE_CONNECTION, UNREACHABLE_REPAIR_AFTER
 
 LOGGER = logging.getLogger(__name__)
+
+# Addresses in a connection error's text (aiohttp names the address it resolved).
+_IPV4 = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b")
+_IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
+# Characters a repair's markdown would render: a close reason is the box's text, shown plain.
+_MARKDOWN = str.maketrans("", "", "[]()<>*_`#|\\!")
+REDACTED = "**REDACTED**"
 
 UNREACHABLE = "unreachable"
 PUSH_HELD = "push_held"
@@ -154,7 +162,7 @@ class PushOutages:
             {
                 "count": str(self._client.refused_in_a_row),
                 "code": str(drop.close_code),
-                "reason": drop.close_reason or "-",
+                "reason": drop.close_reason.translate(_MARKDOWN) or "-",
             },
         )
 
@@ -206,6 +214,11 @@ class PushOutages:
         self._cancel_repair_timer()
         self._cancel_stable_timer()
 
+    def _redacted(self, text: str) -> str:
+        """Return text without the box's host name or any IP address."""
+        text = text.replace(self._client.host, REDACTED)
+        return _IPV6.sub(REDACTED, _IPV4.sub(REDACTED, text))
+
     def as_dict(self) -> dict[str, Any]:
         """Return the outage state and the last drop, for diagnostics."""
         drop = self._client.last_drop
@@ -217,8 +230,8 @@ class PushOutages:
             "last_drop": None
             if drop is None
             else {
-                # The cause names the push's address: the host is redacted like the entry's.
-                "cause": drop.cause.replace(self._client.host, "**REDACTED**"),
+                # The cause names the push's address: redacted like the entry's host.
+                "cause": self._redacted(drop.cause),
                 "by_box": drop.by_box,
                 "close_code": drop.close_code,
                 "close_reason": drop.close_reason,

@@ -299,8 +299,23 @@ async def test_a_box_that_answered_pings_and_stops_is_dropped_without_a_probe(
     assert drop.cause == "the box stopped answering pings"
     assert (drop.by_box, drop.proven) == (False, True)
     assert run.client.counters.liveness_probes == 0
-    assert run.client.pings is PingBehaviour.ANSWERS
     await run.connected(2)
+    # Learnt afresh on the new connection: its first ping is answered again.
+    await wait_for(lambda: run.client.pings is PingBehaviour.ANSWERS)
+    await deliver(simulator, run)
+
+
+async def test_a_box_that_stops_answering_pings_for_good_is_dropped_once(
+    listen: Listen, simulator: BoxSimulator
+) -> None:
+    run = listen(heartbeat=HEARTBEAT)
+    await wait_for(lambda: run.client.pings is PingBehaviour.ANSWERS)
+    simulator.faults.no_pong = True  # a firmware update, a proxy in between
+    await wait_for(lambda: DISCONNECTED in run.states)
+    await wait_for(lambda: run.client.pings is PingBehaviour.IGNORES)
+    probes = run.client.counters.liveness_probes
+    await wait_for(lambda: run.client.counters.liveness_probes >= probes + 3)
+    assert run.states.count(DISCONNECTED) == 1
     await deliver(simulator, run)
 
 
@@ -586,11 +601,41 @@ def test_box_time_reads_the_time_zone_with_its_sign_inverted() -> None:
 
 @pytest.mark.parametrize(
     "time_ms",
-    [True, False, "1764145812345", None, -1, 0, [1764145812345], float("nan"), 1e30],
-    ids=["true", "false", "string", "none", "negative", "zero", "list", "nan", "year-1e19"],
+    [True, False, "soon", None, -1, 0, [1764145812345], float("nan"), 1e30],
+    ids=["true", "false", "text", "none", "negative", "zero", "list", "nan", "year-1e19"],
 )
 def test_box_time_without_a_usable_time_is_none(time_ms: object) -> None:
     assert box_time(time_ms, -8, BASE, BASE) is None
+
+
+@pytest.mark.parametrize(
+    "time_value",
+    [ms(BASE), str(ms(BASE)), ms(BASE) / 1000, f"{ms(BASE) / 1000}"],
+    ids=["ms", "ms-as-text", "seconds", "seconds-as-text"],
+)
+def test_box_time_in_seconds_or_as_text_is_read(time_value: object) -> None:
+    answer = box_time(time_value, -8, BASE, BASE)
+    assert answer is not None
+    assert abs(answer.skew) < timedelta(milliseconds=1)
+
+
+def test_a_box_time_call_beyond_any_time_zone_is_kept_but_not_used() -> None:
+    watch = ClockWatch()
+    answer = box_time(ms(datetime(1970, 1, 2, tzinfo=UTC)), -8, BASE, BASE)
+    assert answer is not None
+    assert watch.observe_box_time(answer) is False
+    assert watch.box == answer
+    assert (watch.skew, watch.correction, watch.residual) == (None, timedelta(0), None)
+
+
+def test_a_clock_set_right_is_followed_after_five_recognitions() -> None:
+    watch = watched(8 * HOUR, samples=15)
+    assert watch.correction == 8 * HOUR
+    assert not watch.fits(BASE, BASE)  # an event on time is not taken 8 h back
+    changed = [watch.observe_recognition(BASE, BASE) for _ in range(5)]
+    assert changed == [False, False, False, False, True]  # never a median halfway, at +4 h
+    assert (watch.correction, watch.skew) == (timedelta(0), timedelta(0))
+    assert watch.fits(BASE, BASE)
 
 
 @pytest.mark.parametrize(
@@ -637,6 +682,24 @@ async def test_events_in_local_time_are_corrected_after_three(
     warnings = logged(caplog, CORRECTED)
     assert len(warnings) == 1
     assert warnings[0].levelno == logging.WARNING
+
+
+async def test_a_box_clock_set_right_shows_its_times_at_once(
+    listen: Listen, simulator: BoxSimulator
+) -> None:
+    simulator.faults.events_local_time = True
+    run = listen()
+    await simulator.wait_for_subscription()
+    await push_each(simulator, run, 6)
+    assert run.client.clock_watch.correction == 8 * HOUR
+    simulator.faults.events_local_time = False  # the box's time zone was set right
+    await push_each(simulator, run, 6)
+    for event in run.events[6:]:
+        # On time from the first one on: never taken 8 h back by the old correction.
+        assert event.timestamp == event.box_time
+        assert "timestamp_corrected" not in event.problems
+    assert run.client.clock_watch.correction == timedelta(0)
+    run.never_ahead()
 
 
 async def test_a_box_behind_our_clock_by_whole_hours_is_corrected_too(

@@ -292,6 +292,10 @@ async def test_a_refused_push_raises_push_held_not_unreachable(
     assert sum("Lost the connection" in message for message in warnings) == 1
     assert sum(f"code {code}" in message for message in warnings) == 1
     assert not any("\x1b" in message for message in warnings)
+    diagnostics = await async_get_config_entry_diagnostics(hass, watch.entry)
+    drop = diagnostics["box"]["push"]["last_drop"]
+    assert (drop["close_code"], drop["proven"]) == (int(code), False)
+    assert LOOPBACK not in repr(diagnostics)  # the drop's cause names the box's address
     simulator.faults.refuse_push = ""
     await wait_for(lambda: watch.coordinator.connected)
     await wait_for(lambda: not _issues(hass))

@@ -31,6 +31,7 @@ from .exceptions import (
 )
 from .generation import Generation, Rest
 from .models import ClientCounters, ConnectionState, Device, RecognitionEvent, Subscription
+from .plausibility import plausible
 from .protocol_v1 import ProtocolV1
 from .protocol_v2 import ProtocolV2
 from .text import clean_text, shorten
@@ -56,9 +57,10 @@ DEDUP_WINDOW = 1024
 LOOP_TURN = 0.01
 # Seconds between two reconnects without backoff after a frame the socket could not carry.
 INSTANT_RECONNECT_EVERY = 1.0
-# Seconds a new push connection must stay open to count as connected when no frame proves it
-# first (a box that answers pings proves it at once; one that ignores them, after this).
-SETTLE = 3.0
+# Seconds a new push connection must stay open to count as connected, unless a recognition
+# proves it first. A pong proves nothing: WebSocket libraries answer pings before a box's own
+# code decides to refuse the client.
+SETTLE = 1.0
 # A recognition stamped more than this ahead of its receipt is counted (it is shown at receipt).
 AHEAD_NOTED = timedelta(seconds=2)
 # Close codes that state no reason: normal closure and going away (RFC 6455 section 7.4.1).
@@ -69,6 +71,16 @@ MAX_CLOSE_REASON = 123
 type EventCallback = Callable[[RecognitionEvent], None]
 type StateCallback = Callable[[ConnectionState], None]
 type RejectCallback = Callable[[str], None]
+
+
+def _judged_on_our_clock(event: RecognitionEvent, now: datetime) -> RecognitionEvent:
+    """Return an event parsed against a corrected receipt, judged against the real one."""
+    assert event.box_time is not None  # noqa: S101 - only called for an event with a time
+    problems = tuple(p for p in event.problems if p != "timestamp_implausible")
+    if plausible(event.box_time, now):
+        return dataclasses.replace(event, timestamp=event.box_time, problems=problems)
+    problems += ("timestamp_implausible",)
+    return dataclasses.replace(event, timestamp=now, problems=problems)
 
 
 @dataclass(slots=True)
@@ -97,7 +109,7 @@ class BoxClient:
     stable_after: float = 30.0
     # Seconds without a recognition after which the push is reopened quietly (None: never).
     stale_after: float | None = None
-    settle: float = SETTLE
+    settle: float | None = None  # None: SETTLE
     # What the box does with pings, learnt on the first quiet interval and kept across reconnects.
     pings: PingBehaviour = PingBehaviour.UNKNOWN
     clock_watch: ClockWatch = field(default_factory=ClockWatch)
@@ -413,14 +425,12 @@ class BoxClient:
             await ws.close()
             return
         self._ws = ws
-        generation = self.generation
-        assert generation is not None  # noqa: S101 - _check_generation ran first
-        loop = asyncio.get_running_loop()
-        settled = loop.call_later(self.settle, self._prove, on_state)
+        assert self.generation is not None  # noqa: S101 - _check_generation ran first
+        settle = SETTLE if self.settle is None else self.settle
+        settled = asyncio.get_running_loop().call_later(settle, self._prove, on_state)
         try:
-            await ws.send_json(generation.subscription_message(subscription))
-            # Answered at once by a box that answers pings: the connection is proven then.
-            await ws.ping()
+            await ws.send_json(self.generation.subscription_message(subscription))
+            await ws.ping()  # a pong at once tells that the box answers pings
             await self._read(ws, on_event, on_state)
         except (aiohttp.ClientError, OSError) as err:
             raise SophonConnectionClosedError(f"{url} failed: {err}") from err
@@ -465,7 +475,7 @@ class BoxClient:
         return f"{url} closed by the box (code {link.close_code}{reason})"
 
     def _prove(self, on_state: StateCallback | None) -> None:
-        """Count the connection as up: it delivered a frame, or stayed open SETTLE s."""
+        """Count the connection as up: it delivered a frame, or stayed open `settle` s."""
         if not self._link.proven:
             self._link.proven = True
             self._set_state(ConnectionState.CONNECTED, on_state)
@@ -505,10 +515,9 @@ class BoxClient:
             while True:
                 message = await ws.receive()
                 heartbeat.last_frame = now = loop.time()
-                if not ws.closed:  # the box's close frame (or a reset) proves nothing
-                    self._prove(on_state)
                 if message.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
                     heartbeat.last_data = now
+                    self._prove(on_state)
                     self.handle_frame(message.data, on_event)
                     # receive() does not suspend while frames are buffered: a burst from
                     # this box would hold the loop (and other boxes' pings) as it lasts.
@@ -525,7 +534,7 @@ class BoxClient:
 
     def _learn_pings(self, pings: PingBehaviour) -> None:
         """Remember what the box does with pings; say so once when it ignores them."""
-        if pings is self.pings or pings is PingBehaviour.UNKNOWN:
+        if pings is self.pings:
             return
         self.pings = pings
         if pings is PingBehaviour.IGNORES:
@@ -600,6 +609,9 @@ class BoxClient:
         now = self.clock()
         correction = self.clock_watch.correction
         event = self._parse_on(frame, now + correction)
+        if correction and event.box_time and not self.clock_watch.fits(event.box_time, now):
+            # This one is not off by the correction (the box's clock was just set right).
+            event, correction = _judged_on_our_clock(event, now), timedelta(0)
         if self.clock_watch.observe_recognition(event.box_time, now):
             self._log_correction()
         timestamp, problems = event.timestamp - correction, event.problems

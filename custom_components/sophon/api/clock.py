@@ -11,12 +11,17 @@ from __future__ import annotations
 import statistics
 from collections import deque
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
+
+from .coerce import as_timestamp
 
 # Recognition skews kept for the estimate; the median of at least MIN_SAMPLES is used.
 SAMPLES = 15
 MIN_SAMPLES = 3
+# This many recognitions in a row that agree with each other and not with the estimate: the
+# box's clock was set, and the older samples are forgotten.
+CHANGE_SAMPLES = 5
 # Skews beyond this are no time-zone offset (1970, 2100, a day off): not taken as samples.
 MAX_ZONE = timedelta(hours=14)
 # How near a whole time-zone offset a skew must be to be read as one (the rest is drift).
@@ -38,17 +43,18 @@ class BoxTime:
 
 
 def box_time(time_ms: Any, timezone: Any, asked: datetime, answered: datetime) -> BoxTime | None:
-    """Read a time answer; None when `time` is no usable number of milliseconds.
+    """Read a time answer; None when `time` is no usable time.
 
-    `timezone` counts hours west of UTC (-8 is UTC+8, as the vendor's pages say); anything else
-    than a number within 14 hours gives no offset. The skew is taken against the middle of the
-    request, so half the round trip is allowed for.
+    `time` is milliseconds on the pages; seconds and numbers in strings are read too (api
+    section 7.1: any value above 1e11 is milliseconds). `timezone` counts hours west of UTC
+    (-8 is UTC+8, as the vendor's pages say); anything else than a number within 14 hours gives
+    no offset. The skew is taken against the middle of the request, so half the round trip is
+    allowed for.
     """
-    if isinstance(time_ms, bool) or not isinstance(time_ms, int | float) or time_ms <= 0:
+    if isinstance(time_ms, bool):
         return None
-    try:
-        now = datetime.fromtimestamp(time_ms / 1000, UTC)
-    except (OverflowError, OSError, ValueError):
+    now, _quirk = as_timestamp(time_ms)
+    if now is None:
         return None
     offset = None
     if isinstance(timezone, int | float) and not isinstance(timezone, bool):
@@ -82,9 +88,16 @@ class ClockWatch:
         return None if self.skew is None else self.skew - self.correction
 
     def observe_box_time(self, answer: BoxTime) -> bool:
-        """Take the box's time answer; return True when the correction changed."""
+        """Take the box's time answer; return True when the correction changed.
+
+        An answer further off than any time zone (a clock at 1970) is kept for diagnostics only.
+        """
         self.box = answer
         return self._decide()
+
+    def fits(self, stamped: datetime, received: datetime) -> bool:
+        """Return True when a recognition's own skew agrees with the correction."""
+        return abs(stamped - received - self.correction) <= ZONE_TOLERANCE
 
     def observe_recognition(self, stamped: datetime | None, received: datetime) -> bool:
         """Take a live recognition's own time; return True when the correction changed."""
@@ -95,13 +108,28 @@ class ClockWatch:
             self.ignored_samples += 1
             return False
         self._samples.append(skew.total_seconds())
+        self._follow_a_change()
         return self._decide()
+
+    def _follow_a_change(self) -> None:
+        """Forget older samples once the last CHANGE_SAMPLES agree with each other, not with them.
+
+        The box's clock was set (right, or wrong): its new skew counts at once, and a median
+        halfway between the old and the new one (+4 h between +8 h and 0) is never taken.
+        """
+        recent = list(self._samples)[-CHANGE_SAMPLES:]
+        if self.skew is None or len(self._samples) <= CHANGE_SAMPLES:
+            return
+        limit = ZONE_TOLERANCE.total_seconds()
+        known = self.skew.total_seconds()
+        if max(recent) - min(recent) <= limit and all(abs(s - known) > limit for s in recent):
+            self._samples = deque(recent, maxlen=SAMPLES)
 
     def _decide(self) -> bool:
         """Measure the skew again and choose the correction; True when the correction moved."""
         if len(self._samples) >= MIN_SAMPLES:
             self.skew = timedelta(seconds=statistics.median(self._samples))
-        elif self.box is not None:
+        elif self.box is not None and abs(self.box.skew) <= MAX_ZONE + ZONE_TOLERANCE:
             self.skew = self.box.skew
         if self.skew is None:
             return False

@@ -179,11 +179,16 @@ class Heartbeat:
         self._timer = self._loop.call_at(when, self._check)
 
     def _end(self, why: str) -> None:
-        """End the read: cancel the reading task."""
+        """End the read once: cancel the reading task, the pending check and any probe."""
+        if self.ended is not None:  # a second cancel would outlive __exit__'s uncancel()
+            return
+        self.ended = why
         if self._timer is not None:  # pending when a probe ends the read: it must not outlive it
             self._timer.cancel()
         self._timer = None
-        self.ended = why
+        side = self._side_task
+        if side is not None and side is not asyncio.current_task():
+            side.cancel()
         if self._task is not None:
             self._task.cancel()
 
@@ -202,7 +207,9 @@ class Heartbeat:
                 return
             self._ping_sent = None
             if self._probe is None or self.pings is PingBehaviour.ANSWERS:
-                # A box that answered pings before and no longer does has a dead connection.
+                # A box that answered pings before and no longer does has a dead connection;
+                # the next one finds out afresh whether it answers them at all.
+                self._learn(PingBehaviour.UNKNOWN)
                 self._end("the box stopped answering pings")
                 return
             self._side_task = self._loop.create_task(self._ask_probe())
@@ -243,5 +250,8 @@ class Heartbeat:
 
     async def _ping(self) -> None:
         """Send one ping; a socket that fails here is found by the read or the next check."""
-        with contextlib.suppress(aiohttp.ClientError, OSError, ConnectionError, RuntimeError):
-            await self._ws.ping()
+        with contextlib.suppress(
+            aiohttp.ClientError, OSError, ConnectionError, RuntimeError, TimeoutError
+        ):
+            async with asyncio.timeout(self._interval / 2):
+                await self._ws.ping()

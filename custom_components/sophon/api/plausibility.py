@@ -56,7 +56,12 @@ def checked_time(
         problems.append(quirk)
     if moment is None:
         return received_at, None
-    if moment - received_at > MAX_AHEAD or received_at - moment > MAX_BEHIND:
+    if not plausible(moment, received_at):
         problems.append("timestamp_implausible")
         return received_at, moment
     return moment, moment
+
+
+def plausible(moment: datetime, received_at: datetime) -> bool:
+    """Return True when a time is within MAX_AHEAD after and MAX_BEHIND before its receipt."""
+    return -MAX_BEHIND <= moment - received_at <= MAX_AHEAD
