@@ -124,7 +124,7 @@ class PushOutages:
             "Cannot open the push of %s on port %s (%s); retrying",
             self._entry.title,
             port,
-            "no answer" if drop is None else drop.cause.replace(self._client.host, "the box"),
+            "no answer" if drop is None else drop.cause,
         )
         self._raise(NEVER_OPENED, "push_never_opened", {"port": port})
 

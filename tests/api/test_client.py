@@ -374,6 +374,27 @@ async def test_half_open_connection_is_found_by_the_heartbeat(
     await listening.connected(2)
 
 
+async def test_a_box_back_on_its_rest_port_is_tried_at_once_whatever_the_backoff(
+    listening: Listening, simulator: BoxSimulator
+) -> None:
+    # A pause of 15 to 30 s before the next try: only the box's REST port coming back can
+    # bring the push back within the few seconds waited for below.
+    listening.client.backoff = Backoff(initial=30.0, maximum=30.0)
+    await simulator.reboot(rest_down=1.5, ws_down=1.5)
+    await listening.connected(2)
+    await simulator.wait_for_subscription(count=2)
+    assert listening.client.counters.reconnects == 1
+    await simulator.push_event()
+    await listening.received(1)
+
+
+def test_a_box_on_the_local_network_is_retried_every_few_seconds_at_most() -> None:
+    backoff = BoxClient(host=LOOPBACK).backoff
+    delays = [backoff.next_delay() for _ in range(12)]
+    assert max(delays) <= 5.0
+    assert delays[-1] >= 2.5  # still growing to its cap, with jitter
+
+
 async def test_reconnects_after_a_reboot(listening: Listening, simulator: BoxSimulator) -> None:
     await simulator.reboot(rest_down=0.2, ws_down=0.6)
     await listening.connected(2)

@@ -55,6 +55,11 @@ CLOSE_TIMEOUT = 1.0
 DEDUP_WINDOW = 1024
 # Seconds of frames handled back to back before the listener lets the event loop turn.
 LOOP_TURN = 0.01
+# A box is on the local network: the pause between reconnects grows to this many seconds only.
+LOCAL_BACKOFF_MAX = 5.0
+# While waiting to reconnect to a box whose REST port did not answer, ask it this often: the
+# push is tried at once when it answers again.
+REST_WATCH_EVERY = 1.0
 # Seconds between two reconnects without backoff after a frame the socket could not carry.
 INSTANT_RECONNECT_EVERY = 1.0
 # Seconds a new push connection must stay open to count as connected, unless a recognition
@@ -105,7 +110,7 @@ class BoxClient:
     session: aiohttp.ClientSession | None = None
     request_timeout: float = 10.0
     heartbeat: float = 30.0
-    backoff: Backoff = field(default_factory=Backoff)
+    backoff: Backoff = field(default_factory=lambda: Backoff(maximum=LOCAL_BACKOFF_MAX))
     stable_after: float = 30.0
     # Seconds without a recognition after which the push is reopened quietly (None: never).
     stale_after: float | None = None
@@ -126,6 +131,8 @@ class BoxClient:
     _last_instant: float | None = field(default=None, init=False)
     _ws: aiohttp.ClientWebSocketResponse | None = field(default=None, init=False)
     _link: _Link = field(default_factory=lambda: _Link(0.0), init=False)
+    # The REST port did not answer when last asked: a wait to reconnect ends when it answers.
+    _rest_down: bool = field(default=False, init=False)
     _on_reject: RejectCallback | None = field(default=None, init=False)
     _stop: asyncio.Event = field(default_factory=asyncio.Event, init=False)
     _seen: OrderedDict[str, None] = field(default_factory=OrderedDict, init=False)
@@ -372,9 +379,39 @@ class BoxClient:
         _LOGGER.debug("Reconnecting to %s in %.1f s", self.host, delay)
         try:
             async with asyncio.timeout(delay):
-                await stop.wait()
+                await self._watch_rest(stop)
         except TimeoutError:
             pass
+
+    async def _watch_rest(self, stop: asyncio.Event) -> None:
+        """Return on disconnect(), or when the box's REST port answers after it did not.
+
+        Asked every REST_WATCH_EVERY s; the caller's timeout ends the wait otherwise.
+        """
+        while not stop.is_set():
+            try:
+                async with asyncio.timeout(REST_WATCH_EVERY):
+                    await stop.wait()
+            except TimeoutError:
+                pass
+            if stop.is_set():
+                return
+            down, self._rest_down = self._rest_down, not await self._rest_answers()
+            if down and not self._rest_down:
+                _LOGGER.debug("%s answers again; reconnecting at once", self.host)
+                return
+
+    async def _rest_answers(self) -> bool:
+        """Return True when the box's REST port answers (whatever it says)."""
+        if self.generation is None:
+            return False
+        try:
+            await self.generation.fetch_devices(self._rest)
+        except SophonConnectionError:
+            return False
+        except SophonError:
+            pass
+        return True
 
     def _next_delay(self, now: float) -> float:
         """Return the wait before reconnecting: none after a frame the socket could not carry.
@@ -396,10 +433,13 @@ class BoxClient:
             return
         try:
             await self.async_get_devices()
-        except SophonError:
+        except SophonError as err:
+            self._rest_down = isinstance(err, SophonConnectionError)
             # The REST port can come back after the push port (a reboot): go on if we can.
             if self.generation is None:
                 raise
+        else:
+            self._rest_down = False
 
     def _set_state(self, state: ConnectionState, on_state: StateCallback | None) -> None:
         """Record a connection state change and report it once."""
