@@ -86,6 +86,7 @@ DEVICE_SENSORS: tuple[SophonDeviceSensorDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=1,
         value_fn=_percent,
+        restore=True,
     ),
     SophonDeviceSensorDescription(
         key="person_type",
@@ -93,6 +94,7 @@ DEVICE_SENSORS: tuple[SophonDeviceSensorDescription, ...] = (
         device_class=SensorDeviceClass.ENUM,
         options=PERSON_TYPES,
         value_fn=lambda event: event.person_type.value,
+        restore=True,
     ),
     SophonDeviceSensorDescription(
         key="last_seen",

@@ -323,47 +323,57 @@ async def test_a_hundred_mixed_frames_leave_the_loop_alive(
     assert hass.states.get("sensor.127_0_0_1_events_received").state == str(good)
 
 
-async def test_last_identity_and_last_seen_survive_a_restart(
+def _restored(
+    hass: HomeAssistant, entry: MockConfigEntry, domain: str, device_id: str, key: str
+) -> str:
+    """Register an entity of an attached device as it was before a restart; return its id."""
+    return (
+        er.async_get(hass)
+        .async_get_or_create(
+            domain, DOMAIN, device_unique_id(FIXED_ENTRY_ID, device_id, key), config_entry=entry
+        )
+        .entity_id
+    )
+
+
+def _sensor_data(value: object) -> dict[str, object]:
+    """Return what a restore sensor stores of its value."""
+    return {"native_value": value, "native_unit_of_measurement": None}
+
+
+async def test_every_fact_of_the_last_recognition_survives_a_restart(
     hass: HomeAssistant, config_entry: MockConfigEntry, simulator: BoxSimulator
 ) -> None:
     device_id = simulator.devices[0].device_id
     seen = datetime(2026, 11, 1, 8, 30, tzinfo=UTC)
-    registry = er.async_get(hass)
-    identity_id = registry.async_get_or_create(
-        "sensor",
-        DOMAIN,
-        device_unique_id(FIXED_ENTRY_ID, device_id, "last_identity"),
-        config_entry=config_entry,
-    ).entity_id
-    seen_id = registry.async_get_or_create(
-        "sensor",
-        DOMAIN,
-        device_unique_id(FIXED_ENTRY_ID, device_id, "last_seen"),
-        config_entry=config_entry,
-    ).entity_id
+    ids = {
+        key: _restored(hass, config_entry, "sensor", device_id, key)
+        for key in ("last_identity", "last_seen", "person_type", "last_score")
+    }
+    event_id = _restored(hass, config_entry, "event", device_id, "recognition")
+    seen_value = {"__type": "<class 'datetime.datetime'>", "isoformat": seen.isoformat()}
     mock_restore_cache_with_extra_data(
         hass,
         [
+            (State(ids["last_identity"], "小明"), _sensor_data("小明")),
+            (State(ids["last_seen"], seen.isoformat()), _sensor_data(seen_value)),
+            (State(ids["person_type"], "vip"), _sensor_data("vip")),
+            (State(ids["last_score"], "93.5"), _sensor_data(93.5)),
             (
-                State(identity_id, "小明"),
-                {"native_value": "小明", "native_unit_of_measurement": None},
-            ),
-            (
-                State(seen_id, seen.isoformat()),
-                {
-                    "native_value": {
-                        "__type": "<class 'datetime.datetime'>",
-                        "isoformat": seen.isoformat(),
-                    },
-                    "native_unit_of_measurement": None,
-                },
+                State(event_id, seen.isoformat(), {"event_type": "vip"}),
+                {"last_event_type": "vip", "last_event_attributes": {}},
             ),
         ],
     )
     assert await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done()
-    await wait_for(lambda: hass.states.get(identity_id).state == "小明")
-    assert hass.states.get(seen_id).state == seen.isoformat()
+    await wait_for(lambda: hass.states.get(ids["last_identity"]).state == "小明")
+    assert hass.states.get(ids["last_seen"]).state == seen.isoformat()
+    assert hass.states.get(ids["person_type"]).state == "vip"
+    assert hass.states.get(ids["last_score"]).state == "93.5"
+    event_state = hass.states.get(event_id)
+    assert datetime.fromisoformat(event_state.state) == seen
+    assert event_state.attributes["event_type"] == "vip"
     assert await async_setup_component(hass, "homeassistant", {})
 
 
