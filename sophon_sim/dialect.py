@@ -89,7 +89,7 @@ class BuiltEvent:
 class SystemInfo:
     """Show a dialect what the box's system port tells: firmware, serial and the box's time.
 
-    serial, time_ms: None when the box does not answer that call (404). time_ms: the box's
+    serial, time_ms, hostname: None when the box does not answer that call (404). time_ms: the box's
     clock in ms since the epoch; timezone: its zone with the sign inverted (-8 is UTC+8).
     """
 
@@ -97,6 +97,8 @@ class SystemInfo:
     serial: str | None
     time_ms: int | None
     timezone: int
+    # The box's host name (None: no answer); stock systems call themselves bm1684 or sophon.
+    hostname: str | None = None
 
 
 @dataclass(frozen=True)

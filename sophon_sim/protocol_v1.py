@@ -28,6 +28,7 @@ DEVICE_LIST_PATH = "/SophonDevice/api/Devices"
 VERSION_PATH = "/SophonSystem/api/systemVersion"
 SERIAL_PATH = "/SophonSystem/api/deviceSN"
 TIME_PATH = "/SophonSystem/api/time"
+HOSTNAME_PATH = "/SophonSystem/api/hostname"
 PICTURE_FIELDS = {"registered": "reg_pic", "scene": "spot_pic", "face": "recognize_face"}
 FACE_FIELDS = frozenset({"spot_pic", "recognize_face"})
 MOVABLE = ("person_type", "device_type", "device_ip", "spot_pic", "recognize_face")
@@ -208,7 +209,7 @@ class V1Dialect:
         return RestAnswer(200, json.dumps(body, ensure_ascii=False), device_list=True)
 
     def system_answer(self, request: RestRequest, system: SystemInfo) -> RestAnswer | None:
-        """Answer GET systemVersion, deviceSN and time with the V5 {"data": {...}} object."""
+        """Answer GET systemVersion, deviceSN, time and hostname with the V5 {"data": {...}}."""
         if request.method != "GET":
             return None
         if request.path == SERIAL_PATH and system.serial is not None:
@@ -216,6 +217,8 @@ class V1Dialect:
         if request.path == TIME_PATH and system.time_ms is not None:
             data = {"time": system.time_ms, "timezone": system.timezone}
             return RestAnswer(200, json.dumps({"data": data}))
+        if request.path == HOSTNAME_PATH and system.hostname is not None:
+            return RestAnswer(200, json.dumps({"data": {"hostname": system.hostname}}))
         if request.path != VERSION_PATH:
             return None
         firmware = system.firmware

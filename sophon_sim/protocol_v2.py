@@ -43,6 +43,7 @@ REGISTER_PATH = "/sophon/v2/face/getregisterimage/"
 VERSION_PATH = "/sophon/v2/system/getsoftwareversion"
 SERIAL_PATH = "/sophon/v2/system/getdevicesn"
 TIME_PATH = "/sophon/v2/system/gettime"
+HOSTNAME_PATH = "/sophon/v2/system/gethostname"
 PNG_URI = "data:image/png;base64,"
 IMAGE_FIELDS = {"face": "recognize_face_image", "registered": "register_image"}
 USER_TYPES = {
@@ -428,13 +429,15 @@ class V2Dialect:
         return None
 
     def system_answer(self, request: RestRequest, system: SystemInfo) -> RestAnswer | None:
-        """Answer POST getsoftwareversion, getdevicesn and gettime with flat objects."""
+        """Answer POST getsoftwareversion, getdevicesn, gettime and gethostname, flat."""
         if request.method != "POST":
             return None
         if request.path == SERIAL_PATH and system.serial is not None:
             return _json({"device_sn": system.serial})
         if request.path == TIME_PATH and system.time_ms is not None:
             return _json({"time": system.time_ms, "timezone": system.timezone})
+        if request.path == HOSTNAME_PATH and system.hostname is not None:
+            return _json({"hostname": system.hostname})
         if request.path != VERSION_PATH:
             return None
         return _json(

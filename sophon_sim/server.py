@@ -143,6 +143,8 @@ class BoxServer:
         self.dialect = dialect
         self.firmware_version = dialect.default_firmware
         self.serial_number = "SE6-0000-0000"
+        # What the box calls itself (api section 4); None answers 404 (older firmware).
+        self.hostname: str | None = "Lobby-SE5"
         self.faults = Faults()
         self.devices: list[SimDevice] = []
         self.subscriptions: list[dict[str, Any]] = []
@@ -271,7 +273,7 @@ class BoxServer:
         """Show the dialect what the system port tells: firmware, serial, the box's clock."""
         serial = None if self.faults.no_serial else self.serial_number
         time_ms = None if self.faults.no_time else box_now_ms(self.faults)
-        return SystemInfo(self.firmware_version, serial, time_ms, self.timezone)
+        return SystemInfo(self.firmware_version, serial, time_ms, self.timezone, self.hostname)
 
     async def _handle_version(self, request: web.BaseRequest) -> web.StreamResponse:
         """Answer one request on the system port (version_down: 500; no_serial, no_time: 404)."""

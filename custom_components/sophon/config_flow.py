@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState, ConfigFlow, ConfigFlowResult
-from homeassistant.const import CONF_HOST, CONF_PORT
+from homeassistant.const import CONF_HOST, CONF_NAME, CONF_PORT
 from homeassistant.core import callback
 from homeassistant.helpers import selector
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
@@ -52,10 +52,30 @@ STALE_SELECTOR = selector.NumberSelector(
 )
 
 
-def _box_schema(defaults: dict[str, Any]) -> vol.Schema:
-    """Return the form asking where the box is."""
+# The title of a box that has no name of its own (none typed, none or a stock one on the box).
+DEFAULT_NAME = "Sophon box"
+# Host names the stock system gives every box: they tell one box from another no better.
+STOCK_HOSTNAMES = frozenset({"bm1684", "sophon", "localhost", "linaro-alip", "se5", "se6"})
+
+
+def box_title(name: str | None, hostname: str | None) -> str:
+    """Return what a person reads as the box's name: the one typed, the box's own, or a default.
+
+    hostname: what the box calls itself (api section 4), unless it is a stock name.
+    """
+    if name and (name := name.strip()):
+        return name
+    if hostname and hostname.lower() not in STOCK_HOSTNAMES:
+        return hostname
+    return DEFAULT_NAME
+
+
+def _box_schema(defaults: dict[str, Any], *, with_name: bool = False) -> vol.Schema:
+    """Return the form asking where the box is (and, when adding it, its name)."""
+    name = {vol.Optional(CONF_NAME): str} if with_name else {}
     return vol.Schema(
         {
+            **name,
             vol.Required(CONF_HOST, default=defaults.get(CONF_HOST, vol.UNDEFINED)): str,
             vol.Required(CONF_PORT, default=defaults.get(CONF_PORT, DEFAULT_PORT)): PORT_SELECTOR,
             vol.Required(
@@ -97,6 +117,7 @@ class SophonConfigFlow(ConfigFlow, domain=DOMAIN):
     """Add a Sophon box from the UI."""
 
     VERSION = CURRENT_VERSION
+    _hostname: str | None = None
 
     async def _async_check_box(self, data: dict[str, Any]) -> tuple[dict[str, str], str | None]:
         """Check the address and the box there; return the form errors and its serial number."""
@@ -113,6 +134,7 @@ class SophonConfigFlow(ConfigFlow, domain=DOMAIN):
         )
         if (errors := await _async_box_errors(client)) is not None:
             return errors, None
+        self._hostname = await client.async_get_hostname()
         return {}, await client.async_get_serial_number()
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
@@ -130,10 +152,13 @@ class SophonConfigFlow(ConfigFlow, domain=DOMAIN):
                     box_unique_id(serial, data[CONF_HOST], data[CONF_PORT])
                 )
                 self._abort_if_unique_id_configured(updates=data)
-                return self.async_create_entry(title=data[CONF_HOST], data=data)
+                title = box_title(user_input.get(CONF_NAME), self._hostname)
+                return self.async_create_entry(title=title, data=data)
         return self.async_show_form(
             step_id="user",
-            data_schema=self.add_suggested_values_to_schema(_box_schema({}), user_input),
+            data_schema=self.add_suggested_values_to_schema(
+                _box_schema({}, with_name=True), user_input
+            ),
             errors=errors,
         )
 
@@ -152,8 +177,10 @@ class SophonConfigFlow(ConfigFlow, domain=DOMAIN):
                 await self.async_set_unique_id(unique_id)
                 if unique_id != entry.unique_id:
                     self._abort_if_unique_id_configured()
-                # A title the user chose is kept; the default one follows the host.
-                title = data[CONF_HOST] if entry.title == entry.data[CONF_HOST] else entry.title
+                # A name the user chose is kept; one that was the address becomes a real one.
+                title = entry.title
+                if title == entry.data[CONF_HOST]:
+                    title = box_title(None, self._hostname)
                 return self.async_update_reload_and_abort(
                     entry, unique_id=self.unique_id, title=title, data_updates=data
                 )

@@ -1,4 +1,4 @@
-"""The box's serial number: cleaned like all text from a box, before it becomes a unique id."""
+"""The box's serial number and host name: cleaned like all text from a box before use."""
 
 from __future__ import annotations
 
@@ -69,7 +69,12 @@ async def test_a_dirty_serial_number_from_the_box_is_read_clean(
     simulator: BoxSimulator, session: aiohttp.ClientSession
 ) -> None:
     simulator.serial_number = "\ufeff\x1b[1mSE5A1B2C3D4E\x1b[0m\x00\x00"
-    client = BoxClient(
+    assert await _client(simulator, session).async_get_serial_number() == SERIAL
+
+
+def _client(simulator: BoxSimulator, session: aiohttp.ClientSession) -> BoxClient:
+    """Return a client of the simulator's system port."""
+    return BoxClient(
         host=LOOPBACK,
         port=simulator.rest_port,
         ws_port=simulator.ws_port,
@@ -77,4 +82,15 @@ async def test_a_dirty_serial_number_from_the_box_is_read_clean(
         session=session,
         request_timeout=2.0,
     )
-    assert await client.async_get_serial_number() == SERIAL
+
+
+@pytest.mark.parametrize(
+    ("hostname", "read"),
+    [("Lobby-SE5", "Lobby-SE5"), ("\ufeff大堂盒子\x00\x00", "大堂盒子"), (None, None)],
+    ids=["plain", "bom-and-nul-padded", "no-host-name-call"],
+)
+async def test_the_box_host_name_is_read_clean(
+    simulator: BoxSimulator, session: aiohttp.ClientSession, hostname: str | None, read: str | None
+) -> None:
+    simulator.hostname = hostname
+    assert await _client(simulator, session).async_get_hostname() == read

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from homeassistant.config_entries import SOURCE_USER
-from homeassistant.const import CONF_HOST, CONF_PORT
+from homeassistant.const import CONF_HOST, CONF_NAME, CONF_PORT
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -36,9 +36,36 @@ async def test_user_adds_a_box(hass: HomeAssistant, simulator: BoxSimulator) -> 
         result["flow_id"], {**_form(simulator), CONF_HOST: f" {LOOPBACK} "}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["title"] == LOOPBACK
+    assert result["title"] == "Lobby-SE5"  # what the box calls itself
     assert result["data"] == _form(simulator)
     assert result["result"].unique_id == simulator.serial_number
+    await hass.async_block_till_done()
+
+
+@pytest.mark.parametrize(
+    ("typed", "hostname", "title"),
+    [
+        ("  Front gate box ", "Lobby-SE5", "Front gate box"),  # the name typed wins
+        ("", "bm1684", "Sophon box"),  # the stock host name tells nothing
+        (None, "sophon", "Sophon box"),
+        (None, None, "Sophon box"),  # no host name call (404)
+        (None, "\x00大堂盒子\x00\x00", "大堂盒子"),  # NUL-padded, as C writers send it
+    ],
+)
+async def test_the_box_is_named_by_the_user_or_by_itself_never_by_its_address(
+    hass: HomeAssistant,
+    simulator: BoxSimulator,
+    typed: str | None,
+    hostname: str | None,
+    title: str,
+) -> None:
+    simulator.hostname = hostname
+    form = _form(simulator) if typed is None else {**_form(simulator), CONF_NAME: typed}
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], form)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == title
+    assert CONF_NAME not in result["data"]
     await hass.async_block_till_done()
 
 
@@ -183,6 +210,8 @@ async def test_reconfigure_moves_the_entry_to_a_new_address(
         await hass.async_block_till_done()
         assert {key: config_entry.data[key] for key in _form(moved)} == _form(moved)
         assert config_entry.unique_id == simulator.serial_number
+        # Its title was its old address: it is named as the box calls itself now.
+        assert config_entry.title == moved.hostname
         await moved.wait_for_subscription()
         await hass.config_entries.async_unload(config_entry.entry_id)
 

@@ -216,6 +216,10 @@ class BoxClient:
             "serial number", lambda generation: generation.fetch_serial_number
         )
 
+    async def async_get_hostname(self) -> str | None:
+        """Return the box's host name, best effort: None when it cannot be read (api section 4)."""
+        return await self._system_value("host name", lambda generation: generation.fetch_hostname)
+
     async def _system_value(
         self, what: str, call: Callable[[Generation], Callable[[Rest, int], Awaitable[str | None]]]
     ) -> str | None:

@@ -43,6 +43,9 @@ class Generation(Protocol):
     async def fetch_serial_number(self, rest: Rest, port: int) -> str | None:
         """Read the box's serial number from its system port."""
 
+    async def fetch_hostname(self, rest: Rest, port: int) -> str | None:
+        """Read the box's host name from its system port (api section 4)."""
+
     async def fetch_box_time(self, rest: Rest, port: int) -> tuple[Any, Any]:
         """Read the box's clock from its system port: `time` (ms) and `timezone`, unchecked.
 

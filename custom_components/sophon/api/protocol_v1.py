@@ -30,6 +30,7 @@ DEVICE_LIST_PATH = "/SophonDevice/api/Devices"
 VERSION_PATH = "/SophonSystem/api/systemVersion"
 SERIAL_PATH = "/SophonSystem/api/deviceSN"
 TIME_PATH = "/SophonSystem/api/time"
+HOSTNAME_PATH = "/SophonSystem/api/hostname"
 
 PERSON_TYPES = {
     1: PersonType.EMPLOYEE,
@@ -79,6 +80,12 @@ class ProtocolV1:
         answer = await rest("GET", SERIAL_PATH, port=port)
         data = answer.get("data") if isinstance(answer, dict) else None
         return as_serial(data.get("device_sn")) if isinstance(data, dict) else None
+
+    async def fetch_hostname(self, rest: Rest, port: int) -> str | None:
+        """Read {"data": {"hostname": ...}} from GET /SophonSystem/api/hostname (api section 4)."""
+        answer = await rest("GET", HOSTNAME_PATH, port=port)
+        data = answer.get("data") if isinstance(answer, dict) else None
+        return as_clean_str(data.get("hostname")) if isinstance(data, dict) else None
 
     async def fetch_box_time(self, rest: Rest, port: int) -> tuple[Any, Any]:
         """Read {"data": {"time": ms, "timezone": -8}} from GET /SophonSystem/api/time (api 4)."""

@@ -27,6 +27,7 @@ SPOT_IMAGE_PATH = "/sophon/v2/face/getspotimage/{}"
 VERSION_PATH = "/sophon/v2/system/getsoftwareversion"
 SERIAL_PATH = "/sophon/v2/system/getdevicesn"
 TIME_PATH = "/sophon/v2/system/gettime"
+HOSTNAME_PATH = "/sophon/v2/system/gethostname"
 STARTING_CODE = "DEVICE_INIT_ERROR"
 # Error codes that say the record or picture asked for does not exist (api section 0).
 NOT_FOUND_CODES = frozenset({"ID_NOT_FOUND", "EVENT_NOT_FOUND"})
@@ -82,6 +83,11 @@ class ProtocolV2:
         """Read the flat answer of POST /sophon/v2/system/getdevicesn (api section 4)."""
         answer = _checked(await rest("POST", SERIAL_PATH, {}, port=port))
         return as_serial(answer.get("device_sn"))
+
+    async def fetch_hostname(self, rest: Rest, port: int) -> str | None:
+        """Read the flat {"hostname": ...} of POST /sophon/v2/system/gethostname (api section 4)."""
+        answer = _checked(await rest("POST", HOSTNAME_PATH, {}, port=port))
+        return as_clean_str(answer.get("hostname"))
 
     async def fetch_box_time(self, rest: Rest, port: int) -> tuple[Any, Any]:
         """Read the flat {"time": ms, "timezone": -8} of POST /sophon/v2/system/gettime (api 4)."""
