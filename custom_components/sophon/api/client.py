@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, Self
 
 import aiohttp
@@ -31,7 +30,6 @@ from .exceptions import (
 )
 from .generation import Generation, Rest
 from .models import ClientCounters, ConnectionState, Device, RecognitionEvent, Subscription
-from .plausibility import plausible
 from .protocol_v1 import ProtocolV1
 from .protocol_v2 import ProtocolV2
 from .text import clean_text, shorten
@@ -66,8 +64,6 @@ INSTANT_RECONNECT_EVERY = 1.0
 # proves it first. A pong proves nothing: WebSocket libraries answer pings before a box's own
 # code decides to refuse the client.
 SETTLE = 1.0
-# A recognition stamped more than this ahead of its receipt is counted (it is shown at receipt).
-AHEAD_NOTED = timedelta(seconds=2)
 # Close codes that state no reason: normal closure and going away (RFC 6455 section 7.4.1).
 PLAIN_CLOSES = frozenset({1000, 1001})
 # Close reasons are at most 123 bytes (RFC 6455 section 5.5); kept to this many characters.
@@ -76,16 +72,6 @@ MAX_CLOSE_REASON = 123
 type EventCallback = Callable[[RecognitionEvent], None]
 type StateCallback = Callable[[ConnectionState], None]
 type RejectCallback = Callable[[str], None]
-
-
-def _judged_on_our_clock(event: RecognitionEvent, now: datetime) -> RecognitionEvent:
-    """Return an event parsed against a corrected receipt, judged against the real one."""
-    assert event.box_time is not None  # noqa: S101 - only called for an event with a time
-    problems = tuple(p for p in event.problems if p != "timestamp_implausible")
-    if plausible(event.box_time, now):
-        return dataclasses.replace(event, timestamp=event.box_time, problems=problems)
-    problems += ("timestamp_implausible",)
-    return dataclasses.replace(event, timestamp=now, problems=problems)
 
 
 @dataclass(slots=True)
@@ -406,12 +392,13 @@ class BoxClient:
                 return
 
     async def _rest_answers(self) -> bool:
-        """Return True when the box's REST port answers (whatever it says)."""
+        """Return True when the box's REST port answers (whatever it says: it is alive)."""
         if self.generation is None:
             return False
         try:
             await self.generation.fetch_devices(self._rest)
-        except SophonConnectionError:
+        except SophonConnectionError as err:
+            _LOGGER.debug("%s does not answer its REST port: %s", self.host, err)
             return False
         except SophonError:
             pass
@@ -526,18 +513,10 @@ class BoxClient:
 
     async def _probe(self) -> bool:
         """Ask the box's REST port whether it is alive (for a box that ignores pings)."""
-        generation = self.generation
-        if generation is None:
+        if self.generation is None:
             return False
         self.counters.liveness_probes += 1
-        try:
-            await generation.fetch_devices(self._rest)
-        except SophonConnectionError as err:
-            _LOGGER.debug("%s does not answer its REST port either: %s", self.host, err)
-            return False
-        except SophonError:
-            pass  # it answered, if not with a device list: it is alive
-        return True
+        return await self._rest_answers()
 
     async def _read(
         self,
@@ -651,23 +630,13 @@ class BoxClient:
     def _parse_object(self, frame: dict[str, Any]) -> RecognitionEvent:
         """Parse a frame on our clock: the box's time-zone error is taken off its time."""
         now = self.clock()
-        correction = self.clock_watch.correction
-        event = self._parse_on(frame, now + correction)
-        if correction and event.box_time and not self.clock_watch.fits(event.box_time, now):
-            # This one is not off by the correction (the box's clock was just set right).
-            event, correction = _judged_on_our_clock(event, now), timedelta(0)
+        # Judged against our clock moved by the correction, so a time a zone off is plausible.
+        event = self.clock_watch.on_our_clock(
+            self._parse_on(frame, now + self.clock_watch.correction), now
+        )
         if self.clock_watch.observe_recognition(event.box_time, now):
             self._log_correction()
-        timestamp, problems = event.timestamp - correction, event.problems
-        if correction and event.time_from_box:
-            problems += ("timestamp_corrected",)
-        if timestamp > now:  # within MAX_AHEAD of us, but still no time in the future
-            if timestamp - now > AHEAD_NOTED:
-                problems += ("timestamp_ahead",)
-            timestamp = now
-        if timestamp == event.timestamp and problems == event.problems:
-            return event
-        return dataclasses.replace(event, timestamp=timestamp, problems=problems)
+        return event
 
     def _parse_on(self, frame: dict[str, Any], box_now: datetime) -> RecognitionEvent:
         """Parse with the box's generation; a frame of the other one is read too, and counted."""

@@ -8,6 +8,7 @@ measured and left to the user to fix, since guessing it would move true times to
 
 from __future__ import annotations
 
+import dataclasses
 import statistics
 from collections import deque
 from dataclasses import dataclass
@@ -15,6 +16,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .coerce import as_timestamp
+from .models import RecognitionEvent
+from .plausibility import plausible
 
 # Recognition skews kept for the estimate; the median of at least MIN_SAMPLES is used.
 SAMPLES = 15
@@ -27,6 +30,8 @@ MAX_ZONE = timedelta(hours=14)
 # How near a whole time-zone offset a skew must be to be read as one (the rest is drift).
 ZONE_TOLERANCE = timedelta(minutes=10)
 QUARTER_HOUR = 900
+# A recognition stamped more than this ahead of its receipt is counted (it is shown at receipt).
+AHEAD_NOTED = timedelta(seconds=2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +104,27 @@ class ClockWatch:
         """Return True when a recognition's own skew agrees with the correction."""
         return abs(stamped - received - self.correction) <= ZONE_TOLERANCE
 
+    def on_our_clock(self, event: RecognitionEvent, now: datetime) -> RecognitionEvent:
+        """Return an event parsed against `now` plus the correction, dated on our clock.
+
+        The correction is taken off its time (problem timestamp_corrected) unless its own skew
+        does not fit it (the box's clock was just set right: judged against `now` alone); a time
+        still after `now` becomes `now` (timestamp_ahead when over AHEAD_NOTED).
+        """
+        correction = self.correction
+        if correction and event.box_time and not self.fits(event.box_time, now):
+            event, correction = _judged_against(event, now), timedelta(0)
+        timestamp, problems = event.timestamp - correction, event.problems
+        if correction and event.time_from_box:
+            problems += ("timestamp_corrected",)
+        if timestamp > now:  # within MAX_AHEAD of us, but still no time in the future
+            if timestamp - now > AHEAD_NOTED:
+                problems += ("timestamp_ahead",)
+            timestamp = now
+        if timestamp == event.timestamp and problems == event.problems:
+            return event
+        return dataclasses.replace(event, timestamp=timestamp, problems=problems)
+
     def observe_recognition(self, stamped: datetime | None, received: datetime) -> bool:
         """Take a live recognition's own time; return True when the correction changed."""
         if stamped is None:
@@ -163,6 +189,16 @@ class ClockWatch:
             if box is None or box.utc_offset is None
             else _hours(box.utc_offset),
         }
+
+
+def _judged_against(event: RecognitionEvent, now: datetime) -> RecognitionEvent:
+    """Return an event parsed against a corrected receipt, judged against the real one."""
+    assert event.box_time is not None  # noqa: S101 - only called for an event with a time
+    problems = tuple(p for p in event.problems if p != "timestamp_implausible")
+    if plausible(event.box_time, now):
+        return dataclasses.replace(event, timestamp=event.box_time, problems=problems)
+    problems += ("timestamp_implausible",)
+    return dataclasses.replace(event, timestamp=now, problems=problems)
 
 
 def _seconds(value: timedelta | None) -> float | None:
