@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import aiohttp
 import pytest
@@ -52,15 +53,26 @@ def heartbeat() -> float:
     return 5.0
 
 
-@pytest.fixture
-def client(simulator: BoxSimulator, session: aiohttp.ClientSession, heartbeat: float) -> BoxClient:
-    """Return a client for the simulator with short timings."""
+def client_of(
+    simulator: BoxSimulator, session: aiohttp.ClientSession, **settings: Any
+) -> BoxClient:
+    """Return a client of every port of the simulator, answering in 2 s (settings override)."""
     return BoxClient(
         host=LOOPBACK,
         port=simulator.rest_port,
         ws_port=simulator.ws_port,
+        version_port=simulator.version_port,
         session=session,
-        request_timeout=2.0,
+        **({"request_timeout": 2.0} | settings),
+    )
+
+
+@pytest.fixture
+def client(simulator: BoxSimulator, session: aiohttp.ClientSession, heartbeat: float) -> BoxClient:
+    """Return a client for the simulator with short timings."""
+    return client_of(
+        simulator,
+        session,
         heartbeat=heartbeat,
         backoff=Backoff(initial=0.05, maximum=0.4),
         stable_after=5.0,

@@ -21,6 +21,7 @@ from custom_components.sophon.api import (
     Subscription,
 )
 from sophon_sim import BoxSimulator, PersonKind
+from tests.api.conftest import client_of
 from tests.conftest import LOOPBACK, wait_for
 from tests.frames import CONTENT_FAULTS
 
@@ -35,16 +36,7 @@ async def simulator() -> AsyncIterator[BoxSimulator]:
 @pytest.fixture
 def client(simulator: BoxSimulator, session: aiohttp.ClientSession) -> BoxClient:
     """Return a client for the 2.0 box with short timings."""
-    return BoxClient(
-        host=LOOPBACK,
-        port=simulator.rest_port,
-        ws_port=simulator.ws_port,
-        version_port=simulator.version_port,
-        session=session,
-        request_timeout=2.0,
-        heartbeat=5.0,
-        backoff=Backoff(initial=0.05, maximum=0.3),
-    )
+    return client_of(simulator, session, heartbeat=5.0, backoff=Backoff(initial=0.05, maximum=0.3))
 
 
 async def _listen(

@@ -29,7 +29,8 @@ from custom_components.sophon.api import (
 )
 from custom_components.sophon.api.clock import box_time
 from sophon_sim import BoxSimulator
-from tests.conftest import LOOPBACK, wait_for
+from tests.api.conftest import client_of
+from tests.conftest import wait_for
 
 CONNECTING, CONNECTED, DISCONNECTED = (
     ConnectionState.CONNECTING,
@@ -83,21 +84,13 @@ def make_client(
 ) -> BoxClient:
     """Return a client for the simulator with short timings (options override them)."""
     settings: dict[str, Any] = {
-        "request_timeout": 2.0,
         "heartbeat": QUIET_HEARTBEAT,
         "settle": SETTLE,
         "backoff": Backoff(initial=0.05, maximum=0.2),
         "stable_after": 5.0,
         "clock": Receipts(),
     } | options
-    return BoxClient(
-        host=LOOPBACK,
-        port=simulator.rest_port,
-        ws_port=simulator.ws_port,
-        version_port=simulator.version_port,
-        session=session,
-        **settings,
-    )
+    return client_of(simulator, session, **settings)
 
 
 @dataclass

@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from custom_components.sophon.api import BoxClient
 from custom_components.sophon.api.coerce import as_serial
 from sophon_sim import BoxSimulator
+from tests.api.conftest import client_of
 from tests.conftest import LOOPBACK, PROTOCOLS
 
 SERIAL = "SE5A1B2C3D4E"
@@ -69,19 +69,7 @@ async def test_a_dirty_serial_number_from_the_box_is_read_clean(
     simulator: BoxSimulator, session: aiohttp.ClientSession
 ) -> None:
     simulator.serial_number = "\ufeff\x1b[1mSE5A1B2C3D4E\x1b[0m\x00\x00"
-    assert await _client(simulator, session).async_get_serial_number() == SERIAL
-
-
-def _client(simulator: BoxSimulator, session: aiohttp.ClientSession) -> BoxClient:
-    """Return a client of the simulator's system port."""
-    return BoxClient(
-        host=LOOPBACK,
-        port=simulator.rest_port,
-        ws_port=simulator.ws_port,
-        version_port=simulator.version_port,
-        session=session,
-        request_timeout=2.0,
-    )
+    assert await client_of(simulator, session).async_get_serial_number() == SERIAL
 
 
 @pytest.mark.parametrize(
@@ -93,4 +81,4 @@ async def test_the_box_host_name_is_read_clean(
     simulator: BoxSimulator, session: aiohttp.ClientSession, hostname: str | None, read: str | None
 ) -> None:
     simulator.hostname = hostname
-    assert await _client(simulator, session).async_get_hostname() == read
+    assert await client_of(simulator, session).async_get_hostname() == read
