@@ -1,20 +1,110 @@
-"""Diagnostics: the connection, its counters and the last recognitions, with people redacted."""
+"""Diagnostics: the connection, its counters and the last recognitions.
+
+Nothing in them names a place or a person's passage: people, device names, event, video and
+group ids are redacted, and each of the box's device ids is a stand-in (device_1, …).
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.components.diagnostics import REDACTED, async_redact_data
 from homeassistant.const import CONF_HOST
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 
-from .api import Device, Jpeg, RecognitionEvent
-from .const import DOMAIN
+from .api import Device, Jpeg, RecognitionEvent, canonical_device_id
+from .const import CONF_DEVICES, DOMAIN
 from .coordinator import DeviceRecord, SophonConfigEntry, SophonCoordinator
 from .identity import attached_device_key
 
-TO_REDACT = {CONF_HOST, "identity_id", "identity_name", "identity_info", "device_ip", "ip"}
+TO_REDACT = {
+    CONF_HOST,
+    "identity_id",
+    "identity_name",
+    "identity_info",
+    "device_ip",
+    "ip",
+    # A device's name says where it stands; an event, its video and its group trace a passage.
+    "name",
+    "event_id",
+    "video_id",
+    "group_name",
+}
+# Ids this long are also replaced inside text (a close reason, an error); shorter ones, which
+# could be part of any word or number, only where an id is expected.
+SCRUBBED_ID_LENGTH = 8
+
+
+class DeviceStandIns:
+    """Give each device id of a box one stand-in, whatever form the id comes in.
+
+    The device list's devices are device_1, device_2, … in the order of their canonical ids;
+    any other (chosen in the options but gone, seen only in frames) is unlisted_device_1, ….
+    """
+
+    def __init__(self, coordinator: SophonCoordinator) -> None:
+        """Give a stand-in to each id the coordinator knows of."""
+        listed = sorted(coordinator.data)
+        self._stand_ins = {key: f"device_{number}" for number, key in enumerate(listed, 1)}
+        self._unlisted = 0
+        mentioned = [*_chosen(coordinator.config_entry.options)]
+        if coordinator.subscription is not None:
+            mentioned += coordinator.subscription.device_ids
+        for key in sorted({*coordinator.records, *map(canonical_device_id, mentioned)}):
+            self(key)
+
+    def __call__(self, device_id: str) -> str:
+        """Return the stand-in of a device id in any of its forms (a new one if unknown)."""
+        key = canonical_device_id(device_id)
+        if (stand_in := self._stand_ins.get(key)) is None:
+            self._unlisted += 1
+            stand_in = self._stand_ins[key] = f"unlisted_device_{self._unlisted}"
+        return stand_in
+
+    def order(self) -> list[str]:
+        """Return the canonical ids in the order of their stand-ins."""
+        return list(self._stand_ins)
+
+    def scrub(self, data: Any) -> Any:
+        """Return data with every long enough device id in its text (and keys) replaced."""
+        keys = sorted((k for k in self._stand_ins if len(k) >= SCRUBBED_ID_LENGTH), key=len)
+        if not keys:
+            return data
+        # Any letter case, with or without dashes (the forms boxes write one id in).
+        pattern = re.compile(
+            "|".join("-?".join(map(re.escape, key)) for key in reversed(keys)), re.IGNORECASE
+        )
+        return _scrubbed(
+            data,
+            lambda text: pattern.sub(
+                lambda found: self._stand_ins.get(canonical_device_id(found[0]), REDACTED), text
+            ),
+        )
+
+
+def _redacted(data: dict[str, Any], stand_ins: DeviceStandIns) -> dict[str, Any]:
+    """Return diagnostics with what names a person, a place or a passage redacted."""
+    redacted: dict[str, Any] = stand_ins.scrub(async_redact_data(data, TO_REDACT))
+    return redacted
+
+
+def _chosen(options: Mapping[str, Any]) -> list[str]:
+    """Return the device ids the options choose (as the device list wrote them)."""
+    return [d for d in options.get(CONF_DEVICES) or () if isinstance(d, str)]
+
+
+def _scrubbed(data: Any, text: Callable[[str], str]) -> Any:
+    """Return data with text() applied to each string in it, dict keys included."""
+    if isinstance(data, str):
+        return text(data)
+    if isinstance(data, Mapping):
+        return {_scrubbed(key, text): _scrubbed(value, text) for key, value in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_scrubbed(value, text) for value in data]
+    return data
 
 
 def _event(event: RecognitionEvent | None) -> dict[str, Any] | None:
@@ -72,7 +162,14 @@ def _device(device: Device | None, record: DeviceRecord | None) -> dict[str, Any
     }
 
 
-def _box(coordinator: SophonCoordinator) -> dict[str, Any]:
+def _options(options: Mapping[str, Any], stand_ins: DeviceStandIns) -> dict[str, Any]:
+    """Return the entry's options, with the chosen devices as their stand-ins."""
+    if CONF_DEVICES not in options:
+        return dict(options)
+    return {**options, CONF_DEVICES: [stand_ins(d) for d in _chosen(options)]}
+
+
+def _box(coordinator: SophonCoordinator, stand_ins: DeviceStandIns) -> dict[str, Any]:
     """Describe the box's connection."""
     client = coordinator.client
     subscription = coordinator.subscription
@@ -90,7 +187,7 @@ def _box(coordinator: SophonCoordinator) -> dict[str, Any]:
         "subscription": None
         if subscription is None
         else {
-            "device_ids": list(subscription.device_ids),
+            "device_ids": [stand_ins(d) for d in subscription.device_ids],
             "with_face": subscription.with_face,
             "with_registered": subscription.with_registered,
         },
@@ -109,20 +206,18 @@ async def async_get_config_entry_diagnostics(
 ) -> dict[str, Any]:
     """Return diagnostics for a box."""
     coordinator = entry.runtime_data
-    keys = sorted({*coordinator.data, *coordinator.records})
-    return async_redact_data(
+    stand_ins = DeviceStandIns(coordinator)
+    keys = [k for k in stand_ins.order() if k in coordinator.data or k in coordinator.records]
+    return _redacted(
         {
-            "entry": {"data": dict(entry.data), "options": dict(entry.options)},
-            "box": _box(coordinator),
+            "entry": {"data": dict(entry.data), "options": _options(entry.options, stand_ins)},
+            "box": _box(coordinator, stand_ins),
             "devices": {
-                # Named as the box's device list names them (frames may use another form).
-                (device.device_id if (device := coordinator.data.get(key)) else key): _device(
-                    device, coordinator.records.get(key)
-                )
+                stand_ins(key): _device(coordinator.data.get(key), coordinator.records.get(key))
                 for key in keys
             },
         },
-        TO_REDACT,
+        stand_ins,
     )
 
 
@@ -141,10 +236,13 @@ async def async_get_device_diagnostics(
         ),
         "",
     )
-    return async_redact_data(
+    stand_ins = DeviceStandIns(coordinator)
+    return _redacted(
         {
-            "box": _box(coordinator),
+            "box": _box(coordinator, stand_ins),
+            # The same stand-in as in the box's diagnostics (None: the box itself).
+            "device_id": stand_ins(key) if key else None,
             **_device(coordinator.data.get(key), coordinator.records.get(key)),
         },
-        TO_REDACT,
+        stand_ins,
     )
