@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,28 @@ except ImportError:  # pragma: no cover - exercised on Home Assistant 2025.4
     )
 
     OPTIONS_FLOW_RELOADS = False
+
+
+def _has_target_triggers() -> bool:
+    """Return True where our triggers with a target (the picker's "By target") can work.
+
+    Integration triggers (trigger.py's async_get_triggers, triggers.yaml) came late in 2025 and
+    kept changing; this checks for the names recognition_trigger.py uses (TargetSelection, for
+    one, replaced TargetSelectorData in 2026). Tested on 2026.10.
+    """
+    try:
+        target = importlib.import_module("homeassistant.helpers.target")
+    except ImportError:  # pragma: no cover - Home Assistant 2025.4
+        return False
+    trigger = importlib.import_module("homeassistant.helpers.trigger")
+    return all(
+        hasattr(target, name) for name in ("TargetSelection", "async_extract_referenced_entity_ids")
+    ) and all(
+        hasattr(trigger, name) for name in ("Trigger", "TriggerActionRunner", "TriggerConfig")
+    )
+
+
+TARGET_TRIGGERS = _has_target_triggers()
 
 _HAS_VIA_DEVICE_ID = (
     "via_device_id" in inspect.signature(dr.DeviceRegistry.async_get_or_create).parameters
@@ -55,6 +78,7 @@ def device_entry_ids(device: dr.DeviceEntry) -> set[str]:
 
 __all__ = [
     "OPTIONS_FLOW_RELOADS",
+    "TARGET_TRIGGERS",
     "OptionsFlowBase",
     "device_by_identifier",
     "device_entry_ids",

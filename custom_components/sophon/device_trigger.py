@@ -14,18 +14,13 @@ from homeassistant.helpers.typing import ConfigType
 
 from .compat import vol
 from .const import DOMAIN, EVENT_RECOGNITION
-
-CONF_MIN_SCORE = "min_score"
-
-# Trigger type -> the person_type it fires for; None fires for everyone.
-TRIGGER_TYPES: dict[str, str | None] = {
-    "vip_recognized": "vip",
-    "blacklist_recognized": "blacklist",
-    "stranger_detected": "stranger",
-    "employee_recognized": "employee",
-    "visitor_recognized": "visitor",
-    "anyone_recognized": None,
-}
+from .recognition_filter import (
+    CONF_MIN_SCORE,
+    MIN_SCORE,
+    TRIGGER_TYPES,
+    RecognitionFilter,
+    describe_recognition,
+)
 
 MIN_SCORE_SELECTOR = selector.NumberSelector(
     selector.NumberSelectorConfig(
@@ -36,7 +31,7 @@ MIN_SCORE_SELECTOR = selector.NumberSelector(
 TRIGGER_SCHEMA = DEVICE_TRIGGER_BASE_SCHEMA.extend(
     {
         vol.Required(CONF_TYPE): vol.In(TRIGGER_TYPES),
-        vol.Optional(CONF_MIN_SCORE): vol.All(vol.Coerce(float), vol.Range(min=0, max=100)),
+        vol.Optional(CONF_MIN_SCORE): MIN_SCORE,
     }
 )
 
@@ -68,22 +63,14 @@ async def async_attach_trigger(
 ) -> CALLBACK_TYPE:
     """Run the action on each matching sophon_recognition event."""
     device_id = config[CONF_DEVICE_ID]
-    person_type = TRIGGER_TYPES[config[CONF_TYPE]]
-    min_score = config.get(CONF_MIN_SCORE)
+    wanted = RecognitionFilter.for_trigger(config[CONF_TYPE], config.get(CONF_MIN_SCORE))
     job = HassJob(action, f"sophon device trigger {trigger_info}")
     trigger_data = trigger_info["trigger_data"]
 
     @callback
     def matches(event_data: dict[str, Any]) -> bool:
         """Return True for this device's events of the wanted type and score."""
-        if event_data.get("device_id") != device_id:
-            return False
-        if person_type is not None and event_data.get("person_type") != person_type:
-            return False
-        if min_score is None:
-            return True
-        score = event_data.get("score")
-        return score is not None and score * 100 >= min_score
+        return event_data.get("device_id") == device_id and wanted.matches(event_data)
 
     @callback
     def handle(event: Event[dict[str, Any]]) -> None:
@@ -95,7 +82,7 @@ async def async_attach_trigger(
                     **trigger_data,
                     **config,
                     "event": event,
-                    "description": f"{config[CONF_TYPE]} on a Sophon device",
+                    "description": describe_recognition(hass, event.data),
                 }
             },
             event.context,
