@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from homeassistant.const import CONF_HOST, CONF_PORT, EVENT_HOMEASSISTANT_STOP, Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.typing import ConfigType
 
 from .api import DEFAULT_VERSION_PORT, BoxClient
 from .compat import OPTIONS_FLOW_RELOADS
@@ -19,8 +21,11 @@ from .const import (
 from .coordinator import SophonConfigEntry, SophonCoordinator
 from .identity import attached_device_key
 from .migration import async_migrate_entry
+from .pictures import RecognitionPictureView
 
-__all__ = ["async_migrate_entry", "async_setup_entry", "async_unload_entry"]
+__all__ = ["async_migrate_entry", "async_setup", "async_setup_entry", "async_unload_entry"]
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 PLATFORMS = [
     Platform.BINARY_SENSOR,
@@ -29,6 +34,12 @@ PLATFORMS = [
     Platform.IMAGE,
     Platform.SENSOR,
 ]
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:  # noqa: ARG001
+    """Serve the pictures of recent recognitions by reference (RecognitionPictureView)."""
+    hass.http.register_view(RecognitionPictureView(hass))
+    return True
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: SophonConfigEntry) -> bool:

@@ -10,8 +10,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 
 from .api import Device, RecognitionEvent
-from .coordinator import ImageKind, SophonConfigEntry, SophonCoordinator, StoredImage
+from .coordinator import SophonConfigEntry, SophonCoordinator
 from .entity import SophonDeviceEntity, async_add_device_entities
+from .pictures import ImageKind, StoredImage
 
 PARALLEL_UPDATES = 0
 
