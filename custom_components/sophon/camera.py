@@ -1,4 +1,8 @@
-"""Camera: a still camera showing each device's last face, for picture cards and notifications."""
+"""Camera: each device's last face as a still camera, for cards and apps that take only cameras.
+
+Disabled by default: the image entities show the pictures on dashboards, and each recognition's
+own pictures are served by reference (pictures.py) for notifications.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 
 from .api import Device, RecognitionEvent
-from .coordinator import ImageKind, SophonConfigEntry, SophonCoordinator
+from .coordinator import SophonConfigEntry, SophonCoordinator
 from .entity import SophonDeviceEntity, async_add_device_entities
+from .pictures import ImageKind
 
 PARALLEL_UPDATES = 0
 
@@ -29,7 +34,8 @@ async def async_setup_entry(
 class SophonFaceCamera(SophonDeviceEntity, Camera):
     """The last face a device saw, as a still camera."""
 
-    _attr_translation_key = "last_face"
+    _attr_translation_key = "last_face_camera"
+    _attr_entity_registry_enabled_default = False
     _attr_is_streaming = False
 
     def __init__(self, coordinator: SophonCoordinator, device: Device) -> None:

@@ -8,26 +8,25 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import ATTR_RESTORED
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.translation import async_get_translations
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
-from homeassistant.util import dt as dt_util
 
 from .api import (
     BoxClient,
     Device,
     DeviceType,
     Generation,
-    Jpeg,
     RateLimitedLog,
     RecognitionEvent,
     SophonBoxStartingError,
     SophonError,
-    SophonNotFoundError,
     Subscription,
     canonical_device_id,
     shorten,
@@ -42,11 +41,19 @@ from .const import (
     DOMAIN,
     EVENT_RECOGNITION,
     MANUFACTURER,
-    SCENE_RETRY_AFTER,
 )
 from .event_size import fit_event
 from .identity import async_adopt_serial, device_identifier
+from .logbook import TRANSLATION_CATEGORIES as LOGBOOK_TRANSLATIONS
 from .outage import PushOutages
+from .pictures import (
+    ImageKind,
+    Pictures,
+    PictureSource,
+    RecentPictures,
+    picture_urls,
+    pictures_of,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -55,17 +62,9 @@ type DeviceCallback = Callable[[list[Device]], None]
 # Called with each recognition of a device, and whether it is the newest one the device has seen.
 type RecognitionListener = Callable[[RecognitionEvent, bool], None]
 
-# What the device registry shows as the model of each kind of attached device.
-DEVICE_MODELS = {
-    DeviceType.GATE: "Face recognition gate",
-    DeviceType.SNAPSHOT_CAMERA: "Snapshot camera",
-    DeviceType.IPC: "IP camera",
-    DeviceType.ACCESS_CONTROL: "Access control panel",
-    DeviceType.VIDEO_STREAM: "Video stream (RTSP)",
-    DeviceType.PHOTO: "Photo device",
-    DeviceType.VIDEO_FILE: "Video file",
-    DeviceType.GB28181: "GB/T 28181 stream",
-}
+# The box's model when its translation is missing; attached devices' models are translated
+# by device type (strings.json "device" category), else shown as the box wrote the type.
+BOX_MODEL = "SE AI box"
 # Device names are cut to this many characters (entity ids are made from them).
 MAX_DEVICE_NAME = 100
 # Records kept for device ids that the box's device list does not (yet) name.
@@ -74,11 +73,6 @@ MAX_UNKNOWN_DEVICES = 64
 MAX_INFO_DEPTH = 4
 MAX_INFO_ITEMS = 64
 MAX_INFO_TEXT = 256
-
-
-def _due(retry_at: datetime | None) -> bool:
-    """Return True when a fetch may be tried now."""
-    return retry_at is None or dt_util.utcnow() >= retry_at
 
 
 def bounded_info(value: Any, depth: int = 0) -> Any:
@@ -96,29 +90,6 @@ def bounded_info(value: Any, depth: int = 0) -> Any:
     return value
 
 
-class ImageKind(StrEnum):
-    """The pictures an event can carry."""
-
-    FACE = "face_image"
-    SCENE = "scene_image"
-    REGISTERED = "registered_image"
-
-
-@dataclass(slots=True)
-class StoredImage:
-    """The latest picture of one kind for one device, held in memory only."""
-
-    updated: datetime
-    # As the box sent it; the big photos stay base64 until first shown (Jpeg.content()).
-    picture: Jpeg | None = None
-    # A picture the box does not push (2.0's scene photo) is fetched by event id on request.
-    event_id: str | None = None
-    # The box said it has no such picture (or it did not decode): never asked for again.
-    failed: bool = False
-    # A fetch failed for a passing reason (timeout, connection, server error): not before then.
-    retry_at: datetime | None = None
-
-
 @dataclass(slots=True)
 class DeviceRecord:
     """What the coordinator knows of one attached device's recognitions."""
@@ -126,7 +97,7 @@ class DeviceRecord:
     last_event: RecognitionEvent | None = None
     # The newest time the box itself stamped on a recognition of this device (not a receipt).
     box_time: datetime | None = None
-    images: dict[ImageKind, StoredImage] = field(default_factory=dict)
+    images: Pictures = field(default_factory=dict)
     listeners: list[RecognitionListener] = field(default_factory=list)
 
     def is_newest(self, event: RecognitionEvent) -> bool:
@@ -169,18 +140,19 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
         self._counter_listeners: list[CALLBACK_TYPE] = []
         self._announced: set[str] = set()
         self._device_ids: dict[str, str] = {}
+        self._texts: dict[str, str] = {}
         self._listen_task: asyncio.Task[None] | None = None
         self._resubscribing = False
         self._refresh_requested = False
         self.unknown_device_events = 0
-        self.scene_fetch_retries = 0
+        self.picture_source = PictureSource(client, lambda: self.config_entry.title)
+        self.recent_pictures = RecentPictures()
         # Recognitions whose identity_info was cut to keep the event within the recorder's limit.
         self.info_cut = 0
         # Recognitions stamped before the one a device already shows (delivered, not shown).
         self.older_recognitions = 0
         self._followed: frozenset[str] = frozenset()
         self._log = RateLimitedLog(_LOGGER)
-        self._fetch_lock = asyncio.Lock()
         self.firmware_version: str | None = None
         self.serial_number: str | None = None
         self._generation: Generation | None = None
@@ -203,6 +175,12 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
                 translation_key="device_list_failed",
                 translation_placeholders={"error": str(err)},
             ) from err
+        # Device models in Home Assistant's language (it may have changed since the last read),
+        # and the logbook's texts, which it reads from the cache.
+        language = self.hass.config.language
+        self._texts = await async_get_translations(self.hass, language, "device", {DOMAIN})
+        for category in LOGBOOK_TRANSLATIONS:
+            await async_get_translations(self.hass, language, category, {DOMAIN})
         # Keyed by the canonical id: frames may name a device in another form than the list.
         by_key: dict[str, Device] = {}
         for device in devices:
@@ -220,39 +198,93 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
         if not self.last_update_success:
             return
         self._refresh_requested = False
+        self._register_devices()
+        self._announce_new_devices()
+        self._follow_generation()
+        self._resubscribe_if_needed()
+
+    def _register_devices(self) -> None:
+        """Put the box and each listed device in the device registry, with translated models.
+
+        A device the options leave out is disabled by the integration (its device page says so;
+        its entities are removed, their history kept), and enabled again once it is chosen.
+        """
         registry = dr.async_get(self.hass)
         hub = registry.async_get_or_create(
             config_entry_id=self.config_entry.entry_id,
             identifiers={self.box_identifier},
             manufacturer=MANUFACTURER,
-            model="SE AI box",
+            model=self._model("box", BOX_MODEL),
             name=self.config_entry.title,
         )
         via = via_device_kwargs(hub, self.box_identifier)
+        chosen = self._chosen_keys()
         for key, device in self.data.items():
             entry = registry.async_get_or_create(
                 config_entry_id=self.config_entry.entry_id,
                 identifiers={device_identifier(self.config_entry.entry_id, key)},
                 manufacturer=MANUFACTURER,
-                model=DEVICE_MODELS.get(device.device_type, device.device_type_raw),
+                model=self._device_model(device),
                 name=shorten(device.name or device.device_id, MAX_DEVICE_NAME),
                 **via,
             )
             self._device_ids[key] = entry.id
+            left_out = chosen is not None and key not in chosen
+            if left_out and entry.disabled_by is None:
+                registry.async_update_device(
+                    entry.id, disabled_by=dr.DeviceEntryDisabler.INTEGRATION
+                )
+                self._forget_restored_states(entry.id)
+            elif not left_out and entry.disabled_by is dr.DeviceEntryDisabler.INTEGRATION:
+                registry.async_update_device(entry.id, disabled_by=None)
+
+    def _forget_restored_states(self, device_id: str) -> None:
+        """Remove the placeholder states the last unload left for a device's entities.
+
+        Home Assistant leaves an entity that is not set up again as "unavailable (restored)";
+        a disabled entity has no state at all, as when it is disabled while loaded.
+        """
+        for entity in er.async_entries_for_device(
+            er.async_get(self.hass), device_id, include_disabled_entities=True
+        ):
+            if (state := self.hass.states.get(entity.entity_id)) and state.attributes.get(
+                ATTR_RESTORED
+            ):
+                self.hass.states.async_remove(entity.entity_id)
+
+    def _model(self, key: str, fallback: str) -> str:
+        """Return a device model in Home Assistant's language (the device category of strings)."""
+        return self._texts.get(f"component.{DOMAIN}.device.{key}.name") or fallback
+
+    def _device_model(self, device: Device) -> str:
+        """Return an attached device's model: its translated type, or the type as written."""
+        raw = device.device_type_raw
+        if device.device_type is DeviceType.UNKNOWN and raw:
+            return raw
+        return self._model(device.device_type.value, raw or device.device_type.value)
+
+    def _announce_new_devices(self) -> None:
+        """Tell the platforms about devices they have not seen yet."""
         new = [device for key, device in self.data.items() if key not in self._announced]
         if new:
             self._announced.update(device.key for device in new)
             for device_callback in self._device_callbacks:
                 device_callback(new)
-        if (generation := self.client.generation) is not None and generation != self._generation:
-            # A new box, or a firmware upgrade that changed the protocol: read the version again,
-            # and after an upgrade the device list as the new firmware gives it.
-            if self._generation is not None:
-                self.hass.async_create_task(self.async_request_refresh())
-            self._generation = generation
-            self.config_entry.async_create_background_task(
-                self.hass, self.async_update_box_info(), f"{DOMAIN}-box-info"
-            )
+
+    def _follow_generation(self) -> None:
+        """Read the box's version and serial when its generation is new (a box, an upgrade)."""
+        if (generation := self.client.generation) is None or generation == self._generation:
+            return
+        # After a firmware upgrade that changed the generation: the device list as it gives it.
+        if self._generation is not None:
+            self.hass.async_create_task(self.async_request_refresh())
+        self._generation = generation
+        self.config_entry.async_create_background_task(
+            self.hass, self.async_update_box_info(), f"{DOMAIN}-box-info"
+        )
+
+    def _resubscribe_if_needed(self) -> None:
+        """Reconnect in the background when the device list changed what is to be followed."""
         if (
             self._listen_task is not None
             and not self._resubscribing
@@ -271,11 +303,15 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
         if known:
             device_callback(known)
 
+    def _chosen_keys(self) -> set[str] | None:
+        """Return the devices (canonical ids) the options choose; None for all of them."""
+        chosen = self.config_entry.options.get(CONF_DEVICES)
+        return None if chosen is None else {canonical_device_id(d) for d in chosen}
+
     def _wanted_subscription(self) -> Subscription:
         """Return the subscription that the entry's options ask for."""
         options = self.config_entry.options
-        chosen = options.get(CONF_DEVICES)
-        keys = None if chosen is None else {canonical_device_id(d) for d in chosen}
+        keys = self._chosen_keys()
         # Sent as the device list gave them; compared in canonical form.
         device_ids = [d.device_id for k, d in self.data.items() if keys is None or k in keys]
         return Subscription(
@@ -376,11 +412,17 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
         record = self._record(key)
         # One stamped before what the device shows is still a recognition, but not its latest.
         newest = record.is_newest(event)
+        pictures = pictures_of(event, scene_by_event_id=self._scene_on_demand())
         if newest:
-            self._keep(record, event)
+            self._keep(record, event, pictures)
         else:
             self.older_recognitions += 1
         data = self._bus_data(event, key, device)
+        data["pictures"] = (
+            picture_urls(self.config_entry.entry_id, self.recent_pictures.add(pictures), pictures)
+            if pictures
+            else {}
+        )
         if fit_event(data):
             self.info_cut += 1
         self.hass.bus.async_fire(EVENT_RECOGNITION, data)
@@ -390,26 +432,21 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
         for update_callback in self._counter_listeners:
             update_callback()
 
-    def _keep(self, record: DeviceRecord, event: RecognitionEvent) -> None:
-        """Make the event a device's last recognition, with its pictures and only those."""
-        record.last_event = event
-        now = dt_util.utcnow()
-        for kind in ImageKind:
-            # Only this event's pictures are kept: one it lacks must not show the last person's.
-            if (picture := getattr(event, kind.value)) is not None:
-                record.images[kind] = StoredImage(now, picture)
-            else:
-                record.images.pop(kind, None)
-        if self._scene_on_demand(event):
-            record.images[ImageKind.SCENE] = StoredImage(now, event_id=event.event_id)
+    @staticmethod
+    def _keep(record: DeviceRecord, event: RecognitionEvent, pictures: Pictures) -> None:
+        """Make the event a device's last recognition, with its pictures and only those.
 
-    def _scene_on_demand(self, event: RecognitionEvent) -> bool:
-        """Return True when the event's scene photo is to be fetched from the box on request."""
+        A kind the event lacks is not kept from the last person: a picture never belongs to an
+        earlier recognition.
+        """
+        record.last_event = event
+        record.images = dict(pictures)
+
+    def _scene_on_demand(self) -> bool:
+        """Return True when scene photos are to be fetched from the box by event id."""
         generation = self.client.generation
         return (
-            event.scene_image is None
-            and event.event_id is not None
-            and generation is not None
+            generation is not None
             and generation.scene_on_demand
             and self.subscription is not None
             and self.subscription.with_face
@@ -417,52 +454,12 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
 
     async def async_image(self, key: str, kind: ImageKind) -> bytes | None:
         """Return a device's latest picture of a kind, fetched first if the box did not push it."""
-        stored = self._record(key).images.get(kind)
-        if stored is None or stored.failed:
-            return None
-        if stored.picture is None and stored.event_id is not None:
-            async with self._fetch_lock:
-                if stored.picture is None and not stored.failed and _due(stored.retry_at):
-                    await self._fetch_scene(stored)
-        if stored.picture is None:
-            return None
-        try:
-            return stored.picture.content()
-        except ValueError as err:
-            # Pushed as base64 that began like a JPEG but does not decode: no picture for it.
-            stored.failed, stored.picture = True, None
-            self.client.note_dropped_image(kind.value, "image_bad_base64")
-            _LOGGER.debug("Undecodable %s from %s: %s", kind.value, self.config_entry.title, err)
-            return None
+        return await self.picture_source.async_content(self._record(key).images.get(kind), kind)
 
-    async def _fetch_scene(self, stored: StoredImage) -> None:
-        """Fetch a scene photo that the box keeps by event id (2.0); log once if it fails."""
-        assert stored.event_id is not None  # noqa: S101 - only called for a fetchable picture
-        try:
-            content = await self.client.async_get_scene_image(stored.event_id)
-        except SophonNotFoundError as err:
-            stored.failed = True
-            _LOGGER.warning(
-                "Cannot fetch the scene photo of event %s from %s: %s",
-                stored.event_id,
-                self.config_entry.title,
-                err,
-            )
-            return
-        except SophonError as err:
-            # Passing trouble: the box may still have the photo; ask again after a pause.
-            stored.retry_at = dt_util.utcnow() + SCENE_RETRY_AFTER
-            self.scene_fetch_retries += 1
-            self._log.warning(
-                "scene_fetch",
-                "Could not fetch a scene photo from %s (will try again on the next request): %s",
-                self.config_entry.title,
-                err,
-            )
-            return
-        stored.retry_at = None
-        if content is not None:
-            stored.picture = Jpeg.of(content)
+    @property
+    def scene_fetch_retries(self) -> int:
+        """Return how many scene photo fetches failed for a passing reason."""
+        return self.picture_source.fetch_retries
 
     async def async_update_box_info(self) -> None:
         """Show the box's firmware version and serial number on its device, best effort.

@@ -1,4 +1,4 @@
-"""Logbook: each recognition as one readable line."""
+"""Logbook: each recognition as one line, in Home Assistant's language, linked to its device."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.translation import async_get_cached_translations
 
 from .api import clean_text
 from .const import DOMAIN, EVENT_RECOGNITION
@@ -13,15 +15,19 @@ from .const import DOMAIN, EVENT_RECOGNITION
 # The keys of a logbook entry (homeassistant.components.logbook.LOGBOOK_ENTRY_*).
 LOGBOOK_ENTRY_NAME = "name"
 LOGBOOK_ENTRY_MESSAGE = "message"
+LOGBOOK_ENTRY_ENTITY_ID = "entity_id"
 
-PERSON_TYPE_LABELS = {
-    "employee": "employee",
-    "visitor": "visitor",
-    "blacklist": "blacklisted",
-    "stranger": "stranger",
-    "vip": "VIP",
-    "unknown": "unknown type",
+# The texts (strings.json "common" and the person type sensor's states) until the translations
+# of Home Assistant's language are loaded; SophonCoordinator loads them with the device list.
+ENGLISH = {
+    "common.logbook_recognized": "{name} ({person_type}) recognized at {device}",
+    "common.logbook_recognized_score": (
+        "{name} ({person_type}) recognized at {device}, score {score}%"
+    ),
+    "common.logbook_stranger": "Stranger detected at {device}",
+    "common.logbook_stranger_name": "Stranger",
 }
+TRANSLATION_CATEGORIES = ("common", "entity")
 
 
 @callback
@@ -31,28 +37,57 @@ def async_describe_events(
 ) -> None:
     """Describe sophon_recognition events for the logbook."""
 
+    def text(category_key: str) -> str:
+        """Return one of our texts in Home Assistant's language (English until loaded)."""
+        category = category_key.partition(".")[0]
+        key = f"component.{DOMAIN}.{category_key}"
+        cached = async_get_cached_translations(hass, hass.config.language, category, DOMAIN)
+        return cached.get(key) or ENGLISH.get(category_key, "")
+
     @callback
     def describe(event: Event) -> dict[str, str]:
-        """Return e.g. '小明 (VIP) recognized at Gate 1, score 62%'."""
+        """Return e.g. '小明 (VIP) recognized at Gate 1, score 62%', linked to the device.
+
+        The message says it all: where the line links to an entity, the Activity panel shows
+        the entity's name in the place of the line's name.
+        """
         data = event.data
+        line: dict[str, str] = {}
         device = dr.async_get(hass).async_get(data.get("device_id") or "")
-        where = (
-            (device.name_by_user or device.name)
-            if device
-            else clean_text(str(data.get("sophon_device_id") or "?"))
-        )
-        person_type = data.get("person_type", "unknown")
-        score = data.get("score")
-        suffix = "" if score is None else f", score {score * 100:.0f}%"
+        if device is None:
+            where = clean_text(str(data.get("sophon_device_id") or "?"))
+        else:
+            where = device.name_by_user or device.name or "?"
+            if (entity_id := _recognition_entity(hass, device.id)) is not None:
+                line[LOGBOOK_ENTRY_ENTITY_ID] = entity_id
+        person_type = str(data.get("person_type", "unknown"))
         if person_type == "stranger":
-            return {
-                LOGBOOK_ENTRY_NAME: "Stranger",
-                LOGBOOK_ENTRY_MESSAGE: f"detected at {where}{suffix}",
-            }
-        label = PERSON_TYPE_LABELS.get(person_type, person_type)
-        return {
-            LOGBOOK_ENTRY_NAME: str(data.get("identity_name") or data.get("identity_id") or "?"),
-            LOGBOOK_ENTRY_MESSAGE: f"({label}) recognized at {where}{suffix}",
-        }
+            line[LOGBOOK_ENTRY_NAME] = text("common.logbook_stranger_name")
+            line[LOGBOOK_ENTRY_MESSAGE] = text("common.logbook_stranger").format(device=where)
+            return line
+        label = text(f"entity.sensor.person_type.state.{person_type}") or person_type
+        score = data.get("score")
+        template = "common.logbook_recognized" + ("" if score is None else "_score")
+        name = str(data.get("identity_name") or data.get("identity_id") or "?")
+        line[LOGBOOK_ENTRY_NAME] = name
+        line[LOGBOOK_ENTRY_MESSAGE] = text(template).format(
+            name=name,
+            person_type=label,
+            device=where,
+            score="" if score is None else f"{score * 100:.0f}",
+        )
+        return line
 
     async_describe_event(DOMAIN, EVENT_RECOGNITION, describe)
+
+
+def _recognition_entity(hass: HomeAssistant, device_id: str) -> str | None:
+    """Return the entity id of a device's recognition event entity (the line links to it)."""
+    return next(
+        (
+            entry.entity_id
+            for entry in er.async_entries_for_device(er.async_get(hass), device_id)
+            if entry.platform == DOMAIN and entry.domain == "event"
+        ),
+        None,
+    )

@@ -102,10 +102,12 @@ class PushOutages:
         elif not self.outage:
             self._closes_logged = {close}
             how = f" ({close})" if close else ""
-            LOGGER.warning("Lost the connection to %s%s; reconnecting", self._entry.title, how)
+            # INFO like its restoration (the quality scale's log-when-unavailable): the Connected
+            # sensor and Repairs are where a person sees an outage.
+            LOGGER.info("Lost the connection to %s%s; reconnecting", self._entry.title, how)
         elif close not in self._closes_logged:
             self._closes_logged.add(close)
-            LOGGER.warning("The push of %s was closed again (%s)", self._entry.title, close)
+            LOGGER.info("The push of %s was closed again (%s)", self._entry.title, close)
         if not self.outage:
             self.outage = True
             self.outages += 1

@@ -6,13 +6,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from homeassistant.components import automation
 from homeassistant.const import CONF_HOST, CONF_PORT, MAJOR_VERSION, MINOR_VERSION
-from homeassistant.core import Event, HomeAssistant
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
+from homeassistant.core import Event, HomeAssistant, ServiceCall
+from homeassistant.helpers import device_registry as dr
+from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    async_mock_service,
+)
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.sophon import config_flow
+from custom_components.sophon.compat import device_by_identifier
 from custom_components.sophon.const import (
     CONF_VERSION_PORT,
     CONF_WS_PORT,
@@ -20,6 +28,7 @@ from custom_components.sophon.const import (
     EVENT_RECOGNITION,
 )
 from custom_components.sophon.coordinator import SophonCoordinator
+from custom_components.sophon.identity import device_identifier
 from custom_components.sophon.migration import CURRENT_VERSION
 from sophon_sim import BoxSimulator
 from tests.conftest import LOOPBACK, wait_for
@@ -78,6 +87,15 @@ def entry_for(
 
 
 @pytest.fixture
+def camera_enabled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Create the last-face cameras enabled (they are disabled by default)."""
+    monkeypatch.setattr(
+        "custom_components.sophon.camera.SophonFaceCamera._attr_entity_registry_enabled_default",
+        True,
+    )
+
+
+@pytest.fixture
 def config_entry(hass: HomeAssistant, simulator: BoxSimulator) -> MockConfigEntry:
     """Return the simulator's config entry, added to Home Assistant."""
     entry = entry_for(simulator)
@@ -115,3 +133,37 @@ async def push(
 def bus_events(hass: HomeAssistant) -> list[Event]:
     """Capture every sophon_recognition event."""
     return async_capture_events(hass, EVENT_RECOGNITION)
+
+
+def attached_device(coordinator: SophonCoordinator, device_id: str) -> dr.DeviceEntry:
+    """Return the registry entry of an attached device (the box's id for it)."""
+    entry_id = coordinator.config_entry.entry_id
+    device = device_by_identifier(
+        dr.async_get(coordinator.hass), device_identifier(entry_id, device_id), entry_id
+    )
+    assert device is not None
+    return device
+
+
+async def automation_calls(hass: HomeAssistant, trigger: dict[str, Any]) -> list[ServiceCall]:
+    """Set up an automation that calls test.fired with what its trigger variables hold."""
+    calls = async_mock_service(hass, "test", "fired")
+    assert await async_setup_component(
+        hass,
+        automation.DOMAIN,
+        {
+            automation.DOMAIN: {
+                "triggers": [trigger],
+                "actions": {
+                    "action": "test.fired",
+                    "data": {
+                        "who": "{{ trigger.event.data.identity_name }}",
+                        "device_id": "{{ trigger.device_id }}",
+                        "description": "{{ trigger.description }}",
+                        "platform": "{{ trigger.platform }}",
+                    },
+                },
+            }
+        },
+    )
+    return calls

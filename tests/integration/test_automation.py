@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import shutil
 import sys
 from collections.abc import Iterator
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
 import pytest
 from homeassistant.components import automation
 from homeassistant.components.device_automation import DeviceAutomationType
-from homeassistant.core import Event, HomeAssistant, ServiceCall, callback
+from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
@@ -22,8 +25,10 @@ from pytest_homeassistant_custom_component.common import (
     async_get_device_automations,
     async_mock_service,
 )
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.sophon import logbook
+from custom_components.sophon.api import canonical_device_id
 from custom_components.sophon.compat import device_by_identifier
 from custom_components.sophon.const import DOMAIN, EVENT_RECOGNITION
 from custom_components.sophon.coordinator import SophonCoordinator
@@ -31,13 +36,15 @@ from custom_components.sophon.device_trigger import (
     TRIGGER_TYPES,
     async_get_trigger_capabilities,
 )
-from custom_components.sophon.identity import device_identifier, device_unique_id
+from custom_components.sophon.identity import device_unique_id
 from sophon_sim import BoxSimulator, PersonKind
 from sophon_sim.roster import ROSTER
 from tests.conftest import wait_for
-from tests.integration.conftest import push
+from tests.frames import expected
+from tests.integration.conftest import attached_device, automation_calls, push
 
 BLUEPRINT = Path(__file__).parents[2] / "blueprints" / "automation" / "sophon"
+COMPONENT = Path(__file__).parents[2] / "custom_components" / "sophon"
 STUBS = str(Path(__file__).parents[1] / "stubs")
 
 
@@ -49,17 +56,6 @@ def stub_mobile_app() -> Iterator[None]:
     sys.path.remove(STUBS)
 
 
-def _device(coordinator: SophonCoordinator, device_id: str) -> dr.DeviceEntry:
-    """Return the registry entry of an attached device."""
-    device = device_by_identifier(
-        dr.async_get(coordinator.hass),
-        device_identifier(coordinator.config_entry.entry_id, device_id),
-        coordinator.config_entry.entry_id,
-    )
-    assert device is not None
-    return device
-
-
 def _entity(coordinator: SophonCoordinator, device_id: str, domain: str, key: str) -> str:
     """Return the entity id of one of an attached device's entities."""
     unique_id = device_unique_id(coordinator.config_entry.entry_id, device_id, key)
@@ -68,29 +64,10 @@ def _entity(coordinator: SophonCoordinator, device_id: str, domain: str, key: st
     return found
 
 
-async def _automation(hass: HomeAssistant, trigger: dict[str, Any]) -> list[ServiceCall]:
-    """Set up an automation that calls test.fired with the trigger's type and person."""
-    calls = async_mock_service(hass, "test", "fired")
-    assert await async_setup_component(
-        hass,
-        automation.DOMAIN,
-        {
-            automation.DOMAIN: {
-                "triggers": [trigger],
-                "actions": {
-                    "action": "test.fired",
-                    "data": {"who": "{{ trigger.event.data.identity_name }}"},
-                },
-            }
-        },
-    )
-    return calls
-
-
 async def test_each_attached_device_offers_the_recognition_triggers(
     hass: HomeAssistant, coordinator: SophonCoordinator, simulator: BoxSimulator
 ) -> None:
-    device = _device(coordinator, simulator.devices[0].device_id)
+    device = attached_device(coordinator, simulator.devices[0].device_id)
     triggers = await async_get_device_automations(hass, DeviceAutomationType.TRIGGER, device.id)
     ours = [t for t in triggers if t["domain"] == DOMAIN]
     assert sorted(t["type"] for t in ours) == sorted(TRIGGER_TYPES)
@@ -116,8 +93,8 @@ async def test_blacklist_event_fires_the_device_trigger(
     bus_events: list[Event],
 ) -> None:
     gate = simulator.devices[0].device_id
-    device = _device(coordinator, gate)
-    calls = await _automation(
+    device = attached_device(coordinator, gate)
+    calls = await automation_calls(
         hass,
         {
             "platform": "device",
@@ -151,12 +128,12 @@ async def test_min_score_filters_the_device_trigger(
     trigger: dict[str, Any] = {
         "platform": "device",
         "domain": DOMAIN,
-        "device_id": _device(coordinator, gate).id,
+        "device_id": attached_device(coordinator, gate).id,
         "type": "anyone_recognized",
     }
     if min_score is not None:
         trigger["min_score"] = min_score
-    calls = await _automation(hass, trigger)
+    calls = await automation_calls(hass, trigger)
     await push(hass, simulator, bus_events, device_id=gate, kind=PersonKind.EMPLOYEE, score=0.62)
     assert len(calls) == (1 if fires else 0)
 
@@ -165,8 +142,8 @@ async def test_stranger_without_score_never_passes_a_min_score(
     hass: HomeAssistant, coordinator: SophonCoordinator, simulator: BoxSimulator
 ) -> None:
     gate = simulator.devices[0].device_id
-    device = _device(coordinator, gate)
-    calls = await _automation(
+    device = attached_device(coordinator, gate)
+    calls = await automation_calls(
         hass,
         {
             "platform": "device",
@@ -206,9 +183,8 @@ async def test_logbook_reads_one_line_per_recognition(
         hass, simulator, bus_events, device_id=gate.device_id, kind=PersonKind.VIP, score=0.62
     )
     line = _describer(hass)(bus_events[-1])
-    assert f"{line['name']} {line['message']}" == (
-        f"{frame['identity_name']} (VIP) recognized at {gate.name}, score 62%"
-    )
+    assert line["message"] == f"{frame['identity_name']} (VIP) recognized at {gate.name}, score 62%"
+    assert line["entity_id"] == _entity(coordinator, gate.device_id, "event", "recognition")
 
 
 async def test_logbook_names_strangers_and_unknown_devices(hass: HomeAssistant) -> None:
@@ -217,17 +193,56 @@ async def test_logbook_names_strangers_and_unknown_devices(hass: HomeAssistant) 
         {"device_id": None, "sophon_device_id": "abc", "person_type": "stranger", "score": None},
     )
     line = _describer(hass)(event)
-    assert f"{line['name']} {line['message']}" == "Stranger detected at abc"
+    assert (line["name"], line["message"]) == ("Stranger", "Stranger detected at abc")
 
 
-async def test_blueprint_loads_and_runs(
+async def test_the_logbook_line_and_device_models_are_in_home_assistants_language(
+    hass: HomeAssistant,
+    coordinator: SophonCoordinator,
+    simulator: BoxSimulator,
+    bus_events: list[Event],
+) -> None:
+    """zh-Hans: the line in Chinese with full-width punctuation, linked to the device's entity."""
+    zh = json.loads((COMPONENT / "translations" / "zh-Hans.json").read_text(encoding="utf-8"))
+    hass.config.language = "zh-Hans"
+    await coordinator.async_refresh()  # reads the device list, and the texts, again
+    gate = simulator.devices[0]
+    frame = await push(
+        hass, simulator, bus_events, device_id=gate.device_id, kind=PersonKind.BLACKLIST, score=0.5
+    )
+    assert _describer(hass)(bus_events[-1]) == {
+        "name": frame["identity_name"],
+        "message": f"{frame['identity_name']}（黑名单）在{gate.name}被识别，分数 50%",  # noqa: RUF001
+        "entity_id": _entity(coordinator, gate.device_id, "event", "recognition"),
+    }
+    stranger = await push(
+        hass, simulator, bus_events, device_id=gate.device_id, kind=PersonKind.STRANGER
+    )
+    assert stranger["identity_name"] != "陌生人"
+    line = _describer(hass)(bus_events[-1])
+    assert (line["name"], line["message"]) == ("陌生人", f"在{gate.name}发现陌生人")
+    device_type = coordinator.data[canonical_device_id(gate.device_id)].device_type.value
+    assert attached_device(coordinator, gate.device_id).model == zh["device"][device_type]["name"]
+    hub = device_by_identifier(
+        dr.async_get(hass), coordinator.box_identifier, coordinator.config_entry.entry_id
+    )
+    assert hub is not None
+    assert hub.model == "SE AI 盒子"
+
+
+async def test_blueprint_notifies_each_recognition_with_its_own_face(
     stub_mobile_app: None,
     hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
     coordinator: SophonCoordinator,
     simulator: BoxSimulator,
     bus_events: list[Event],
     tmp_path: Path,
 ) -> None:
+    """Two blacklist recognitions a second apart: each notification's picture is its own face.
+
+    The phone fetches the pictures only after both arrived, as a phone that was asleep does.
+    """
     hass.config.config_dir = str(tmp_path)
     notified = async_capture_events(hass, "mobile_app_stub_notified")
     shutil.copytree(BLUEPRINT, tmp_path / "blueprints" / "automation" / "sophon")
@@ -247,7 +262,7 @@ async def test_blueprint_loads_and_runs(
                 "use_blueprint": {
                     "path": "sophon/notify_on_recognition.yaml",
                     "input": {
-                        "sophon_devices": [_device(coordinator, gate).id],
+                        "sophon_devices": [attached_device(coordinator, gate).id],
                         "person_types": ["blacklist"],
                         "notify_device": phone.id,
                     },
@@ -261,16 +276,25 @@ async def test_blueprint_loads_and_runs(
     assert state.state == "on"
     assert state.attributes.get("last_triggered") is None
     await push(hass, simulator, bus_events, device_id=gate, kind=PersonKind.VIP)
-    frame = await push(hass, simulator, bus_events, device_id=gate, kind=PersonKind.BLACKLIST)
-    await wait_for(lambda: notified)
-    assert len(notified) == 1
-    data = notified[0].data
-    assert data["device_id"] == phone.id
-    assert data["title"] == f"{frame['identity_name']} (blacklist)"
-    unique_id = device_unique_id(coordinator.config_entry.entry_id, gate, "last_face_camera")
-    camera = er.async_get(hass).async_get_entity_id("camera", DOMAIN, unique_id)
-    assert data["data"]["image"] == f"/api/camera_proxy/{camera}"
-    assert simulator.devices[0].name in data["message"]
+    blacklisted = [person for person in ROSTER if person.kind is PersonKind.BLACKLIST][:2]
+    frames = [await push(hass, simulator, bus_events, device_id=gate, person=blacklisted[0])]
+    await asyncio.sleep(1)
+    frames.append(await push(hass, simulator, bus_events, device_id=gate, person=blacklisted[1]))
+    await wait_for(lambda: len(notified) == 2)
+    http = await hass_client()
+    faces = []
+    for frame, notification in zip(frames, notified, strict=True):
+        data = notification.data
+        assert data["device_id"] == phone.id
+        assert data["title"] == f"{frame['identity_name']} (blacklist)"
+        assert simulator.devices[0].name in data["message"]
+        response = await http.get(data["data"]["image"])
+        assert response.status == HTTPStatus.OK
+        assert response.content_type == "image/jpeg"
+        event_id = expected(frame, simulator.protocol)["event_id"]
+        faces.append(await response.read())
+        assert faces[-1] == simulator.images_of(event_id)["face"]
+    assert faces[0] != faces[1]
 
 
 async def test_a_reconnect_never_runs_an_automation(
@@ -343,12 +367,12 @@ async def test_an_older_recognition_is_delivered_but_moves_no_last_value_back(
     def entity(domain: str, key: str) -> str:
         return _entity(coordinator, gate, domain, key)
 
-    calls = await _automation(
+    calls = await automation_calls(
         hass,
         {
             "platform": "device",
             "domain": DOMAIN,
-            "device_id": _device(coordinator, gate).id,
+            "device_id": attached_device(coordinator, gate).id,
             "type": "anyone_recognized",
         },
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 
@@ -23,8 +24,9 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.sophon.api import canonical_device_id
 from custom_components.sophon.compat import device_by_identifier
 from custom_components.sophon.const import DOMAIN
-from custom_components.sophon.coordinator import ImageKind, SophonCoordinator
+from custom_components.sophon.coordinator import SophonCoordinator
 from custom_components.sophon.identity import device_identifier, device_unique_id
+from custom_components.sophon.pictures import ImageKind
 from sophon_sim import BoxSimulator, PersonKind
 from sophon_sim.simulator import KEEP
 from tests.conftest import wait_for
@@ -33,6 +35,7 @@ from tests.integration.conftest import FIXED_ENTRY_ID, push
 
 KEYS = {
     "config_entry_id",
+    "pictures",
     "device_id",
     "sophon_device_id",
     "identity_id",
@@ -82,7 +85,14 @@ async def test_recognition_fires_the_bus_event_with_exactly_its_data(
     )
     assert registry_device is not None
     sent = expected(frame, simulator.protocol)
-    assert bus_events[0].data == {
+    data = dict(bus_events[0].data)
+    pictures = data.pop("pictures")
+    assert set(pictures) == {"face", "scene", "registered_photo"}
+    for name, url in pictures.items():
+        assert re.fullmatch(
+            f"/api/sophon/pictures/{config_entry.entry_id}/[0-9A-Z]{{26}}/{name}", url
+        )
+    assert data == {
         "config_entry_id": config_entry.entry_id,
         "device_id": registry_device.id,
         "sophon_device_id": device.device_id,
@@ -240,6 +250,7 @@ async def test_a_scene_photo_the_box_fails_to_give_is_logged_once_and_left_out(
 
 
 async def test_camera_serves_the_last_face(
+    camera_enabled: None,
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,
     coordinator: SophonCoordinator,
@@ -273,6 +284,7 @@ DEVICE_ENTITIES = [
 
 
 async def test_recognition_entities_keep_their_facts_through_a_push_outage(
+    camera_enabled: None,
     hass: HomeAssistant,
     coordinator: SophonCoordinator,
     simulator: BoxSimulator,
@@ -410,20 +422,58 @@ async def test_long_strings_in_identity_info_stay_off_the_bus(
     }
 
 
-async def test_devices_left_out_of_the_options_are_unavailable(
+async def _set_devices(
+    hass: HomeAssistant, entry: MockConfigEntry, devices: list[str] | None
+) -> None:
+    """Choose the devices to follow in the options (None: all), as the options flow does."""
+    options = {} if devices is None else {"devices": devices}
+    hass.config_entries.async_update_entry(entry, options=options)
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    new: SophonCoordinator = entry.runtime_data
+    await wait_for(lambda: new.connected)
+
+
+@pytest.mark.parametrize("expected_lingering_timers", [True])  # HA's reload after re-enabling
+async def test_devices_left_out_of_the_options_are_disabled_by_the_integration(
     hass: HomeAssistant,
     coordinator: SophonCoordinator,
     config_entry: MockConfigEntry,
     simulator: BoxSimulator,
+    bus_events: list[Event],
+    device_registry: dr.DeviceRegistry,
+    entity_registry: er.EntityRegistry,
 ) -> None:
+    """Their device page says why they show nothing; chosen again, they come back whole."""
     followed, left_out = simulator.devices[0].device_id, simulator.devices[1].device_id
-    hass.config_entries.async_update_entry(config_entry, options={"devices": [followed]})
-    await hass.config_entries.async_reload(config_entry.entry_id)
-    await hass.async_block_till_done()
-    new: SophonCoordinator = config_entry.runtime_data
-    await wait_for(lambda: new.connected)
+    await push(hass, simulator, bus_events, device_id=left_out, kind=PersonKind.VIP)
+    name = state(hass, "sensor", left_out, "last_identity").state
+    await _set_devices(hass, config_entry, [followed])
     assert state(hass, "sensor", followed, "last_identity").state == STATE_UNKNOWN
-    assert state(hass, "sensor", left_out, "last_identity").state == STATE_UNAVAILABLE
+    device = device_registry.async_get(_device_of(hass, left_out))
+    assert device is not None
+    assert device.disabled_by is dr.DeviceEntryDisabler.INTEGRATION
+    for entry in er.async_entries_for_device(entity_registry, device.id, True):
+        # The camera is disabled by default, by the integration; every other one by the device.
+        assert entry.disabled_by is not None, entry.entity_id
+        assert hass.states.get(entry.entity_id) is None, entry.entity_id
+    assert device_registry.async_get(_device_of(hass, followed)).disabled_by is None
+    # A device the user disabled stays disabled when every device is chosen again.
+    mine = _device_of(hass, simulator.devices[2].device_id)
+    device_registry.async_update_device(mine, disabled_by=dr.DeviceEntryDisabler.USER)
+    await _set_devices(hass, config_entry, None)
+    assert device_registry.async_get(_device_of(hass, left_out)).disabled_by is None
+    assert device_registry.async_get(mine).disabled_by is dr.DeviceEntryDisabler.USER
+    assert state(hass, "sensor", left_out, "last_identity").state == name
+
+
+def _device_of(hass: HomeAssistant, device_id: str) -> str:
+    """Return the Home Assistant device id of an attached device."""
+    found = device_by_identifier(
+        dr.async_get(hass), device_identifier(FIXED_ENTRY_ID, device_id), FIXED_ENTRY_ID
+    )
+    assert found is not None
+    return found.id
 
 
 COOL_DOWN = timedelta(hours=1)  # so long that no slow machine reaches its end by itself
@@ -432,7 +482,7 @@ COOL_DOWN = timedelta(hours=1)  # so long that no slow machine reaches its end b
 @pytest.fixture
 def long_cool_down(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make the pause before a failed fetch is tried again an hour."""
-    monkeypatch.setattr("custom_components.sophon.coordinator.SCENE_RETRY_AFTER", COOL_DOWN)
+    monkeypatch.setattr("custom_components.sophon.pictures.SCENE_RETRY_AFTER", COOL_DOWN)
 
 
 def _end_the_cool_down(coordinator: SophonCoordinator, device_id: str) -> None:

@@ -61,6 +61,7 @@ async def test_setup_creates_the_entities_of_each_device(
         "person_type",
         "last_seen",
         "last_face",
+        "last_face_camera",
         "last_scene",
         "registered_photo",
         "recognition",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 import pytest
@@ -139,3 +140,23 @@ async def test_a_push_that_never_opened_says_so_at_once(
         assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
     await hass.config_entries.async_unload(entry.entry_id)
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_the_loss_and_the_restoration_are_logged_alike_once_each(
+    hass: HomeAssistant,
+    coordinator: SophonCoordinator,
+    simulator: BoxSimulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The quality scale's log-when-unavailable: once at INFO each way, the same level."""
+    simulator.stop_ws_listener()
+    await simulator.close_connections()
+    await wait_for(lambda: not coordinator.connected)
+    await simulator.start_ws_listener()
+    await wait_for(lambda: coordinator.connected)
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=2))
+    await hass.async_block_till_done()
+    lost = [r for r in caplog.records if "Lost the connection" in r.getMessage()]
+    back = [r for r in caplog.records if "restored" in r.getMessage()]
+    assert len(lost) == len(back) == 1
+    assert lost[0].levelno == back[0].levelno == logging.INFO
