@@ -52,4 +52,4 @@ class SophonFaceCamera(SophonDeviceEntity, Camera):
     ) -> bytes | None:
         """Return the last face's JPEG bytes."""
         del width, height  # the face is served as the box sent it
-        return await self.coordinator.async_image(self.device_key, ImageKind.FACE)
+        return await self.coordinator.recognitions.async_image(self.device_key, ImageKind.FACE)

@@ -17,8 +17,9 @@ from homeassistant.helpers import device_registry as dr
 
 from .api import Device, Jpeg, RecognitionEvent, canonical_device_id
 from .const import CONF_DEVICES, DOMAIN
-from .coordinator import DeviceRecord, SophonConfigEntry, SophonCoordinator
+from .coordinator import SophonConfigEntry, SophonCoordinator
 from .identity import attached_device_key
+from .recognitions import DeviceRecord
 
 TO_REDACT = {
     CONF_HOST,
@@ -53,7 +54,9 @@ class DeviceStandIns:
         mentioned = [*_chosen(coordinator.config_entry.options)]
         if coordinator.subscription is not None:
             mentioned += coordinator.subscription.device_ids
-        for key in sorted({*coordinator.records, *map(canonical_device_id, mentioned)}):
+        for key in sorted(
+            {*coordinator.recognitions.records, *map(canonical_device_id, mentioned)}
+        ):
             self(key)
 
     def __call__(self, device_id: str) -> str:
@@ -192,10 +195,10 @@ def _box(coordinator: SophonCoordinator, stand_ins: DeviceStandIns) -> dict[str,
             "with_registered": subscription.with_registered,
         },
         "last_device_list_ok": coordinator.last_update_success,
-        "unknown_device_events": coordinator.unknown_device_events,
-        "older_recognitions": coordinator.older_recognitions,
-        "scene_fetch_retries": coordinator.scene_fetch_retries,
-        "identity_info_cut": coordinator.info_cut,
+        "unknown_device_events": coordinator.recognitions.unknown_device_events,
+        "older_recognitions": coordinator.recognitions.older_recognitions,
+        "scene_fetch_retries": coordinator.recognitions.picture_source.fetch_retries,
+        "identity_info_cut": coordinator.recognitions.info_cut,
         "has_serial_number": coordinator.serial_number is not None,
     }
 
@@ -207,13 +210,19 @@ async def async_get_config_entry_diagnostics(
     """Return diagnostics for a box."""
     coordinator = entry.runtime_data
     stand_ins = DeviceStandIns(coordinator)
-    keys = [k for k in stand_ins.order() if k in coordinator.data or k in coordinator.records]
+    keys = [
+        k
+        for k in stand_ins.order()
+        if k in coordinator.data or k in coordinator.recognitions.records
+    ]
     return _redacted(
         {
             "entry": {"data": dict(entry.data), "options": _options(entry.options, stand_ins)},
             "box": _box(coordinator, stand_ins),
             "devices": {
-                stand_ins(key): _device(coordinator.data.get(key), coordinator.records.get(key))
+                stand_ins(key): _device(
+                    coordinator.data.get(key), coordinator.recognitions.records.get(key)
+                )
                 for key in keys
             },
         },
@@ -242,7 +251,7 @@ async def async_get_device_diagnostics(
             "box": _box(coordinator, stand_ins),
             # The same stand-in as in the box's diagnostics (None: the box itself).
             "device_id": stand_ins(key) if key else None,
-            **_device(coordinator.data.get(key), coordinator.records.get(key)),
+            **_device(coordinator.data.get(key), coordinator.recognitions.records.get(key)),
         },
         stand_ins,
     )

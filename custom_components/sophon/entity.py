@@ -12,8 +12,9 @@ from homeassistant.helpers.entity_platform import AddEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .api import Device, RecognitionEvent
-from .coordinator import DeviceRecord, SophonConfigEntry, SophonCoordinator
+from .coordinator import SophonConfigEntry, SophonCoordinator
 from .identity import device_identifier, device_unique_id
+from .recognitions import DeviceRecord
 
 
 class SophonEntity(CoordinatorEntity[SophonCoordinator]):
@@ -64,7 +65,9 @@ class SophonBoxEntity(SophonEntity):
     async def async_added_to_hass(self) -> None:
         """Follow the box's counters."""
         await super().async_added_to_hass()
-        self.async_on_remove(self.coordinator.async_add_counter_listener(self.async_write_soon))
+        self.async_on_remove(
+            self.coordinator.recognitions.async_add_counter_listener(self.async_write_soon)
+        )
 
 
 class SophonDeviceEntity(SophonEntity):
@@ -83,7 +86,7 @@ class SophonDeviceEntity(SophonEntity):
     @property
     def record(self) -> DeviceRecord:
         """Return what the coordinator holds of this device's recognitions."""
-        return self.coordinator.records.get(self.device_key) or DeviceRecord()
+        return self.coordinator.recognitions.records.get(self.device_key) or DeviceRecord()
 
     @property
     def available(self) -> bool:
@@ -101,7 +104,7 @@ class SophonDeviceEntity(SophonEntity):
         """Follow this device's recognitions."""
         await super().async_added_to_hass()
         self.async_on_remove(
-            self.coordinator.async_add_recognition_listener(
+            self.coordinator.recognitions.async_add_listener(
                 self.device_key, self._handle_recognition
             )
         )

@@ -87,4 +87,6 @@ class SophonImage(SophonDeviceEntity, ImageEntity):
 
     async def async_image(self) -> bytes | None:
         """Return the JPEG bytes of the picture held, fetched first if the box did not push it."""
-        return await self.coordinator.async_image(self.device_key, self.entity_description.kind)
+        return await self.coordinator.recognitions.async_image(
+            self.device_key, self.entity_description.kind
+        )

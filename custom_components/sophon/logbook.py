@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
@@ -37,48 +38,51 @@ def async_describe_events(
 ) -> None:
     """Describe sophon_recognition events for the logbook."""
 
-    def text(category_key: str) -> str:
-        """Return one of our texts in Home Assistant's language (English until loaded)."""
-        category = category_key.partition(".")[0]
-        key = f"component.{DOMAIN}.{category_key}"
-        cached = async_get_cached_translations(hass, hass.config.language, category, DOMAIN)
-        return cached.get(key) or ENGLISH.get(category_key, "")
-
     @callback
     def describe(event: Event) -> dict[str, str]:
-        """Return e.g. '小明 (VIP) recognized at Gate 1, score 62%', linked to the device.
-
-        The message says it all: where the line links to an entity, the Activity panel shows
-        the entity's name in the place of the line's name.
-        """
-        data = event.data
-        line: dict[str, str] = {}
-        device = dr.async_get(hass).async_get(data.get("device_id") or "")
-        if device is None:
-            where = clean_text(str(data.get("sophon_device_id") or "?"))
-        else:
-            where = device.name_by_user or device.name or "?"
-            if (entity_id := _recognition_entity(hass, device.id)) is not None:
-                line[LOGBOOK_ENTRY_ENTITY_ID] = entity_id
-        person_type = str(data.get("person_type", "unknown"))
-        if person_type == "stranger":
-            line[LOGBOOK_ENTRY_NAME] = text("common.logbook_stranger_name")
-            line[LOGBOOK_ENTRY_MESSAGE] = text("common.logbook_stranger").format(device=where)
-            return line
-        label = text(f"entity.sensor.person_type.state.{person_type}") or person_type
-        score = data.get("score")
-        template = "common.logbook_recognized" + ("" if score is None else "_score")
-        name = str(data.get("identity_name") or data.get("identity_id") or "?")
-        line[LOGBOOK_ENTRY_NAME] = name
-        line[LOGBOOK_ENTRY_MESSAGE] = text(template).format(
-            name=name,
-            person_type=label,
-            device=where,
-            score="" if score is None else f"{score * 100:.0f}",
-        )
-        return line
+        """Return the line of one recognition."""
+        return describe_recognition(hass, event.data)
 
     async_describe_event(DOMAIN, EVENT_RECOGNITION, describe)
+
+
+def describe_recognition(hass: HomeAssistant, data: Mapping[str, Any]) -> dict[str, str]:
+    """Return e.g. '小明 (VIP) recognized at Gate 1, score 62%', linked to the device.
+
+    The message says it all: where the line links to an entity, the Activity panel shows the
+    entity's name in the place of the line's name.
+    """
+    line: dict[str, str] = {}
+    device = dr.async_get(hass).async_get(data.get("device_id") or "")
+    if device is None:
+        where = clean_text(str(data.get("sophon_device_id") or "?"))
+    else:
+        where = device.name_by_user or device.name or "?"
+        if (entity_id := _recognition_entity(hass, device.id)) is not None:
+            line[LOGBOOK_ENTRY_ENTITY_ID] = entity_id
+    person_type = str(data.get("person_type", "unknown"))
+    if person_type == "stranger":
+        line[LOGBOOK_ENTRY_NAME] = _text(hass, "common.logbook_stranger_name")
+        line[LOGBOOK_ENTRY_MESSAGE] = _text(hass, "common.logbook_stranger").format(device=where)
+        return line
+    score = data.get("score")
+    template = "common.logbook_recognized" + ("" if score is None else "_score")
+    name = str(data.get("identity_name") or data.get("identity_id") or "?")
+    line[LOGBOOK_ENTRY_NAME] = name
+    line[LOGBOOK_ENTRY_MESSAGE] = _text(hass, template).format(
+        name=name,
+        person_type=_text(hass, f"entity.sensor.person_type.state.{person_type}") or person_type,
+        device=where,
+        score="" if score is None else f"{score * 100:.0f}",
+    )
+    return line
+
+
+def _text(hass: HomeAssistant, category_key: str) -> str:
+    """Return one of our texts in Home Assistant's language (English until loaded)."""
+    category = category_key.partition(".")[0]
+    cached = async_get_cached_translations(hass, hass.config.language, category, DOMAIN)
+    return cached.get(f"component.{DOMAIN}.{category_key}") or ENGLISH.get(category_key, "")
 
 
 def _recognition_entity(hass: HomeAssistant, device_id: str) -> str | None:

@@ -265,8 +265,8 @@ class RecognitionPictureView(HomeAssistantView):
         ):
             return web.Response(status=HTTPStatus.NOT_FOUND)
         coordinator: SophonCoordinator = entry.runtime_data
-        stored = coordinator.recent_pictures.get(ref, kind)
-        content = await coordinator.picture_source.async_content(stored, kind)
+        stored = coordinator.recognitions.recent_pictures.get(ref, kind)
+        content = await coordinator.recognitions.picture_source.async_content(stored, kind)
         if content is None:
             return web.Response(status=HTTPStatus.NOT_FOUND)
         return web.Response(

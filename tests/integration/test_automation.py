@@ -409,7 +409,7 @@ async def test_an_older_recognition_is_delivered_but_moves_no_last_value_back(
     assert hass.states.get(entity("event", "recognition")).state != recognition.state
     for key, state in shown.items():
         assert hass.states.get(state.entity_id) == state, key
-    assert coordinator.older_recognitions == 1
+    assert coordinator.recognitions.older_recognitions == 1
 
 
 @pytest.mark.parametrize(
@@ -438,4 +438,4 @@ async def test_a_recognition_without_a_usable_time_holds_no_later_one_back(
         hass, simulator, bus_events, device_id=gate, person=last, timestamp_ms=behind_ms + 1000
     )
     assert hass.states.get(identity).state == "陈静"
-    assert coordinator.older_recognitions == 0
+    assert coordinator.recognitions.older_recognitions == 0

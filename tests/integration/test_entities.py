@@ -487,7 +487,9 @@ def long_cool_down(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _end_the_cool_down(coordinator: SophonCoordinator, device_id: str) -> None:
     """Let the time pass after which a failed fetch may be tried again (without sleeping)."""
-    stored = coordinator.records[canonical_device_id(device_id)].images[ImageKind.SCENE]
+    stored = coordinator.recognitions.records[canonical_device_id(device_id)].images[
+        ImageKind.SCENE
+    ]
     if stored.retry_at is not None:
         assert stored.retry_at - dt_util.utcnow() > COOL_DOWN - timedelta(minutes=1)
         stored.retry_at = dt_util.utcnow()
@@ -521,7 +523,7 @@ async def test_a_scene_photo_fetch_that_fails_for_a_passing_reason_is_tried_agai
     assert response.status == HTTPStatus.OK
     event_id = expected(frame, simulator.protocol)["event_id"]
     assert await response.read() == simulator.images_of(event_id)["scene"]
-    assert coordinator.scene_fetch_retries == 1
+    assert coordinator.recognitions.picture_source.fetch_retries == 1
 
 
 @pytest.mark.parametrize("simulator", ["2.0"], indirect=True)

@@ -88,4 +88,4 @@ async def test_the_recorder_keeps_every_recognition_whole(
         assert data["identity_name"] == "Tom"
         assert data["identity_info"]["user_id"] == "01220615"
         assert len(json.dumps(data).encode()) < EVENT_DATA_LIMIT
-    assert coordinator.info_cut == len(SHAPES)
+    assert coordinator.recognitions.info_cut == len(SHAPES)

@@ -236,10 +236,10 @@ async def test_a_16_mib_frame_is_received(
 
 def _footprint(coordinator: SophonCoordinator) -> dict[str, int]:
     """Count what the coordinator and its client hold on to: every container and picture."""
-    records = coordinator.records.values()
+    records = coordinator.recognitions.records.values()
     counters = coordinator.client.counters
     return {
-        "records": len(coordinator.records),
+        "records": len(coordinator.recognitions.records),
         "pictures": sum(len(record.images) for record in records),
         "picture_bytes": sum(
             image.picture.size if image.picture else 0
@@ -285,8 +285,8 @@ async def test_flood_keeps_one_record_and_one_picture_set_per_device(
     for kind in (PersonKind.VIP, PersonKind.STRANGER, PersonKind.EMPLOYEE):
         await faulty.sim.push_event(faulty.sim.devices[1].device_id, kind=kind)
     await wait_for(lambda: len(faulty.received) >= 3)
-    assert set(faulty.coordinator.records) <= {
+    assert set(faulty.coordinator.recognitions.records) <= {
         canonical_device_id(d.device_id) for d in faulty.sim.devices
     }
-    for record in faulty.coordinator.records.values():
+    for record in faulty.coordinator.recognitions.records.values():
         assert len(record.images) <= 3

@@ -109,7 +109,7 @@ async def test_a_device_id_in_another_form_in_frames_is_the_same_device(
     sensor = er.async_get(hass).async_get_entity_id("sensor", DOMAIN, unique_id)
     assert sensor is not None
     assert hass.states.get(sensor).state == "vip"
-    assert coordinator.unknown_device_events == 0
+    assert coordinator.recognitions.unknown_device_events == 0
     assert bus_events[-1].data["sophon_device_id"] == gate.device_id
     sent = subscription(simulator.subscriptions[-1])
     assert gate.device_id in sent.get("event_list", sent.get("media_device_ids"))

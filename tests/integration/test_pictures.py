@@ -101,7 +101,7 @@ async def test_a_recognition_without_pictures_has_no_urls(
     await simulator.wait_for_subscription()
     await push(hass, simulator, bus_events, kind=PersonKind.VIP)
     assert bus_events[-1].data["pictures"] == {}
-    assert len(config_entry.runtime_data.recent_pictures) == 0
+    assert len(config_entry.runtime_data.recognitions.recent_pictures) == 0
 
 
 async def test_a_photo_that_does_not_decode_is_not_found_and_counted_once(
