@@ -36,7 +36,7 @@ PLATFORMS = [
 ]
 
 
-async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:  # noqa: ARG001
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Serve the pictures of recent recognitions by reference (RecognitionPictureView)."""
     hass.http.register_view(RecognitionPictureView(hass))
     return True
@@ -81,7 +81,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: SophonConfigEntry) -> b
 
 
 async def async_remove_config_entry_device(
-    hass: HomeAssistant,  # noqa: ARG001
+    hass: HomeAssistant,
     entry: SophonConfigEntry,
     device_entry: dr.DeviceEntry,
 ) -> bool:

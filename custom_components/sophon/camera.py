@@ -19,7 +19,7 @@ PARALLEL_UPDATES = 0
 
 
 async def async_setup_entry(
-    hass: HomeAssistant,  # noqa: ARG001
+    hass: HomeAssistant,
     entry: SophonConfigEntry,
     async_add_entities: AddEntitiesCallback,
 ) -> None:

@@ -48,8 +48,8 @@ async def async_get_triggers(hass: HomeAssistant, device_id: str) -> list[dict[s
 
 
 async def async_get_trigger_capabilities(
-    hass: HomeAssistant,  # noqa: ARG001
-    config: ConfigType,  # noqa: ARG001
+    hass: HomeAssistant,
+    config: ConfigType,
 ) -> dict[str, vol.Schema]:
     """Let the user ask for a minimum score."""
     return {"extra_fields": vol.Schema({vol.Optional(CONF_MIN_SCORE): MIN_SCORE_SELECTOR})}

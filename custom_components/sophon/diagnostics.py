@@ -204,7 +204,7 @@ def _box(coordinator: SophonCoordinator, stand_ins: DeviceStandIns) -> dict[str,
 
 
 async def async_get_config_entry_diagnostics(
-    hass: HomeAssistant,  # noqa: ARG001
+    hass: HomeAssistant,
     entry: SophonConfigEntry,
 ) -> dict[str, Any]:
     """Return diagnostics for a box."""
@@ -231,7 +231,7 @@ async def async_get_config_entry_diagnostics(
 
 
 async def async_get_device_diagnostics(
-    hass: HomeAssistant,  # noqa: ARG001
+    hass: HomeAssistant,
     entry: SophonConfigEntry,
     device: dr.DeviceEntry,
 ) -> dict[str, Any]:

@@ -44,7 +44,7 @@ class RecognitionTrigger(Trigger):
     @classmethod
     async def async_validate_config(
         cls,
-        hass: HomeAssistant,  # noqa: ARG003
+        hass: HomeAssistant,
         config: ConfigType,
     ) -> ConfigType:
         """Check the target and the optional minimum score."""
@@ -116,6 +116,6 @@ TRIGGERS: dict[str, type[Trigger]] = {
 }
 
 
-async def async_get_triggers(hass: HomeAssistant) -> dict[str, type[Trigger]]:  # noqa: ARG001
+async def async_get_triggers(hass: HomeAssistant) -> dict[str, type[Trigger]]:
     """Return the recognition triggers, one per trigger type of the device triggers."""
     return TRIGGERS

@@ -125,7 +125,7 @@ BOX_SENSORS: tuple[SophonBoxSensorDescription, ...] = (
 
 
 async def async_setup_entry(
-    hass: HomeAssistant,  # noqa: ARG001
+    hass: HomeAssistant,
     entry: SophonConfigEntry,
     async_add_entities: AddEntitiesCallback,
 ) -> None:

@@ -19,7 +19,7 @@ else:  # pragma: no cover - Home Assistant 2025.4
 
     from .compat import vol
 
-    async def async_validate_trigger_config(hass: HomeAssistant, config: ConfigType) -> ConfigType:  # noqa: ARG001
+    async def async_validate_trigger_config(hass: HomeAssistant, config: ConfigType) -> ConfigType:
         """Refuse the trigger: this Home Assistant has only the device triggers."""
         raise vol.Invalid(
             "Sophon triggers with a target need a newer Home Assistant; "

@@ -9,8 +9,13 @@ from typing import Any
 
 import pytest
 
+import homeassistant
+
 COMPONENT = Path(__file__).parents[2] / "custom_components" / "sophon"
 STRINGS = json.loads((COMPONENT / "strings.json").read_text(encoding="utf-8"))
+# Home Assistant's own strings, which ours refer to as [%key:common::…%].
+COMMON = json.loads((Path(homeassistant.__file__).parent / "strings.json").read_text("utf-8"))
+REFERENCE = re.compile(r"\[%key:([a-z0-9_:]+)%\]")
 
 
 def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, str]:
@@ -26,7 +31,7 @@ def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, str]:
 
 @pytest.mark.parametrize("language", ["en", "zh-Hans"])
 def test_every_string_is_translated_with_the_same_placeholders(language: str) -> None:
-    source = _flatten(STRINGS)
+    source = {key: _resolve(text) for key, text in _flatten(STRINGS).items()}
     translated = _flatten(
         json.loads((COMPONENT / "translations" / f"{language}.json").read_text(encoding="utf-8"))
     )
@@ -36,9 +41,39 @@ def test_every_string_is_translated_with_the_same_placeholders(language: str) ->
         assert translated[key].strip(), key
 
 
-def test_english_is_the_source() -> None:
-    english = json.loads((COMPONENT / "translations" / "en.json").read_text(encoding="utf-8"))
-    assert english == STRINGS
+def _resolve(text: str) -> str:
+    """Return a string with its references to Home Assistant's strings or ours written out."""
+
+    def lookup(match: re.Match[str]) -> str:
+        scope, *path = match.group(1).split("::")
+        if scope == "component":
+            assert path[0] == "sophon", match.group(0)  # ours, one level deep
+            tree: Any = STRINGS
+            path = path[1:]
+        else:
+            tree = COMMON[scope]
+        for part in path:
+            tree = tree[part]
+        assert isinstance(tree, str), match.group(0)
+        assert not REFERENCE.search(tree), f"{match.group(0)} refers on (one level only)"
+        return tree
+
+    return REFERENCE.sub(lookup, text)
+
+
+def test_english_is_the_source_with_its_references_written_out() -> None:
+    english = _flatten(
+        json.loads((COMPONENT / "translations" / "en.json").read_text(encoding="utf-8"))
+    )
+    source = _flatten(STRINGS)
+    assert english == {key: _resolve(text) for key, text in source.items()}
+    assert any(REFERENCE.search(text) for text in source.values())
+
+
+def test_no_translation_keeps_a_reference() -> None:
+    for language in ("en", "zh-Hans"):
+        text = (COMPONENT / "translations" / f"{language}.json").read_text(encoding="utf-8")
+        assert "[%key:" not in text, language
 
 
 def test_every_entity_and_trigger_has_an_icon_or_a_name() -> None:
