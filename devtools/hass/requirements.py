@@ -16,7 +16,7 @@ from homeassistant.requirements import DISCOVERY_INTEGRATIONS
 COMPONENTS = Path(homeassistant.__file__).parent / "components"
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(yaml.SafeLoader):  # type: ignore[misc]  # no PyYAML stubs in the lint environment
     """Read configuration.yaml, ignoring tags such as !secret or !include."""
 
 
@@ -59,7 +59,8 @@ def requirements(configuration: Path, custom: Path) -> list[str]:
 def main() -> int:
     """Print one requirement a line for CONFIGURATION_YAML and CUSTOM_COMPONENTS_DIR."""
     if len(sys.argv) != 3:  # noqa: PLR2004
-        print(__doc__, "\nusage: dev_requirements.py CONFIGURATION_YAML CUSTOM_COMPONENTS_DIR")
+        usage = "python -m devtools.hass.requirements CONFIGURATION_YAML CUSTOM_COMPONENTS_DIR"
+        print(__doc__, f"\nusage: {usage}")
         return 2
     print("\n".join(requirements(Path(sys.argv[1]), Path(sys.argv[2]))))
     return 0

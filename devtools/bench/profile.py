@@ -1,4 +1,4 @@
-"""Profile one workload of scripts/bench with pyinstrument: where the event loop's time goes."""
+"""Profile one workload of the benchmark with pyinstrument: where the event loop's time goes."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-    from bench_harness import Round, Tally
+    from devtools.bench.timing import Round, Tally
 
 SAMPLE_INTERVAL = 0.0002  # seconds
 # The loop and the bench itself (run_until_counted holds the gc.collect() before a round).
@@ -17,8 +17,9 @@ SKIP = (
     "asyncio/",
     "runpy",
     "<frozen",
-    "bench.py",
-    "bench_profile.py",
+    "bench/cli.py",
+    "bench/rounds.py",
+    "bench/profile.py",
     "run_until_counted",
     "[await]",
 )

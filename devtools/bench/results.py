@@ -1,0 +1,92 @@
+"""What the benchmark measured: the consumers, the targets and the results of each run."""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+
+from devtools.bench.timing import percentile
+from devtools.bench.workloads import Workload
+
+MIB = 1024 * 1024
+RATIO_TARGET = 0.5
+MEMORY_TARGET_MIB = 10.0
+MEMORY_EVENTS = 100_000
+P99_TARGET_MS = 20.0
+PACE = 200.0  # events per second for the latency measurement
+RECEIVE, BASELINE, INTEGRATION = "receive-only", "baseline", "integration"
+ORDER = (RECEIVE, BASELINE, INTEGRATION)
+PICTURES = ("face_image", "scene_image", "registered_image")
+BUSY_SHARE = 0.9  # a round whose process had the CPU less than this share of the time
+
+
+@dataclass
+class Memory:
+    """Resident memory around a long run of events through the integration."""
+
+    events: int
+    before: int
+    after: int
+    blocks_before: int
+    blocks_after: int
+    seconds: float
+
+    @property
+    def growth_mib(self) -> float:
+        """Return the growth in MiB."""
+        return (self.after - self.before) / MIB
+
+
+@dataclass
+class WorkloadResult:
+    """Everything measured for one workload."""
+
+    workload: Workload
+    events_per_round: int
+    frame_bytes: int = 0
+    images: dict[str, int] = field(default_factory=dict)
+    rates: dict[str, list[float]] = field(default_factory=dict)
+    cpu_shares: list[float] = field(default_factory=list)
+    latency: dict[str, list[float]] = field(default_factory=dict)
+    gc_pauses: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
+    handling: dict[str, list[float]] = field(default_factory=dict)
+    memory: Memory | None = None
+    setup_seconds: float = 0.0
+    problems: list[str] = field(default_factory=list)
+
+    def rate(self, who: str) -> float:
+        """Return the median events per second of a consumer."""
+        return statistics.median(self.rates[who])
+
+    @property
+    def ratio(self) -> float:
+        """Return the median of the rounds' integration / baseline ratios (neighbours in time)."""
+        pairs = zip(self.rates[INTEGRATION], self.rates[BASELINE], strict=True)
+        return statistics.median(integration / baseline for integration, baseline in pairs)
+
+    def micros_over_receive(self, who: str) -> float:
+        """Return a consumer's loop time per event beyond the receive-only one, in µs."""
+        return 1e6 / self.rate(who) - 1e6 / self.rate(RECEIVE)
+
+    def p(self, who: str, share: float) -> float:
+        """Return a latency percentile in milliseconds."""
+        return percentile(self.latency[who], share) * 1000
+
+    def handling_p(self, who: str, share: float) -> float:
+        """Return a percentile of the consumer's own part (frame in hand -> arrival), in ms."""
+        return percentile(self.handling[who], share) * 1000
+
+    def longest_gc(self, who: str) -> float:
+        """Return the longest garbage collection during a consumer's paced run, in ms."""
+        return max((seconds for _, seconds in self.gc_pauses.get(who, [])), default=0.0) * 1000
+
+
+@dataclass
+class SetupResult:
+    """Setup times of a number of boxes with a number of devices each."""
+
+    protocol: str
+    boxes: int
+    devices: int
+    states: int
+    seconds: list[float]
