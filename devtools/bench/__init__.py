@@ -1,1 +1,1 @@
-"""The benchmark (scripts/bench): the integration against a bare WebSocket loop, in one process."""
+"""The benchmark (scripts/bench): the integration against a bare loop and Home Assistant's floor."""

@@ -22,7 +22,8 @@ from devtools.bench.workloads import WORKLOADS, Options
 from devtools.progress import say_bench as say
 
 DESCRIPTION = (
-    "Benchmark the integration against a bare WebSocket loop in one Home Assistant (scripts/bench)."
+    "Benchmark the integration against a bare WebSocket loop and Home Assistant's floor "
+    "in one Home Assistant (scripts/bench)."
 )
 
 

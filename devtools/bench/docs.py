@@ -14,9 +14,10 @@ KEPT = "<!-- Written by hand below this line; scripts/bench keeps it. -->"
 METHOD = """\
 - One process, one event loop: the test harness's Home Assistant (`async_test_home_assistant`
   from pytest-homeassistant-custom-component, in a plain asyncio script: no HTTP port, no
-  recorder, asyncio debug off, logging at WARNING), the box simulator (`sophon_sim`) and three
-  consumers. The simulator's own work (building and serialising frames) runs on the same loop and
-  is inside every number; the receive-only column shows its share.
+  recorder, asyncio debug off, logging at WARNING), the box simulator (`sophon_sim`), three
+  consumers and Home Assistant's floor. The simulator's own work (building and serialising
+  frames) runs on the same loop and is inside every number; the receive-only column shows its
+  share.
 - Each workload runs its own simulator with three identical gates, one per consumer: the
   integration's config entry subscribes to the first (entry option `devices`), the baseline to
   the second, a receive-only client to the third. Each stream reaches exactly one consumer; the
@@ -28,13 +29,27 @@ METHOD = """\
   of the device's entities (images, sensors, event, camera) and of the box's entities; pictures
   stored in the coordinator. In 2.0 the scene photo is fetched only when the image is requested,
   which nothing does here.
+- HA floor: what Home Assistant itself does for the integration's recognitions, with none of the
+  integration. Before the rounds 500 events go through the integration while the bench records,
+  in order, each `sophon_recognition` bus event (its data) and every state write of the entry's
+  entities (`state_changed` and `state_reported`: a write that changes nothing costs too; writes
+  the integration coalesces in a burst stay coalesced). A floor round replays that record, round
+  and round: `hass.bus.async_fire` with the same data and `hass.states.async_set` of the same
+  entity ids, states and attributes, the loop turning every 16 recognitions; no socket, no
+  parsing, no coordinator, no entity code. Its µs/ev is all of its time (it receives nothing);
+  "own µs/ev" is the integration's beyond receive-only minus the floor's. Home Assistant's
+  `Entity.async_write_ha_state` (assembling a state's attributes from the entity's properties)
+  stays on the integration's side: a replay of states cannot run it without the entities, whose
+  properties are the integration's code. The floor is therefore a little below what any
+  integration with these entities could reach: a lower bound of Home Assistant's cost.
 - Throughput: 500 warm-up events per consumer, then rounds alternating receive-only, baseline,
-  integration. A round pushes its events as fast as the simulator sends them (`push_many`;
-  `push_event` in a loop with a registered person for the image workloads) and ends when the
-  consumer has finished the last one (integration: one loop turn after `BoxClient.handle_frame`
-  returns, so that state writes it deferred with `call_soon` are inside). The ratio is the median
-  of the per-round ratios: this virtual machine's speed drifts by 10-20 % from one round to the
-  next (the CPU share column tells whether another process took the CPU).
+  integration, HA floor. A round pushes its events as fast as the simulator sends them
+  (`push_many`; `push_event` in a loop with a registered person for the image workloads) and ends
+  when the consumer has finished the last one (integration: one loop turn after
+  `BoxClient.handle_frame` returns, so that state writes it deferred with `call_soon` are inside;
+  HA floor: one loop turn after its last replayed recognition). The ratios are the medians of the
+  per-round ratios: this virtual machine's speed drifts by 10-20 % from one round to the next (the
+  CPU share column tells whether another process took the CPU).
 - Latency: events pushed at a fixed pace, the pusher yielding to the loop after each one. Send
   time: `time.perf_counter()` just before the simulator writes the frame to the socket (the bench
   wraps the simulator's `_deliver` and `_send` on the instance; `sophon_sim` is unchanged).

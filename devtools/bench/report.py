@@ -7,6 +7,7 @@ import statistics
 from devtools.bench.results import (
     BASELINE,
     BUSY_SHARE,
+    FLOOR,
     INTEGRATION,
     MEMORY_EVENTS,
     MEMORY_TARGET_MIB,
@@ -50,10 +51,10 @@ def table(headers: list[str], rows: list[list[str]], markdown: bool) -> list[str
 
 
 def throughput_table(results: list[WorkloadResult]) -> tuple[list[str], list[list[str]]]:
-    """Return the throughput table: events/s, ratio and the cost per event of each consumer."""
+    """Return the throughput table: events/s, ratios and the cost per event of each consumer."""
     headers = ["workload", "frame KiB", "face/scene/reg KiB", "events/round", "receive-only"]
-    headers += ["baseline", "integration", "ratio", f">= {RATIO_TARGET}"]
-    headers += ["baseline µs/ev", "integration µs/ev", "CPU share"]
+    headers += ["baseline", "integration", "ratio", f">= {RATIO_TARGET}", FLOOR, "to floor"]
+    headers += ["baseline µs/ev", "integration µs/ev", f"{FLOOR} µs/ev", "own µs/ev", "CPU share"]
     rows = [
         [
             r.workload.title,
@@ -65,8 +66,12 @@ def throughput_table(results: list[WorkloadResult]) -> tuple[list[str], list[lis
             spread(r.rates[INTEGRATION]),
             f"{r.ratio:.2f}",
             verdict(r.ratio >= RATIO_TARGET),
+            spread(r.rates[FLOOR]),
+            f"{r.floor_ratio:.2f}",
             f"{r.micros_over_receive(BASELINE):.0f}",
             f"{r.micros_over_receive(INTEGRATION):.0f}",
+            f"{r.micros(FLOOR):.0f}",
+            f"{r.micros_over_receive(INTEGRATION) - r.micros(FLOOR):.0f}",
             f"{min(r.cpu_shares):.2f}",
         ]
         for r in results
@@ -139,17 +144,24 @@ def setup_table(setups: list[SetupResult]) -> tuple[list[str], list[list[str]]]:
     return headers, rows
 
 
+def throughput_legend(rounds: int) -> list[str]:
+    """Return the lines that explain the throughput table."""
+    return [
+        f"Throughput, events/s: median of {rounds} alternating rounds (min-max); ratio:",
+        "median of the rounds' integration/baseline ratios (each pair run back to back);",
+        f"{FLOOR}: the integration's bus events and state writes replayed alone; to floor:",
+        f"median of the rounds' integration/{FLOOR} ratios; µs/ev: loop time per event",
+        f"beyond the receive-only client's ({FLOOR}: all of its time; own: integration minus",
+        f"{FLOOR}, what the integration itself adds); CPU share: the lowest of the rounds",
+        "(process CPU time / wall time; below 0.9 the machine was busy)",
+    ]
+
+
 def report(results: list[WorkloadResult], setups: list[SetupResult], markdown: bool) -> list[str]:
     """Return every result table, as text or Markdown."""
     out: list[str] = []
     if results:
-        rounds = len(results[0].rates[BASELINE])
-        out += [f"Throughput, events/s: median of {rounds} alternating rounds (min-max); ratio:"]
-        out += ["median of the rounds' integration/baseline ratios (each pair run back to back);"]
-        out += ["µs/ev: loop time per event beyond the receive-only client's; CPU share: the"]
-        out += [
-            "lowest of the rounds (process CPU time / wall time; below 0.9 the machine was busy)"
-        ]
+        out += throughput_legend(len(results[0].rates[BASELINE]))
         out += ["", *table(*throughput_table(results), markdown)]
         busy = [r.workload.title for r in results if min(r.cpu_shares) < BUSY_SHARE]
         if busy:

@@ -14,8 +14,9 @@ MEMORY_TARGET_MIB = 10.0
 MEMORY_EVENTS = 100_000
 P99_TARGET_MS = 20.0
 PACE = 200.0  # events per second for the latency measurement
-RECEIVE, BASELINE, INTEGRATION = "receive-only", "baseline", "integration"
-ORDER = (RECEIVE, BASELINE, INTEGRATION)
+RECEIVE, BASELINE, INTEGRATION, FLOOR = "receive-only", "baseline", "integration", "HA floor"
+CONSUMERS = (RECEIVE, BASELINE, INTEGRATION)  # fed by the simulator, one gate each
+ORDER = (*CONSUMERS, FLOOR)
 PICTURES = ("face_image", "scene_image", "registered_image")
 BUSY_SHARE = 0.9  # a round whose process had the CPU less than this share of the time
 
@@ -58,15 +59,28 @@ class WorkloadResult:
         """Return the median events per second of a consumer."""
         return statistics.median(self.rates[who])
 
+    def ratio_to(self, who: str) -> float:
+        """Return the median of the rounds' integration / who ratios (neighbours in time)."""
+        pairs = zip(self.rates[INTEGRATION], self.rates[who], strict=True)
+        return statistics.median(integration / other for integration, other in pairs)
+
     @property
     def ratio(self) -> float:
-        """Return the median of the rounds' integration / baseline ratios (neighbours in time)."""
-        pairs = zip(self.rates[INTEGRATION], self.rates[BASELINE], strict=True)
-        return statistics.median(integration / baseline for integration, baseline in pairs)
+        """Return the median of the rounds' integration / baseline ratios."""
+        return self.ratio_to(BASELINE)
+
+    @property
+    def floor_ratio(self) -> float:
+        """Return the median of the rounds' integration / HA floor ratios."""
+        return self.ratio_to(FLOOR)
+
+    def micros(self, who: str) -> float:
+        """Return a consumer's loop time per event, in µs."""
+        return 1e6 / self.rate(who)
 
     def micros_over_receive(self, who: str) -> float:
         """Return a consumer's loop time per event beyond the receive-only one, in µs."""
-        return 1e6 / self.rate(who) - 1e6 / self.rate(RECEIVE)
+        return self.micros(who) - self.micros(RECEIVE)
 
     def p(self, who: str, share: float) -> float:
         """Return a latency percentile in milliseconds."""

@@ -14,9 +14,12 @@ from typing import Any
 from homeassistant.core import HomeAssistant
 
 from devtools.bench.consumers import BareClient, IntegrationConsumer
+from devtools.bench.floor import HaFloor
 from devtools.bench.profile import profile
 from devtools.bench.results import (
     BASELINE,
+    CONSUMERS,
+    FLOOR,
     INTEGRATION,
     MIB,
     ORDER,
@@ -38,12 +41,13 @@ from sophon_sim import BoxSimulator
 from sophon_sim.imagery import Picture
 
 WARM_UP = 500  # events per consumer before the first round
+RECORDED = 500  # events through the integration that the HA floor records, before the warm-up
 MEMORY_CHUNK = 5_000
 
 
 @dataclass
 class Streams:
-    """A simulator for one workload with the three consumers connected, one device each."""
+    """A simulator for one workload with the three consumers connected, and the HA floor."""
 
     clock: SendClock
     tallies: dict[str, Tally]
@@ -66,26 +70,41 @@ def pusher(
     return push
 
 
+async def record_floor(floor: HaFloor, run: Streams) -> None:
+    """Let the HA floor record what RECORDED events through the integration make HA do."""
+    with floor.recording(run.integration.coordinator.config_entry.entry_id):
+        await run_until_counted(
+            run.tallies[INTEGRATION], RECORDED, run.pushes[INTEGRATION](RECORDED)
+        )
+    writes = sum(len(recognition.writes) for recognition in floor.recorded)
+    say(f"  {FLOOR}: {writes / len(floor.recorded):.2f} state writes per recognition recorded")
+
+
 @contextlib.asynccontextmanager
 async def streams(
     hass: HomeAssistant, workload: Workload, photo: Picture
 ) -> AsyncIterator[Streams]:
-    """Run a simulator for a workload with the integration, the baseline and receive-only."""
+    """Run a simulator for a workload with the three consumers, and the HA floor recorded."""
     async with BoxSimulator(bench_devices(3), protocol=workload.protocol, seed=1) as sim:
         sim.faults.greeter_mode = workload.greeter
         sim._bank._registered[REGISTERED_PERSON.image_key] = photo  # noqa: SLF001
         clock = SendClock(sim)
-        devices = dict(zip(ORDER, (device.device_id for device in sim.devices), strict=True))
+        devices = dict(zip(CONSUMERS, (device.device_id for device in sim.devices), strict=True))
         tallies = {who: Tally() for who in ORDER}
         integration = IntegrationConsumer(hass, sim, tallies[INTEGRATION])
         baseline = BareClient(sim, tallies[BASELINE])
         receiver = BareClient(sim, tallies[RECEIVE], parse=False)
+        floor = HaFloor(hass, tallies[FLOOR])
         try:
             await integration.start(devices[INTEGRATION], workload.face, workload.registered)
             await baseline.start(devices[BASELINE], workload.face, workload.registered)
             await receiver.start(devices[RECEIVE], workload.face, workload.registered)
-            pushes = {who: pusher(sim, workload, devices[who]) for who in ORDER}
-            yield Streams(clock, tallies, pushes, integration, devices[INTEGRATION])
+            pushes = {who: pusher(sim, workload, devices[who]) for who in CONSUMERS}
+            run = Streams(
+                clock, tallies, {**pushes, FLOOR: floor.push}, integration, devices[INTEGRATION]
+            )
+            await record_floor(floor, run)
+            yield run
         finally:
             await receiver.stop()
             await baseline.stop()
@@ -165,12 +184,13 @@ async def measure_memory(run: Streams, events: int) -> Memory:
 
 
 async def profile_workload(hass: HomeAssistant, workload: Workload, options: Options) -> None:
-    """Profile the same number of events through the baseline and through the integration."""
+    """Profile the same number of events through the baseline, the integration and the floor."""
     count = workload.scaled(options.scale)
+    profiled = (BASELINE, INTEGRATION, FLOOR)
     async with streams(hass, workload, realistic_registered_photo()) as run:
-        for who in (BASELINE, INTEGRATION):
+        for who in profiled:
             await run_until_counted(run.tallies[who], WARM_UP, run.pushes[who](WARM_UP))
-        for who in (BASELINE, INTEGRATION):
+        for who in profiled:
             title = f"{workload.title}, {who}"
             lines = await profile(
                 title, run.tallies[who], run.pushes[who], count, run_until_counted
