@@ -7,9 +7,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 import homeassistant
+import pytest
 
 COMPONENT = Path(__file__).parents[2] / "custom_components" / "sophon"
 STRINGS = json.loads((COMPONENT / "strings.json").read_text(encoding="utf-8"))
