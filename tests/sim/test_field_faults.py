@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import codecs
 import json
 import re
 import unicodedata
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import aiohttp
 import pytest
@@ -16,52 +15,16 @@ import pytest
 from sophon_sim import ROSTER, BoxSimulator, Faults
 from sophon_sim.__main__ import parse_args
 from sophon_sim.oddities import LONG_NAME, NUL_PADDING, TextBytes, encode_frame
+from tests.sim.conftest import device_items, device_list
+from tests.sim.generations import SCORE_SCALE
 
-if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
-
-pytestmark = pytest.mark.usefixtures("socket_enabled")
-
-LOOPBACK = "127.0.0.1"
-PROTOCOLS = ["1.0", "2.0"]
 TOM = next(person for person in ROSTER if person.name == "Tom")
 ZHANG = next(person for person in ROSTER if person.name == "张伟")
 FIXED_MS = 1_764_145_812_345
 HOUR_MS = 3_600_000
-SCALE = {"1.0": 1.0, "2.0": 100.0}
 NAME_KEY = {"1.0": "device_name", "2.0": "media_device_name"}
 PICTURE_KEYS = {"1.0": ("reg_pic",), "2.0": ("register_image", "recognize_face_image")}
 DATA_URI = re.compile(r"\s*data:[^,]*;base64,", re.IGNORECASE)
-
-
-@pytest.fixture(params=PROTOCOLS, ids=lambda protocol: f"protocol-{protocol}")
-async def sim(request: pytest.FixtureRequest) -> AsyncIterator[BoxSimulator]:
-    async with BoxSimulator(devices=3, protocol=request.param, host=LOOPBACK, seed=1) as box:
-        yield box
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client_session:
-        yield client_session
-
-
-@pytest.fixture
-async def ws(
-    session: aiohttp.ClientSession, sim: BoxSimulator
-) -> AsyncIterator[aiohttp.ClientWebSocketResponse]:
-    """Connect and subscribe to every device with every picture."""
-    ids = [device.device_id for device in sim.devices]
-    if sim.protocol == "1.0":
-        config = {"need_face": True, "need_register": True, "event_list": ids}
-    else:
-        config = {"with_face_image": True, "with_register_image": True, "media_device_ids": ids}
-    socket = await session.ws_connect(f"ws://{LOOPBACK}:{sim.ws_port}/", max_msg_size=0)
-    await socket.send_str(json.dumps(config))
-    await sim.wait_for_subscription()
-    yield socket
-    async with asyncio.timeout(10):
-        await socket.close()
 
 
 async def receive(ws: aiohttp.ClientWebSocketResponse) -> aiohttp.WSMessage:
@@ -80,22 +43,6 @@ async def pushed_texts(
         assert message.type is aiohttp.WSMsgType.TEXT
         texts.append(message.data)
     return texts
-
-
-async def device_list(session: aiohttp.ClientSession, sim: BoxSimulator) -> bytes:
-    """Return the raw body of the device list."""
-    if sim.protocol == "1.0":
-        url = f"http://{LOOPBACK}:{sim.rest_port}/SophonDevice/api/Devices"
-        async with session.get(url) as response:
-            return await response.read()
-    url = f"http://{LOOPBACK}:{sim.rest_port}/sophon/v2/face/getmediadevices"
-    async with session.post(url, json={}) as response:
-        return await response.read()
-
-
-def device_items(body: Any) -> list[dict[str, Any]]:
-    """Return the device items of either generation's default answer."""
-    return body["devices"] if "devices" in body else body["data"]["devices_list"]
 
 
 def is_utf8(data: bytes) -> bool:
@@ -141,7 +88,7 @@ async def test_dirty_text_in_the_device_list(
     session: aiohttp.ClientSession, sim: BoxSimulator
 ) -> None:
     sim.faults.dirty_text = True
-    items = device_items(json.loads(await device_list(session, sim)))
+    items = device_items(json.loads((await device_list(session, sim)).body))
     names = [item[NAME_KEY[sim.protocol]] for item in items]
     assert names != [device.name for device in sim.devices]
     assert [cleaned(name) for name in names] == [device.name for device in sim.devices]
@@ -154,7 +101,7 @@ async def test_long_names_in_frames_and_the_device_list(
     (text,) = await pushed_texts(sim, ws, 1, person=TOM)
     assert json.loads(text)["identity_name"] == LONG_NAME
     assert len(LONG_NAME) == 300
-    items = device_items(json.loads(await device_list(session, sim)))
+    items = device_items(json.loads((await device_list(session, sim)).body))
     assert {item[NAME_KEY[sim.protocol]] for item in items} == {LONG_NAME}
 
 
@@ -170,7 +117,7 @@ async def test_bom_begins_frames_and_rest_answers(
     sim.faults.binary_frames = True
     await sim.push_event()
     assert (await receive(ws)).data.startswith(codecs.BOM_UTF8 + b"{")
-    body = await device_list(session, sim)
+    body = (await device_list(session, sim)).body
     assert body.startswith(codecs.BOM_UTF8)
     assert device_items(json.loads(body.decode("utf-8-sig")))
 
@@ -182,7 +129,7 @@ async def test_nul_padding_ends_frames_and_rest_answers(
     (text,) = await pushed_texts(sim, ws, 1)
     assert text.endswith("}" + NUL_PADDING)
     assert json.loads(text.rstrip("\x00"))["identity_id"] is not None
-    body = await device_list(session, sim)
+    body = (await device_list(session, sim)).body
     assert body.endswith(b"}" + NUL_PADDING.encode())
 
 
@@ -237,7 +184,7 @@ async def test_device_lists_in_other_encodings(
     session: aiohttp.ClientSession, sim: BoxSimulator, encoding: str, codec: str
 ) -> None:
     sim.faults.rest_encoding = encoding
-    body = await device_list(session, sim)
+    body = (await device_list(session, sim)).body
     assert not is_utf8(body)
     items = device_items(json.loads(body.decode(codec)))
     assert [item[NAME_KEY[sim.protocol]] for item in items] == [d.name for d in sim.devices]
@@ -289,7 +236,7 @@ async def test_score_scale_wrong_rotates_out_of_scale_scores(sim: BoxSimulator) 
     sim.faults.score_scale_wrong = True
     scores = [(await sim.push_event(person=TOM, score=0.865))["score"] for _ in range(4)]
     assert len(set(scores)) == 4
-    assert all(not 0 <= score <= SCALE[sim.protocol] for score in scores)
+    assert all(not 0 <= score <= SCORE_SCALE[sim.protocol] for score in scores)
 
 
 @pytest.mark.parametrize("offset", [3600.0, -90_000.0, 28_800.0])

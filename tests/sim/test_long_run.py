@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import aiohttp
 import pytest
@@ -14,14 +14,10 @@ from sophon_sim import BoxSimulator, Faults
 from sophon_sim.__main__ import parse_args
 from sophon_sim.faults import REFUSALS
 from sophon_sim.server import REFUSAL_CLOSES
+from tests.conftest import LOOPBACK, wait_for
+from tests.sim.conftest import Clients, next_json
+from tests.sim.generations import configuration
 
-if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable
-
-pytestmark = pytest.mark.usefixtures("socket_enabled")
-
-LOOPBACK = "127.0.0.1"
-PROTOCOLS = ["1.0", "2.0"]
 FIXED_MS = 1_764_145_812_345
 HOUR_MS = 3_600_000
 NEAR_MS = 5_000  # how far the box time may be from the test's own clock
@@ -36,71 +32,10 @@ REFUSED = {
 }
 
 
-@pytest.fixture(params=PROTOCOLS, ids=lambda protocol: f"protocol-{protocol}")
-async def sim(request: pytest.FixtureRequest) -> AsyncIterator[BoxSimulator]:
-    async with BoxSimulator(devices=3, protocol=request.param, host=LOOPBACK, seed=1) as box:
-        yield box
-
-
 @pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    timeout = aiohttp.ClientTimeout(total=20)
-    async with aiohttp.ClientSession(timeout=timeout) as client_session:
-        yield client_session
-
-
-def config_of(sim: BoxSimulator) -> dict[str, Any]:
-    """Return a configuration for every device with every picture, in the box's generation."""
-    ids = [device.device_id for device in sim.devices]
-    if sim.protocol == "1.0":
-        return {"need_face": True, "need_register": True, "event_list": ids}
-    return {"with_face_image": True, "with_register_image": True, "media_device_ids": ids}
-
-
-class Clients:
-    """Open WebSocket clients (no automatic pong) for a test and close them all at its end."""
-
-    def __init__(self, session: aiohttp.ClientSession, sim: BoxSimulator) -> None:
-        self.session, self.sim = session, sim
-        self.opened: list[aiohttp.ClientWebSocketResponse] = []
-
-    async def connect(self) -> aiohttp.ClientWebSocketResponse:
-        url = f"ws://{LOOPBACK}:{self.sim.ws_port}/"
-        ws = await self.session.ws_connect(
-            url, max_msg_size=0, autoping=False, timeout=aiohttp.ClientWSTimeout(ws_close=5)
-        )
-        self.opened.append(ws)
-        return ws
-
-    async def configure(self, ws: aiohttp.ClientWebSocketResponse) -> None:
-        """Send the full configuration on ws and wait until the box has it."""
-        expected = len(self.sim.subscriptions) + 1
-        await ws.send_str(json.dumps(config_of(self.sim)))
-        await self.sim.wait_for_subscription(count=expected)
-
-    async def subscribe(self) -> aiohttp.ClientWebSocketResponse:
-        ws = await self.connect()
-        await self.configure(ws)
-        return ws
-
-    async def close(self) -> None:
-        async with asyncio.timeout(10):
-            for ws in self.opened:
-                await ws.close()
-
-
-@pytest.fixture
-async def clients(session: aiohttp.ClientSession, sim: BoxSimulator) -> AsyncIterator[Clients]:
-    result = Clients(session, sim)
-    yield result
-    await result.close()
-
-
-async def next_json(ws: aiohttp.ClientWebSocketResponse) -> dict[str, Any]:
-    msg = await ws.receive(timeout=10)
-    assert msg.type is aiohttp.WSMsgType.TEXT, msg
-    result: dict[str, Any] = json.loads(msg.data)
-    return result
+def ws_options() -> dict[str, Any]:
+    """Answer no ping by ourselves (the tests watch pongs), and give up a close after 5 s."""
+    return {"autoping": False, "timeout": aiohttp.ClientWSTimeout(ws_close=5)}
 
 
 async def next_pong(ws: aiohttp.ClientWebSocketResponse) -> bytes:
@@ -109,12 +44,6 @@ async def next_pong(ws: aiohttp.ClientWebSocketResponse) -> bytes:
     assert msg.type is aiohttp.WSMsgType.PONG, msg
     data: bytes = msg.data
     return data
-
-
-async def until(predicate: Callable[[], object], timeout: float = 5.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0.01)
 
 
 async def box_time(session: aiohttp.ClientSession, sim: BoxSimulator) -> tuple[int, Any]:
@@ -147,19 +76,19 @@ async def test_no_pong_ignores_pings_but_pushes_and_closes(
     assert await next_json(other) == frame
     with pytest.raises(TimeoutError):
         await ws.receive(timeout=QUIET)
-    await until(lambda: sim.pings_ignored == 2)
+    await wait_for(lambda: sim.pings_ignored == 2)
     assert sim.pings_answered == 0
     # A receive that timed out spoils aiohttp's close: the handshake is tried on the other one.
     assert await other.close()
     assert other.close_code == aiohttp.WSCloseCode.OK  # the box answered the close handshake
-    await until(lambda: sim.connected_clients == 1)
+    await wait_for(lambda: sim.connected_clients == 1)
 
 
 async def test_no_pong_off_answers_pings_again(sim: BoxSimulator, clients: Clients) -> None:
     ws = await clients.subscribe()
     sim.faults.no_pong = True
     await ws.ping(b"one")
-    await until(lambda: sim.pings_ignored == 1)
+    await wait_for(lambda: sim.pings_ignored == 1)
     sim.faults.no_pong = False
     await ws.ping(b"two")
     assert await next_pong(ws) == b"two"
@@ -209,13 +138,13 @@ async def test_refuse_push_closes_right_after_the_configuration(
 ) -> None:
     sim.faults.refuse_push = refusal
     ws = await clients.connect()
-    await ws.send_str(json.dumps(config_of(sim)))
+    await ws.send_str(json.dumps(configuration(sim.protocol, (d.device_id for d in sim.devices))))
     msg = await ws.receive(timeout=10)
     assert msg.type is aiohttp.WSMsgType.CLOSE
     assert (msg.data, msg.extra) == REFUSED[refusal]
     assert sim.refused == 1
     assert sim.connected_clients == 0
-    await until(lambda: ws.closed)
+    await wait_for(lambda: ws.closed)
     sim.faults.refuse_push = ""
     other = await clients.subscribe()
     frame = await sim.push_event()
@@ -241,7 +170,7 @@ async def test_newest_client_only_closes_the_older_connection(
     assert msg.type is aiohttp.WSMsgType.CLOSE
     assert (msg.data, msg.extra) == (1008, "replaced by a newer client")
     assert sim.replaced == 1
-    await until(lambda: sim.connected_clients == 1)
+    await wait_for(lambda: sim.connected_clients == 1)
     frame = await sim.push_event()
     assert await next_json(second) == frame
     await clients.configure(second)  # configuring again replaces no one

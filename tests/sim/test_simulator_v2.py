@@ -1,134 +1,40 @@
-"""The box simulator speaking protocol 2.0 (firmware V6), over real loopback sockets."""
+"""The box simulator speaking generation 2.0 (firmware V6), over real loopback sockets."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import binascii
 import json
 import re
-import selectors
-import signal
-import subprocess
-import sys
 import urllib.request
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import aiohttp
 import pytest
 
 from sophon_sim import BoxSimulator, Faults, Person, PersonKind
 from sophon_sim.roster import ROSTER
+from tests.conftest import LOOPBACK, wait_for
+from tests.sim.conftest import (
+    UUID4,
+    V2,
+    Clients,
+    command_line,
+    get_event,
+    next_json,
+    post,
+    read_line,
+    stop,
+)
+from tests.sim.generations import ATTRIBUTE_KEYS, JPEG, USER_TYPES, unuri
 
-if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable
-
-pytestmark = pytest.mark.usefixtures("socket_enabled")
-
-LOOPBACK = "127.0.0.1"
-REPO = Path(__file__).parents[2]
-JPEG = b"\xff\xd8\xff"
-PNG = b"\x89PNG\r\n\x1a\n"
-JPEG_URI = "data:image/jpeg;base64,"
-UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
-V2 = "/sophon/v2/face"
 V1_DEVICES = "/SophonDevice/api/Devices"
-USER_TYPES = {"employee", "visitor", "blacklist", "stranger", "vip"}
-ATTRIBUTE_KEYS = {
-    "gender",
-    "age",
-    "mask",
-    "glasses",
-    "hat",
-    "expression",
-    "box",
-    "point",
-    "feature_binary",
-    "feature_base64_str",
-}
 
 
 @pytest.fixture
-async def sim() -> AsyncIterator[BoxSimulator]:
-    async with BoxSimulator(devices=4, protocol="2.0", host=LOOPBACK, seed=1) as box:
-        yield box
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=20)) as client_session:
-        yield client_session
-
-
-class Clients:
-    """Open WebSocket clients for a test and close them all at its end."""
-
-    def __init__(self, session: aiohttp.ClientSession, sim: BoxSimulator) -> None:
-        self.session, self.sim = session, sim
-        self.opened: list[aiohttp.ClientWebSocketResponse] = []
-
-    async def connect(self) -> aiohttp.ClientWebSocketResponse:
-        url = f"ws://{LOOPBACK}:{self.sim.ws_port}/"
-        ws = await self.session.ws_connect(url, max_msg_size=0)
-        self.opened.append(ws)
-        return ws
-
-    async def subscribe(
-        self, config: dict[str, Any] | None = None
-    ) -> aiohttp.ClientWebSocketResponse:
-        """Connect and configure (2.0 keys: all devices, all images unless told otherwise)."""
-        if config is None:
-            config = {
-                "with_face_image": True,
-                "with_register_image": True,
-                "media_device_ids": [d.device_id for d in self.sim.devices],
-            }
-        expected = len(self.sim.subscriptions) + 1
-        ws = await self.connect()
-        await ws.send_str(json.dumps(config))
-        await self.sim.wait_for_subscription(count=expected)
-        return ws
-
-    async def close(self) -> None:
-        async with asyncio.timeout(10):
-            for ws in self.opened:
-                await ws.close()
-
-
-@pytest.fixture
-async def clients(session: aiohttp.ClientSession, sim: BoxSimulator) -> AsyncIterator[Clients]:
-    result = Clients(session, sim)
-    yield result
-    await result.close()
-
-
-async def next_json(ws: aiohttp.ClientWebSocketResponse) -> dict[str, Any]:
-    msg = await ws.receive(timeout=10)
-    assert msg.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY), msg
-    data = msg.data if isinstance(msg.data, str) else msg.data.decode()
-    result: dict[str, Any] = json.loads(data)
-    return result
-
-
-async def until(predicate: Callable[[], object], timeout: float = 5.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0.01)
-
-
-async def post(
-    session: aiohttp.ClientSession,
-    port: int,
-    path: str,
-    body: Any = None,
-    content_type: str | None = "application/json",
-) -> tuple[int, str]:
-    headers = {} if content_type is None else {"Content-Type": content_type}
-    data = b"" if body is None else json.dumps(body).encode()
-    async with session.post(f"http://{LOOPBACK}:{port}{path}", data=data, headers=headers) as resp:
-        return resp.status, await resp.text()
+def generation() -> str:
+    """Speak 2.0 in every test of this module."""
+    return "2.0"
 
 
 async def media_devices(
@@ -139,23 +45,11 @@ async def media_devices(
     return json.loads(text)
 
 
-async def get_event(session: aiohttp.ClientSession, sim: BoxSimulator, event_id: Any) -> Any:
-    status, text = await post(session, sim.rest_port, f"{V2}/getevent", {"event_id": event_id})
-    assert status == 200, text
-    return json.loads(text)
-
-
 async def get_bytes(
     session: aiohttp.ClientSession, url: str, method: str = "GET", **kwargs: Any
 ) -> tuple[int, str, bytes]:
     async with session.request(method, url, **kwargs) as resp:
         return resp.status, resp.content_type, await resp.read()
-
-
-def unuri(value: str, kind: str = "jpeg") -> bytes:
-    prefix = f"data:image/{kind};base64,"
-    assert value.startswith(prefix), value[:40]
-    return base64.b64decode(value.removeprefix(prefix), validate=True)
 
 
 # Devices
@@ -265,45 +159,12 @@ async def test_device_list_error_faults(session: aiohttp.ClientSession, sim: Box
     assert not any("media_device_id" in i for i in items)
 
 
-@pytest.mark.parametrize("protocol", ["1.0", "2.0"])
-async def test_rest_faults_work_in_both_generations(
-    session: aiohttp.ClientSession, protocol: str
-) -> None:
-    async with BoxSimulator(devices=2, protocol=protocol, host=LOOPBACK) as box:
-        base = f"http://{LOOPBACK}:{box.rest_port}"
-
-        async def device_list() -> tuple[int, str]:
-            if protocol == "1.0":
-                async with session.get(base + V1_DEVICES) as resp:
-                    return resp.status, await resp.text()
-            return await post(session, box.rest_port, f"{V2}/getmediadevices", {})
-
-        box.faults.rest_status = 503
-        status, text = await device_list()
-        assert (status, "<html>" in text) == (503, True)
-        box.faults.reset()
-        box.faults.rest_garbage = True
-        status, text = await device_list()
-        assert status == 200
-        with pytest.raises(ValueError):
-            json.loads(text)
-        box.faults.reset()
-        box.faults.rest_delay = 2.0
-        pending = asyncio.create_task(device_list())
-        await until(lambda: box.rest_requests == 3)
-        await asyncio.sleep(0.05)
-        assert not pending.done()
-        async with asyncio.timeout(10):
-            assert (await pending)[0] == 200
-
-
 # Events by id and their pictures
 
 
 async def test_getevent_then_getspotimage_round_trip(
-    session: aiohttp.ClientSession, sim: BoxSimulator, clients: Clients
+    session: aiohttp.ClientSession, sim: BoxSimulator, ws: aiohttp.ClientWebSocketResponse
 ) -> None:
-    ws = await clients.subscribe()
     frame = await sim.push_event(person=ROSTER[8], score=0.8205, timestamp_ms=1764145812345)
     assert await next_json(ws) == frame
     record = await get_event(session, sim, frame["event_id"])
@@ -433,61 +294,10 @@ async def test_version_port_in_both_generations(session: aiohttp.ClientSession) 
 # WebSocket configuration and frames
 
 
-async def test_media_device_ids_filter_and_defaults(sim: BoxSimulator, clients: Clients) -> None:
-    second = sim.devices[1].device_id
-    only_second = await clients.subscribe({"media_device_ids": [second]})
-    quiet = await clients.subscribe({})
-    old_style = await clients.subscribe({"need_face": True, "event_list": [second]})
-    assert sim.subscriptions[1] == {}
-    await sim.push_event(sim.devices[0].device_id)
-    frame = await sim.push_event(second)
-    got = await next_json(only_second)
-    assert got["event_id"] == frame["event_id"]
-    assert "recognize_face_image" not in got
-    assert "register_image" not in got
-    assert await sim.push_raw("sentinel") == 3
-    for ws in (quiet, old_style, only_second):
-        assert (await ws.receive(timeout=5)).data == "sentinel"
-
-
-async def test_invalid_configurations_are_ignored(sim: BoxSimulator, clients: Clients) -> None:
-    ws = await clients.connect()
-    await ws.send_str("{not json")
-    await ws.send_str("[1, 2]")
-    await ws.send_str(json.dumps({"media_device_ids": "not a list"}))
-    await sim.wait_for_subscription()
-    await ws.send_str(json.dumps({"media_device_ids": [sim.devices[0].device_id]}))
-    await sim.wait_for_subscription(count=2)
-    assert sim.subscriptions[0] == {"media_device_ids": "not a list"}
-    frame = await sim.push_event()
-    assert (await next_json(ws))["event_id"] == frame["event_id"]
-
-
-@pytest.mark.parametrize(("face", "register"), [(False, False), (True, False), (False, True)])
-async def test_images_follow_with_face_and_with_register(
-    sim: BoxSimulator, clients: Clients, face: bool, register: bool
-) -> None:
-    ids = [d.device_id for d in sim.devices]
-    full = await clients.subscribe()
-    ws = await clients.subscribe(
-        {"with_face_image": face, "with_register_image": register, "media_device_ids": ids}
-    )
-    frame = await sim.push_event(kind=PersonKind.EMPLOYEE)
-    assert await next_json(full) == frame
-    got = await next_json(ws)
-    assert ("recognize_face_image" in got) is face
-    assert ("register_image" in got) is register
-    dropped = ("recognize_face_image", "register_image")
-    assert {k: v for k, v in got.items() if k not in dropped} == {
-        k: v for k, v in frame.items() if k not in dropped
-    }
-
-
-@pytest.mark.parametrize("kind", list(PersonKind))
+@pytest.mark.parametrize("kind", list(PersonKind), ids=lambda kind: kind.name.lower())
 async def test_frames_follow_the_2_0_protocol(
-    sim: BoxSimulator, clients: Clients, kind: PersonKind
+    sim: BoxSimulator, ws: aiohttp.ClientWebSocketResponse, kind: PersonKind
 ) -> None:
-    ws = await clients.subscribe()
     device = sim.devices[3]
     frame = await sim.push_event(device.device_id, kind=kind, score=0.8205)
     got = await next_json(ws)
@@ -505,14 +315,6 @@ async def test_frames_follow_the_2_0_protocol(
     assert base64.b64encode(images["scene"]).decode() not in json.dumps(got)
     for old in ("device_id", "ext_data", "reg_pic", "spot_pic", "identity_info", "group_name"):
         assert old not in got
-    if kind is PersonKind.STRANGER:
-        assert (got["identity_id"], got["identity_name"]) == ("", "")
-        assert "register_image" not in got
-        assert set(images) == {"face", "scene"}
-    else:
-        assert got["identity_id"]
-        assert got["identity_name"]
-        assert unuri(got["register_image"]) == images["registered"]
     attrs = got["recognize_face_attr"]
     assert set(attrs) == ATTRIBUTE_KEYS
     assert attrs["gender"] in ("male", "female")
@@ -532,8 +334,9 @@ async def test_frames_follow_the_2_0_protocol(
         assert 600 <= len(raw) <= 800
 
 
-async def test_event_ids_are_unique_and_increasing(sim: BoxSimulator, clients: Clients) -> None:
-    ws = await clients.subscribe()
+async def test_event_ids_are_unique_and_increasing(
+    sim: BoxSimulator, ws: aiohttp.ClientWebSocketResponse
+) -> None:
     ids = await sim.push_many(5, images=True)
     frames = [await next_json(ws) for _ in ids]
     assert [f["event_id"] for f in frames] == ids
@@ -549,134 +352,7 @@ async def test_event_ids_are_unique_and_increasing(sim: BoxSimulator, clients: C
     assert float(first["event_id"]) < float(second["event_id"])
 
 
-async def test_overrides_merge_into_the_attributes(sim: BoxSimulator, clients: Clients) -> None:
-    ws = await clients.subscribe()
-    await sim.push_event(
-        overrides={
-            "identity_name": ...,
-            "x": 1,
-            "recognize_face_attr": {"gender": None, "box": ...},
-        }
-    )
-    got = await next_json(ws)
-    assert "identity_name" not in got
-    assert got["x"] == 1
-    assert got["recognize_face_attr"]["gender"] is None
-    assert "box" not in got["recognize_face_attr"]
-    assert "feature_binary" in got["recognize_face_attr"]
-
-
-async def test_free_running_mode_speaks_2_0(sim: BoxSimulator, clients: Clients) -> None:
-    ws = await clients.subscribe()
-    sim.run(rate=200.0, max_events=3)
-    events = [await next_json(ws) for _ in range(3)]
-    await sim.stop_running()
-    assert {e["media_device_id"] for e in events} <= {d.device_id for d in sim.devices}
-    assert all(e["user_type"] in USER_TYPES for e in events)
-    assert all(0 <= e["score"] <= 100 for e in events)
-
-
 # Faults
-
-
-def undecodable(text: str) -> bool:
-    for validate in (True, False):
-        try:
-            base64.b64decode(text, validate=validate)
-        except binascii.Error:
-            continue
-        return False
-    return True
-
-
-def attrs_of(frame: dict[str, Any]) -> Any:
-    return frame.get("recognize_face_attr")
-
-
-FAULT_CHECKS: dict[str, Callable[[dict[str, Any], BoxSimulator], bool]] = {
-    "v1_leftovers": lambda f, _: (
-        next(iter(f)) == "reg_pic"
-        and f["reg_pic"] == ""
-        and "event_id" not in f
-        and "user_type" not in f
-        and 0 <= f["score"] <= 1
-        and "media_device_id" in f
-    ),
-    "bare_base64_images": lambda f, s: (
-        not f["recognize_face_image"].startswith("data:")
-        and base64.b64decode(f["recognize_face_image"])
-        == s.images_of(s.last_event_id or "")["face"]
-        and base64.b64decode(f["register_image"]).startswith(JPEG)
-    ),
-    "empty_images": lambda f, s: (
-        f["recognize_face_image"] == f["register_image"] == ""
-        and set(s.images_of(f["event_id"])) == {"scene"}
-    ),
-    "png_data_uri": lambda f, s: (
-        unuri(f["recognize_face_image"], "png").startswith(PNG)
-        and s.images_of(f["event_id"])["registered"].startswith(PNG)
-    ),
-    "user_type_case": lambda f, _: (
-        f["user_type"] not in USER_TYPES and f["user_type"].lower() == "visitor"
-    ),
-    "user_type_unknown": lambda f, _: f["user_type"] == "car",
-    "score_out_of_range": lambda f, _: not 0 <= f["score"] <= 100,
-    "null_attributes": lambda f, s: (
-        set(attrs_of(f)) == ATTRIBUTE_KEYS
-        and all(v is None for v in attrs_of(f).values())
-        and s.templates_of(f["event_id"]) == []
-    ),
-    "no_attributes": lambda f, s: (
-        "recognize_face_attr" not in f and s.templates_of(f["event_id"]) == []
-    ),
-    "numbers_as_strings": lambda f, _: (
-        isinstance(f["score"], str) and float(f["score"]) <= 100 and isinstance(f["timestamp"], str)
-    ),
-    "null_fields": lambda f, _: (
-        f["score"] is None and f["identity_name"] is None and f["user_type"] is None
-    ),
-    "wrong_types": lambda f, _: (
-        isinstance(f["media_device_id"], int)
-        and isinstance(f["score"], list)
-        and isinstance(attrs_of(f), str)
-    ),
-    "unknown_fields": lambda f, _: "x_box_serial" in f and "x_future_field" in attrs_of(f),
-    "bad_base64": lambda f, s: (
-        f["recognize_face_image"].startswith(JPEG_URI)
-        and undecodable(f["recognize_face_image"].removeprefix(JPEG_URI))
-        and set(s.images_of(f["event_id"])) == {"scene"}
-    ),
-    "non_jpeg_image": lambda f, _: (
-        f["recognize_face_image"].startswith(JPEG_URI)
-        and not unuri(f["recognize_face_image"]).startswith(JPEG)
-    ),
-    "drop_event_id": lambda f, _: "event_id" not in f and "user_type" in f,
-    "omit_person_type": lambda f, _: "user_type" not in f,
-    "timestamp_seconds": lambda f, _: 10**9 < f["timestamp"] < 10**11,
-}
-
-
-@pytest.mark.parametrize("fault", list(FAULT_CHECKS))
-async def test_event_faults(
-    session: aiohttp.ClientSession, sim: BoxSimulator, clients: Clients, fault: str
-) -> None:
-    ws = await clients.subscribe()
-    setattr(sim.faults, fault, True)
-    frame = await sim.push_event(kind=PersonKind.VISITOR)
-    got = await next_json(ws)
-    assert got == frame
-    assert FAULT_CHECKS[fault](got, sim)
-    assert sim.last_event_id is not None
-    record = await get_event(session, sim, sim.last_event_id)
-    assert record["user_type"] == "visitor"
-    assert 0 <= record["score"] <= 100
-    sim.faults.reset()
-    assert sim.faults == Faults()
-    clean = await sim.push_event(kind=PersonKind.VISITOR)
-    got = await next_json(ws)
-    assert got["user_type"] == "visitor"
-    assert got["recognize_face_image"].startswith(JPEG_URI)
-    assert len(sim.templates_of(clean["event_id"])) == 2
 
 
 async def test_score_out_of_range_goes_both_ways(sim: BoxSimulator) -> None:
@@ -686,8 +362,10 @@ async def test_score_out_of_range_goes_both_ways(sim: BoxSimulator) -> None:
 
 
 async def test_hex_ids_in_the_device_list_and_frames(session: aiohttp.ClientSession) -> None:
-    async with BoxSimulator(devices=3, protocol="2.0", host=LOOPBACK, seed=1, hex_ids=True) as box:
-        box_clients = Clients(session, box)
+    async with (
+        BoxSimulator(devices=3, protocol="2.0", host=LOOPBACK, seed=1, hex_ids=True) as box,
+        Clients(session, box) as box_clients,
+    ):
         items = (await media_devices(session, box))["devices"]
         ids = [i["media_device_id"] for i in items]
         assert all(HEX32.match(i) for i in ids)
@@ -701,46 +379,6 @@ async def test_hex_ids_in_the_device_list_and_frames(session: aiohttp.ClientSess
         assert got["media_device_id"] == stranger["media_device_id"]
         assert HEX32.match(got["media_device_id"])
         assert got["media_device_id"] not in ids
-        await box_clients.close()
-
-
-async def test_connection_faults_in_2_0(sim: BoxSimulator, clients: Clients) -> None:
-    first = sim.devices[0].device_id
-    ws = await clients.subscribe(
-        {"with_face_image": True, "with_register_image": True, "media_device_ids": [first]}
-    )
-    sim.faults.unknown_device = True
-    frame = await sim.push_event(sim.devices[0].device_id)
-    got = await next_json(ws)
-    assert got["media_device_id"] == frame["media_device_id"]
-    assert UUID4.match(got["media_device_id"])
-    assert got["media_device_id"] not in {d.device_id for d in sim.devices}
-    sim.faults.reset()
-    sim.faults.binary_frames = True
-    frame = await sim.push_event()
-    msg = await ws.receive(timeout=5)
-    assert msg.type is aiohttp.WSMsgType.BINARY
-    assert json.loads(msg.data.decode("utf-8")) == frame
-    sim.faults.reset()
-    sim.faults.invalid_json_every = 2
-    texts = []
-    for _ in range(2):
-        await sim.push_event()
-        texts.append((await ws.receive(timeout=5)).data)
-    assert json.loads(texts[0])["user_type"] in USER_TYPES
-    with pytest.raises(ValueError):
-        json.loads(texts[1])
-    sim.faults.reset()
-    sim.faults.huge_frame_bytes = 1 << 20
-    frame = await sim.push_event()
-    msg = await ws.receive(timeout=30)
-    assert len(msg.data) > 1 << 20
-    assert json.loads(msg.data)["event_id"] == frame["event_id"]
-    sim.faults.reset()
-    sim.faults.silent = True
-    await sim.push_event()
-    with pytest.raises(TimeoutError):
-        await ws.receive(timeout=0.2)
 
 
 def test_new_faults_can_be_set_from_text() -> None:
@@ -769,14 +407,13 @@ def test_new_faults_can_be_set_from_text() -> None:
 
 
 async def test_set_protocol_switches_everything_mid_run(session: aiohttp.ClientSession) -> None:
-    async with BoxSimulator(devices=3, protocol="1.0", host=LOOPBACK, seed=4) as box:
-        box_clients = Clients(session, box)
+    async with (
+        BoxSimulator(devices=3, protocol="1.0", host=LOOPBACK, seed=4) as box,
+        Clients(session, box) as box_clients,
+    ):
         ids = [d.device_id for d in box.devices]
         rest = f"http://{LOOPBACK}:{box.rest_port}"
-        old = await box_clients.session.ws_connect(f"ws://{LOOPBACK}:{box.ws_port}/")
-        box_clients.opened.append(old)
-        await old.send_str(json.dumps({"need_face": True, "event_list": ids}))
-        await box.wait_for_subscription()
+        old = await box_clients.subscribe({"need_face": True, "event_list": ids})
         assert (await box.push_event())["device_id"] == ids[0]
         assert "device_id" in await next_json(old)
 
@@ -784,7 +421,7 @@ async def test_set_protocol_switches_everything_mid_run(session: aiohttp.ClientS
         assert box.protocol == "2.0"
         msg = await old.receive(timeout=5)
         assert msg.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR)
-        await until(lambda: box.connected_clients == 0)
+        await wait_for(lambda: box.connected_clients == 0)
         assert box.subscriptions == []
         async with session.get(rest + V1_DEVICES) as resp:
             assert resp.status == 404
@@ -819,7 +456,6 @@ async def test_set_protocol_switches_everything_mid_run(session: aiohttp.ClientS
         assert "reg_pic" in got
         with pytest.raises(ValueError, match="protocol"):
             box.set_protocol("3.0")
-        await box_clients.close()
 
 
 async def test_reboot_brings_the_version_port_back(
@@ -836,20 +472,9 @@ async def test_reboot_brings_the_version_port_back(
 # Command line
 
 
-def read_line(proc: subprocess.Popen[str], timeout: float) -> str:
-    assert proc.stdout is not None
-    with selectors.DefaultSelector() as selector:
-        selector.register(proc.stdout, selectors.EVENT_READ)
-        assert selector.select(timeout), "no output from the simulator"
-    return proc.stdout.readline()
-
-
 def test_command_line_with_protocol_2_0() -> None:
-    command = [sys.executable, "-m", "sophon_sim", "--rest-port", "0", "--ws-port", "0"]
-    command += ["--version-port", "0", "--devices", "4", "--rate", "20", "--seed", "5"]
-    command += ["--protocol", "2.0", "--hex-ids"]
-    proc = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, text=True)  # noqa: S603
-    try:
+    args = ["--version-port", "0", "--devices", "4", "--rate", "20", "--seed", "5"]
+    with command_line(*args, "--protocol", "2.0", "--hex-ids") as proc:
         first = read_line(proc, 20)
         match = re.search(r"rest_port=(\d+) ws_port=(\d+) version_port=(\d+)", first)
         assert match, first
@@ -872,13 +497,6 @@ def test_command_line_with_protocol_2_0() -> None:
         assert all(" device " in line for line in lines[:4])
         assert " media gb28181 " in "".join(lines[:4])
         assert "person" in lines[4]
-        proc.send_signal(signal.SIGTERM)
-        output, _ = proc.communicate(timeout=20)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-    assert proc.returncode == 0
-    assert "sophon_sim stopped" in output
+        output = stop(proc)
     assert "secret123" not in first + output
     assert "TEMPLATE" not in output

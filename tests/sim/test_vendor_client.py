@@ -11,8 +11,6 @@ import pytest
 
 from sophon_sim import BoxSimulator, PersonKind
 
-pytestmark = pytest.mark.usefixtures("socket_enabled")
-
 CLIENT = Path(__file__).with_name("vendor_example_client.py")
 
 
