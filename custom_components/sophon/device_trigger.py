@@ -51,7 +51,9 @@ async def async_get_trigger_capabilities(
     hass: HomeAssistant,
     config: ConfigType,
 ) -> dict[str, vol.Schema]:
-    """Let the user ask for a minimum score."""
+    """Let the user ask for a minimum score (strangers carry none: not offered for them)."""
+    if config.get(CONF_TYPE) == "stranger_detected":
+        return {}
     return {"extra_fields": vol.Schema({vol.Optional(CONF_MIN_SCORE): MIN_SCORE_SELECTOR})}
 
 

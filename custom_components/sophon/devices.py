@@ -12,7 +12,7 @@ from .api import Device, DeviceType, shorten
 from .compat import device_by_identifier, via_device_kwargs
 from .const import DOMAIN, MANUFACTURER
 from .identity import device_identifier
-from .logbook import TRANSLATION_CATEGORIES as LOGBOOK_TRANSLATIONS
+from .texts import TEXT_CATEGORIES
 
 # The box's model when its translation is missing; attached devices' models are translated
 # by device type (strings.json "device" category), else shown as the box wrote the type.
@@ -34,10 +34,10 @@ class DeviceRegistrar:
         self._texts: dict[str, str] = {}
 
     async def async_load_texts(self) -> None:
-        """Read the models, and the logbook's texts, in Home Assistant's language (may change)."""
+        """Read the models and our own texts in Home Assistant's language (it may change)."""
         language = self._hass.config.language
         self._texts = await async_get_translations(self._hass, language, "device", {DOMAIN})
-        for category in LOGBOOK_TRANSLATIONS:  # the logbook reads them from the cache
+        for category in TEXT_CATEGORIES:  # texts.text() reads them from the cache
             await async_get_translations(self._hass, language, category, {DOMAIN})
 
     def register(self, title: str, devices: dict[str, Device], chosen: set[str] | None) -> None:

@@ -8,27 +8,15 @@ from typing import Any
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
-from homeassistant.helpers.translation import async_get_cached_translations
 
 from .api import clean_text
 from .const import DOMAIN, EVENT_RECOGNITION
+from .texts import text
 
 # The keys of a logbook entry (homeassistant.components.logbook.LOGBOOK_ENTRY_*).
 LOGBOOK_ENTRY_NAME = "name"
 LOGBOOK_ENTRY_MESSAGE = "message"
 LOGBOOK_ENTRY_ENTITY_ID = "entity_id"
-
-# The texts (strings.json "common" and the person type sensor's states) until the translations
-# of Home Assistant's language are loaded; SophonCoordinator loads them with the device list.
-ENGLISH = {
-    "common.logbook_recognized": "{name} ({person_type}) recognized at {device}",
-    "common.logbook_recognized_score": (
-        "{name} ({person_type}) recognized at {device}, score {score}%"
-    ),
-    "common.logbook_stranger": "Stranger detected at {device}",
-    "common.logbook_stranger_name": "Stranger",
-}
-TRANSLATION_CATEGORIES = ("common", "entity")
 
 
 @callback
@@ -62,27 +50,20 @@ def describe_recognition(hass: HomeAssistant, data: Mapping[str, Any]) -> dict[s
             line[LOGBOOK_ENTRY_ENTITY_ID] = entity_id
     person_type = str(data.get("person_type", "unknown"))
     if person_type == "stranger":
-        line[LOGBOOK_ENTRY_NAME] = _text(hass, "common.logbook_stranger_name")
-        line[LOGBOOK_ENTRY_MESSAGE] = _text(hass, "common.logbook_stranger").format(device=where)
+        line[LOGBOOK_ENTRY_NAME] = text(hass, "common.logbook_stranger_name")
+        line[LOGBOOK_ENTRY_MESSAGE] = text(hass, "common.logbook_stranger").format(device=where)
         return line
     score = data.get("score")
     template = "common.logbook_recognized" + ("" if score is None else "_score")
     name = str(data.get("identity_name") or data.get("identity_id") or "?")
     line[LOGBOOK_ENTRY_NAME] = name
-    line[LOGBOOK_ENTRY_MESSAGE] = _text(hass, template).format(
+    line[LOGBOOK_ENTRY_MESSAGE] = text(hass, template).format(
         name=name,
-        person_type=_text(hass, f"entity.sensor.person_type.state.{person_type}") or person_type,
+        person_type=text(hass, f"entity.sensor.person_type.state.{person_type}") or person_type,
         device=where,
         score="" if score is None else f"{score * 100:.0f}",
     )
     return line
-
-
-def _text(hass: HomeAssistant, category_key: str) -> str:
-    """Return one of our texts in Home Assistant's language (English until loaded)."""
-    category = category_key.partition(".")[0]
-    cached = async_get_cached_translations(hass, hass.config.language, category, DOMAIN)
-    return cached.get(f"component.{DOMAIN}.{category_key}") or ENGLISH.get(category_key, "")
 
 
 def _recognition_entity(hass: HomeAssistant, device_id: str) -> str | None:

@@ -10,6 +10,8 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 
 from .compat import vol
+from .const import PERSON_TYPES
+from .texts import text
 
 CONF_MIN_SCORE = "min_score"
 MIN_SCORE = vol.All(vol.Coerce(float), vol.Range(min=0, max=100))
@@ -22,15 +24,6 @@ TRIGGER_TYPES: dict[str, str | None] = {
     "employee_recognized": "employee",
     "visitor_recognized": "visitor",
     "anyone_recognized": None,
-}
-
-# Who, in a trace's "Triggered by the recognition of a VIP at Gate 1".
-_WHO = {
-    "vip": "a VIP",
-    "blacklist": "a blacklisted person",
-    "employee": "an employee",
-    "visitor": "a visitor",
-    "stranger": "a stranger",
 }
 
 
@@ -59,9 +52,18 @@ class RecognitionFilter:
 
 @callback
 def describe_recognition(hass: HomeAssistant, data: Mapping[str, Any]) -> str:
-    """Name a recognition for a trace, e.g. 'recognition of a VIP at Gate 1'."""
+    """Name a recognition for a trace in Home Assistant's language.
+
+    E.g. 'recognition of a VIP at Gate 1', shown as "Triggered by the recognition of a VIP at
+    Gate 1".
+    """
     device = dr.async_get(hass).async_get(data.get("device_id") or "")
     where = (device.name_by_user or device.name) if device else None
     person_type = data.get("person_type")
-    what = "detection" if person_type == "stranger" else "recognition"
-    return f"{what} of {_WHO.get(person_type or '', 'a person')} at {where or 'a Sophon device'}"
+    if person_type not in PERSON_TYPES:
+        person_type = "unknown"
+    template = "trace_detection" if person_type == "stranger" else "trace_recognition"
+    return text(hass, f"common.{template}").format(
+        who=text(hass, f"common.trace_who_{person_type}"),
+        device=where or text(hass, "common.trace_unknown_device"),
+    )

@@ -27,7 +27,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.sophon import logbook
+from custom_components.sophon import device_trigger, logbook
 from custom_components.sophon.api import canonical_device_id
 from custom_components.sophon.compat import device_by_identifier
 from custom_components.sophon.const import DOMAIN, EVENT_RECOGNITION
@@ -227,7 +227,7 @@ async def test_the_logbook_line_and_device_models_are_in_home_assistants_languag
         dr.async_get(hass), coordinator.box_identifier, coordinator.config_entry.entry_id
     )
     assert hub is not None
-    assert hub.model == "SE AI 盒子"
+    assert hub.model == "SE AI 计算盒"
 
 
 async def test_blueprint_notifies_each_recognition_with_its_own_face(
@@ -439,3 +439,19 @@ async def test_a_recognition_without_a_usable_time_holds_no_later_one_back(
     )
     assert hass.states.get(identity).state == "陈静"
     assert coordinator.recognitions.older_recognitions == 0
+
+
+async def test_the_stranger_trigger_offers_no_minimum_score(
+    hass: HomeAssistant, coordinator: SophonCoordinator, simulator: BoxSimulator
+) -> None:
+    """Strangers carry no score: a minimum would make the trigger never fire."""
+    device = attached_device(coordinator, simulator.devices[0].device_id)
+    base = {"platform": "device", "domain": DOMAIN, "device_id": device.id}
+    stranger = await device_trigger.async_get_trigger_capabilities(
+        hass, {**base, "type": "stranger_detected"}
+    )
+    vip = await device_trigger.async_get_trigger_capabilities(
+        hass, {**base, "type": "vip_recognized"}
+    )
+    assert stranger == {}
+    assert "min_score" in vip["extra_fields"].schema

@@ -146,7 +146,10 @@ async def test_the_triggers_are_described_and_translated(
         description = descriptions[f"{DOMAIN}.{key}"]
         assert description is not None
         assert description["target"]["entity"] == [{"integration": DOMAIN, "domain": ["event"]}]
-        assert description["fields"]["min_score"]["selector"]["number"]["max"] == 100
+        if key == "stranger_detected":  # strangers carry no score
+            assert "min_score" not in description.get("fields", {})
+        else:
+            assert description["fields"]["min_score"]["selector"]["number"]["max"] == 100
     for language, name in (("en", "VIP recognized"), ("zh-Hans", "识别到 VIP")):
         strings = await async_get_translations(hass, language, "triggers", [DOMAIN])
         prefix = f"component.{DOMAIN}.triggers.vip_recognized"
@@ -162,6 +165,21 @@ async def test_an_older_home_assistant_refuses_the_trigger_and_says_why(
     config = {"platform": "sophon.vip_recognized", "target": {"device_id": "x"}}
     with pytest.raises(vol.Invalid, match="use the Sophon device triggers"):
         await trigger_helper.async_validate_trigger_config(hass, [config])
+
+
+async def test_the_trace_names_the_recognition_in_home_assistants_language(
+    hass: HomeAssistant,
+    coordinator: SophonCoordinator,
+    simulator: BoxSimulator,
+) -> None:
+    gate = attached_device(coordinator, simulator.devices[0].device_id)
+    hass.config.language = "zh-Hans"
+    await coordinator.async_refresh()  # reads the texts again
+    data = {"device_id": gate.id, "person_type": "blacklist"}
+    assert describe_recognition(hass, data) == f"在{gate.name}识别到黑名单人员"
+    assert describe_recognition(hass, {**data, "person_type": "stranger"}) == (
+        f"在{gate.name}发现陌生人"
+    )
 
 
 async def test_the_device_trigger_names_the_recognition_in_the_trace(

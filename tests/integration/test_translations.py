@@ -80,3 +80,13 @@ def test_every_entity_and_trigger_has_an_icon_or_a_name() -> None:
     for platform, entities in STRINGS["entity"].items():
         for key in entities:
             assert "default" in icons["entity"][platform][key], f"{platform}.{key}"
+
+
+def test_chinese_uses_full_width_punctuation() -> None:
+    zh = _flatten(
+        json.loads((COMPONENT / "translations" / "zh-Hans.json").read_text(encoding="utf-8"))
+    )
+    for key, text in zh.items():
+        if re.search(r"[\u3400-\u9fff]", text):
+            bare = text.replace("http://", "")
+            assert not re.search(r"[,();:!?]", bare), f"{key}: {text}"
