@@ -20,7 +20,7 @@ def _loopback_sockets(socket_enabled: None) -> None:
 @pytest.fixture(autouse=True)
 def _short_settle(monkeypatch: pytest.MonkeyPatch) -> None:
     """Count a quiet push as up after 0.05 s, not 1 s (tests of the settle give their own)."""
-    monkeypatch.setattr("custom_components.sophon.api.client.SETTLE", 0.05)
+    monkeypatch.setattr("custom_components.sophon.api.push.SETTLE", 0.05)
 
 
 PROTOCOLS = ["1.0", "2.0"]

@@ -33,8 +33,6 @@ PUSH_HELD_AFTER: Final = 3
 CLOCK_REPAIR_AFTER: Final = timedelta(minutes=3)
 CLOCK_REPAIR_CLEARED: Final = timedelta(minutes=2)
 CLOCK_CHECK_INTERVAL: Final = timedelta(hours=1)
-# A picture the box failed to give for a passing reason is asked for again after this long.
-SCENE_RETRY_AFTER: Final = timedelta(seconds=10)
 
 PERSON_TYPES: Final = [person_type.value for person_type in PersonType]
 # The state of the last_identity sensor when the face matched nobody; translated in the UI.

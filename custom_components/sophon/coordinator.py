@@ -33,7 +33,6 @@ from .const import (
 from .devices import DeviceRegistrar
 from .identity import async_adopt_serial
 from .outage import PushOutages
-from .pictures import PictureSource
 from .recognitions import BoxView, Recognitions
 
 _LOGGER = logging.getLogger(__name__)
@@ -69,11 +68,9 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
                 title=lambda: self.config_entry.title,
                 devices=lambda: self.data,
                 device_ids=self.devices.device_ids,
-                scene_on_demand=self._scene_on_demand,
                 on_unknown_device=self._refresh_for_unknown_device,
                 on_recognition=self.clock.async_evaluate,
             ),
-            PictureSource(client, lambda: self.config_entry.title),
         )
         self.subscription: Subscription | None = None
         self._device_callbacks: list[DeviceCallback] = []
@@ -248,16 +245,6 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
     def _handle_reject(self, _reason: str) -> None:
         """Update the counters after a rejected frame."""
         self.recognitions.async_counters_changed()
-
-    def _scene_on_demand(self) -> bool:
-        """Return True when scene photos are to be fetched from the box by event id."""
-        generation = self.client.generation
-        return (
-            generation is not None
-            and generation.scene_on_demand
-            and self.subscription is not None
-            and self.subscription.with_face
-        )
 
     async def async_update_box_info(self) -> None:
         """Show the box's firmware version and serial number on its device, best effort.

@@ -197,7 +197,7 @@ def _box(coordinator: SophonCoordinator, stand_ins: DeviceStandIns) -> dict[str,
         "last_device_list_ok": coordinator.last_update_success,
         "unknown_device_events": coordinator.recognitions.unknown_device_events,
         "older_recognitions": coordinator.recognitions.older_recognitions,
-        "scene_fetch_retries": coordinator.recognitions.picture_source.fetch_retries,
+        "scene_fetch_retries": client.counters.scene_fetch_retries,
         "identity_info_cut": coordinator.recognitions.info_cut,
         "has_serial_number": coordinator.serial_number is not None,
     }

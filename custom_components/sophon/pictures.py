@@ -1,4 +1,4 @@
-"""Pictures of recognitions: held in memory only, fetched from the box when not pushed.
+"""Pictures of recognitions, held in memory only; each decodes or fetches its bytes when shown.
 
 Two views of the same pictures: each attached device's latest ones (the image entities), and
 the latest recognitions of a box by reference (`RecentPictures`), so that a notification sent
@@ -8,8 +8,6 @@ references are served by `RecognitionPictureView` to authenticated clients only.
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -26,13 +24,11 @@ from homeassistant.helpers.http import HomeAssistantView
 from homeassistant.util import dt as dt_util
 from homeassistant.util.ulid import ulid_now
 
-from .api import BoxClient, Jpeg, RateLimitedLog, RecognitionEvent, SophonError, SophonNotFoundError
-from .const import DOMAIN, SCENE_RETRY_AFTER
+from .api import Picture, RecognitionEvent
+from .const import DOMAIN
 
 if TYPE_CHECKING:
     from .coordinator import SophonCoordinator
-
-_LOGGER = logging.getLogger(__name__)
 
 # The recognitions of one box whose pictures stay reachable by reference: the newest ones, for
 # this long, this many, and this many bytes of pictures (as the box sent them) at most.
@@ -68,101 +64,41 @@ class StoredImage:
     """One picture of one recognition, held in memory only."""
 
     updated: datetime
-    # As the box sent it; the big photos stay base64 until first shown (Jpeg.content()).
-    picture: Jpeg | None = None
-    # A picture the box does not push (2.0's scene photo) is fetched by event id on request.
-    event_id: str | None = None
-    # The box said it has no such picture (or it did not decode): never asked for again.
-    failed: bool = False
-    # A fetch failed for a passing reason (timeout, connection, server error): not before then.
-    retry_at: datetime | None = None
+    # As the client gave it: pushed ones decode, and kept ones fetch, when first asked for.
+    picture: Picture
 
     @property
     def size(self) -> int:
         """Return the bytes held (0 for a picture still to fetch)."""
-        return self.picture.size if self.picture is not None else 0
+        return self.picture.size
+
+    @property
+    def retry_at(self) -> datetime | None:
+        """Return when a failed fetch of the picture may be tried again (None: whenever)."""
+        return self.picture.retry_at
+
+    @retry_at.setter
+    def retry_at(self, value: datetime | None) -> None:
+        """Let a failed fetch be tried again at value."""
+        self.picture.retry_at = value
 
 
 type Pictures = dict[ImageKind, StoredImage]
 
 
-def pictures_of(event: RecognitionEvent, *, scene_by_event_id: bool) -> Pictures:
-    """Return the pictures a recognition brought; its scene by event id when asked to."""
+def pictures_of(event: RecognitionEvent) -> Pictures:
+    """Return the pictures a recognition brought (or that its box keeps for it)."""
     now = dt_util.utcnow()
-    pictures = {
+    return {
         kind: StoredImage(now, picture)
         for kind in ImageKind
-        if (picture := getattr(event, kind.value)) is not None
+        if (picture := event.picture(kind.value)) is not None
     }
-    if scene_by_event_id and ImageKind.SCENE not in pictures and event.event_id is not None:
-        pictures[ImageKind.SCENE] = StoredImage(now, event_id=event.event_id)
-    return pictures
 
 
-class PictureSource:
-    """Give the bytes of stored pictures: pushed ones decoded on first use, others fetched."""
-
-    def __init__(self, client: BoxClient, title: Callable[[], str]) -> None:
-        """Serve the pictures of one box."""
-        self._client = client
-        self._title = title
-        self._lock = asyncio.Lock()
-        self._log = RateLimitedLog(_LOGGER)
-        # Fetches that failed for a passing reason, to be tried again (diagnostics).
-        self.fetch_retries = 0
-
-    async def async_content(self, stored: StoredImage | None, kind: ImageKind) -> bytes | None:
-        """Return a picture's JPEG bytes; None when there is none (or it cannot be had now)."""
-        if stored is None or stored.failed:
-            return None
-        if stored.picture is None and stored.event_id is not None:
-            async with self._lock:
-                if stored.picture is None and not stored.failed and _due(stored.retry_at):
-                    await self._fetch_scene(stored)
-        if stored.picture is None:
-            return None
-        try:
-            return stored.picture.content()
-        except ValueError as err:
-            # Pushed as base64 that began like a JPEG but does not decode: no picture for it.
-            stored.failed, stored.picture = True, None
-            self._client.note_dropped_image(kind.value, "image_bad_base64")
-            _LOGGER.debug("Undecodable %s from %s: %s", kind.value, self._title(), err)
-            return None
-
-    async def _fetch_scene(self, stored: StoredImage) -> None:
-        """Fetch a scene photo that the box keeps by event id (2.0); log once if it fails."""
-        assert stored.event_id is not None  # noqa: S101 - only called for a fetchable picture
-        try:
-            content = await self._client.async_get_scene_image(stored.event_id)
-        except SophonNotFoundError as err:
-            stored.failed = True
-            _LOGGER.warning(
-                "Cannot fetch the scene photo of event %s from %s: %s",
-                stored.event_id,
-                self._title(),
-                err,
-            )
-            return
-        except SophonError as err:
-            # Passing trouble: the box may still have the photo; ask again after a pause.
-            stored.retry_at = dt_util.utcnow() + SCENE_RETRY_AFTER
-            self.fetch_retries += 1
-            self._log.warning(
-                "scene_fetch",
-                "Could not fetch a scene photo from %s (will try again on the next request): %s",
-                self._title(),
-                err,
-            )
-            return
-        stored.retry_at = None
-        if content is not None:
-            stored.picture = Jpeg.of(content)
-
-
-def _due(retry_at: datetime | None) -> bool:
-    """Return True when a fetch may be tried now."""
-    return retry_at is None or dt_util.utcnow() >= retry_at
+async def async_content(stored: StoredImage | None) -> bytes | None:
+    """Return a stored picture's JPEG bytes; None when there is none (or it cannot be had now)."""
+    return None if stored is None else await stored.picture.async_content()
 
 
 @dataclass(slots=True)
@@ -265,8 +201,7 @@ class RecognitionPictureView(HomeAssistantView):
         ):
             return web.Response(status=HTTPStatus.NOT_FOUND)
         coordinator: SophonCoordinator = entry.runtime_data
-        stored = coordinator.recognitions.recent_pictures.get(ref, kind)
-        content = await coordinator.recognitions.picture_source.async_content(stored, kind)
+        content = await async_content(coordinator.recognitions.recent_pictures.get(ref, kind))
         if content is None:
             return web.Response(status=HTTPStatus.NOT_FOUND)
         return web.Response(

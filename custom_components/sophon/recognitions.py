@@ -13,7 +13,14 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from .api import Device, DeviceType, RateLimitedLog, RecognitionEvent
 from .const import EVENT_RECOGNITION
 from .event_size import fit_event
-from .pictures import ImageKind, Pictures, PictureSource, RecentPictures, picture_urls, pictures_of
+from .pictures import (
+    ImageKind,
+    Pictures,
+    RecentPictures,
+    async_content,
+    picture_urls,
+    pictures_of,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -22,25 +29,6 @@ type RecognitionListener = Callable[[RecognitionEvent, bool], None]
 
 # Records kept for device ids that the box's device list does not (yet) name.
 MAX_UNKNOWN_DEVICES = 64
-# Identity info passed on to the bus: nesting, items per level and text length kept.
-MAX_INFO_DEPTH = 4
-MAX_INFO_ITEMS = 64
-MAX_INFO_TEXT = 256
-
-
-def bounded_info(value: Any, depth: int = 0) -> Any:
-    """Return identity info without long strings (a picture or template could hide there)."""
-    if isinstance(value, dict):
-        if depth >= MAX_INFO_DEPTH:
-            return {}
-        return {str(k): bounded_info(v, depth + 1) for k, v in list(value.items())[:MAX_INFO_ITEMS]}
-    if isinstance(value, list):
-        if depth >= MAX_INFO_DEPTH:
-            return []
-        return [bounded_info(item, depth + 1) for item in value[:MAX_INFO_ITEMS]]
-    if isinstance(value, str) and (len(value) > MAX_INFO_TEXT or value.startswith("data:")):
-        return None
-    return value
 
 
 @dataclass(slots=True)
@@ -86,8 +74,6 @@ class BoxView:
     # The device list (canonical id -> device) and Home Assistant's device ids for it.
     devices: Callable[[], dict[str, Device]]
     device_ids: dict[str, str]
-    # True when scene photos are to be fetched by event id rather than pushed.
-    scene_on_demand: Callable[[], bool]
     # Called for an event of a device the list lacks (the list is read again).
     on_unknown_device: Callable[[], None]
     # Called after each recognition (the box's clock is judged by them).
@@ -97,11 +83,10 @@ class BoxView:
 class Recognitions:
     """Fire each recognition on the bus, keep the newest per device and tell its entities."""
 
-    def __init__(self, hass: HomeAssistant, box: BoxView, pictures: PictureSource) -> None:
+    def __init__(self, hass: HomeAssistant, box: BoxView) -> None:
         """Start with no recognition."""
         self._hass = hass
         self._box = box
-        self.picture_source = pictures
         self.records: dict[str, DeviceRecord] = {}
         self.recent_pictures = RecentPictures()
         self._counter_listeners: list[CALLBACK_TYPE] = []
@@ -147,7 +132,7 @@ class Recognitions:
         record = self.record(key)
         # One stamped before what the device shows is still a recognition, but not its latest.
         newest = record.is_newest(event)
-        pictures = pictures_of(event, scene_by_event_id=self._box.scene_on_demand())
+        pictures = pictures_of(event)
         if newest:
             record.keep(event, pictures)
         else:
@@ -168,7 +153,7 @@ class Recognitions:
 
     async def async_image(self, key: str, kind: ImageKind) -> bytes | None:
         """Return a device's latest picture of a kind, fetched first if the box did not push it."""
-        return await self.picture_source.async_content(self.record(key).images.get(kind), kind)
+        return await async_content(self.record(key).images.get(kind))
 
     def _keep_unknown_device(self, key: str) -> bool:
         """Count and log an event from a device the list lacks; return True to keep it."""
@@ -203,6 +188,7 @@ class Recognitions:
             "device_type": device_type.value,
             "device_ip": event.device_ip or (device.ip if device else None),
             "event_id": event.event_id,
-            "identity_info": bounded_info(event.identity_info),
+            # Bounded by the client: no long string (a picture, a template) reaches the bus.
+            "identity_info": event.identity_info,
             "face_attributes": event.face_attributes,
         }

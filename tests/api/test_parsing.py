@@ -19,9 +19,9 @@ from custom_components.sophon.api.coerce import (
     as_int,
     as_str,
     as_timestamp,
-    decode_jpeg,
     describe,
 )
+from custom_components.sophon.api.pictures import decode_jpeg
 from custom_components.sophon.api.protocol_v1 import parse_devices, parse_event
 
 NOW = datetime(2026, 11, 26, tzinfo=UTC)

@@ -482,7 +482,7 @@ COOL_DOWN = timedelta(hours=1)  # so long that no slow machine reaches its end b
 @pytest.fixture
 def long_cool_down(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make the pause before a failed fetch is tried again an hour."""
-    monkeypatch.setattr("custom_components.sophon.pictures.SCENE_RETRY_AFTER", COOL_DOWN)
+    monkeypatch.setattr("custom_components.sophon.api.pictures.SCENE_RETRY_AFTER", COOL_DOWN)
 
 
 def _end_the_cool_down(coordinator: SophonCoordinator, device_id: str) -> None:
@@ -523,7 +523,7 @@ async def test_a_scene_photo_fetch_that_fails_for_a_passing_reason_is_tried_agai
     assert response.status == HTTPStatus.OK
     event_id = expected(frame, simulator.protocol)["event_id"]
     assert await response.read() == simulator.images_of(event_id)["scene"]
-    assert coordinator.recognitions.picture_source.fetch_retries == 1
+    assert coordinator.client.counters.scene_fetch_retries == 1
 
 
 @pytest.mark.parametrize("simulator", ["2.0"], indirect=True)

@@ -11,7 +11,7 @@ from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sophon.api import ConnectionState
-from custom_components.sophon.api.client import CLOSE_TIMEOUT
+from custom_components.sophon.api.push import CLOSE_TIMEOUT
 from custom_components.sophon.const import CONF_DEVICES, CONF_NEED_FACE, CONF_NEED_REGISTER
 from custom_components.sophon.coordinator import SophonCoordinator
 from sophon_sim import BoxSimulator

@@ -1,12 +1,6 @@
 """Client for Sophon SE AI boxes; no Home Assistant imports, publishable on its own."""
 
-from .client import (
-    DEFAULT_PORT,
-    DEFAULT_VERSION_PORT,
-    DEFAULT_WS_PORT,
-    MAX_FRAME_BYTES,
-    BoxClient,
-)
+from .client import DEFAULT_PORT, DEFAULT_VERSION_PORT, DEFAULT_WS_PORT, BoxClient
 from .clock import BoxTime, ClockWatch
 from .connection import Backoff, Drop, PingBehaviour, RateLimitedLog
 from .exceptions import (
@@ -27,12 +21,13 @@ from .models import (
     ConnectionState,
     Device,
     DeviceType,
-    Jpeg,
     PersonType,
     RecognitionEvent,
     Subscription,
     canonical_device_id,
 )
+from .pictures import Jpeg, Picture, SceneOnRequest
+from .push import MAX_FRAME_BYTES
 from .text import clean_text, shorten
 
 __all__ = [
@@ -53,9 +48,11 @@ __all__ = [
     "Generation",
     "Jpeg",
     "PersonType",
+    "Picture",
     "PingBehaviour",
     "RateLimitedLog",
     "RecognitionEvent",
+    "SceneOnRequest",
     "SophonBoxStartingError",
     "SophonConnectionClosedError",
     "SophonConnectionError",

@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from .decode import decode_base64, looks_like_jpeg_base64
-from .models import Jpeg
 from .text import MAX_TEXT, clean_text, is_clean, shorten, trim
 
 try:
@@ -23,11 +22,14 @@ except ImportError:  # pragma: no cover - orjson ships with Home Assistant
 
 # A value below this is a timestamp in seconds, above it one in milliseconds.
 MS_THRESHOLD = 10**11
-JPEG_MAGIC = b"\xff\xd8\xff"
 # What a number in a string can be padded with (white space is read by float() itself).
 _NUMBER_PADDING = "\x00\ufeff"
 # Identity info is cleaned this deep; what lies deeper is passed on as it came.
 MAX_CLEAN_DEPTH = 32
+# Identity info passed on: nesting, items per level and text length kept (bounded_info).
+MAX_INFO_DEPTH = 4
+MAX_INFO_ITEMS = 64
+MAX_INFO_TEXT = 256
 # Everything between a scheme and the last "@" of a URL: a user and password, "/" and "@" included.
 _CREDENTIALS = re.compile(r"://\S*@")
 # What boxes answer for a serial number they do not know.
@@ -117,35 +119,6 @@ def as_timestamp(value: Any) -> tuple[datetime | None, str | None]:
         return None, "timestamp_invalid"
 
 
-def decode_jpeg(value: Any) -> tuple[bytes | None, str | None]:
-    """Decode a base64 (or data URI) JPEG; return the bytes or the reason it was dropped."""
-    if value is None or value == "":
-        return None, None
-    if not isinstance(value, str):
-        return None, "image_wrong_type"
-    try:
-        data = decode_base64(value)
-    except ValueError:  # binascii.Error is one
-        return None, "image_bad_base64"
-    if not data.startswith(JPEG_MAGIC):
-        return None, "image_not_jpeg"
-    return data, None
-
-
-def picture(name: str, value: Any, problems: list[str], *, lazy: bool = False) -> Jpeg | None:
-    """Read one picture of an event, noting in problems why it was dropped if it was.
-
-    lazy: a text that begins like a JPEG is kept to be decoded when first asked for (a bad body
-    is then found, and counted, by whoever asks); anything else is decoded and checked now.
-    """
-    if lazy and isinstance(value, str) and looks_like_jpeg_base64(value):
-        return Jpeg(value)
-    content, problem = decode_jpeg(value)
-    if problem:
-        problems.append(f"{problem}:{name}")
-    return None if content is None else Jpeg.of(content)
-
-
 def as_clean_str(value: Any) -> str | None:
     """Return as_str(value) cleaned (clean_text): for names, addresses and other shown text."""
     text = as_str(value)
@@ -213,6 +186,56 @@ def _cleaned_json(value: Any, depth: int) -> Any:
         changed = changed or new_key is not key or new_item is not item
         mapping[new_key] = new_item
     return mapping if changed else value
+
+
+def bounded_info(info: dict[str, Any]) -> dict[str, Any]:
+    """Return identity info without long strings (a picture or template could hide there).
+
+    Kept: MAX_INFO_DEPTH levels of MAX_INFO_ITEMS items each; a string longer than
+    MAX_INFO_TEXT, or a data URI, becomes None. The same object when nothing is cut.
+    """
+    if _within_bounds(info, 0):
+        return info
+    bounded: dict[str, Any] = _bounded(info, 0)
+    return bounded
+
+
+def _within_bounds(value: Any, depth: int) -> bool:
+    """Return True when bounded_info would keep value as it is (one look, no copy).
+
+    The keys are not looked at: JSON's are strings.
+    """
+    if isinstance(value, str):
+        return len(value) <= MAX_INFO_TEXT and not value.startswith("data:")
+    if isinstance(value, dict):
+        children: Iterable[Any] = value.values()
+    elif isinstance(value, list):
+        children = value
+    else:
+        return True
+    if depth >= MAX_INFO_DEPTH or len(value) > MAX_INFO_ITEMS:
+        return not value
+    # A loop, not all(): this runs on every recognition, and a generator costs twice as much.
+    for child in children:  # noqa: SIM110
+        if not _within_bounds(child, depth + 1):
+            return False
+    return True
+
+
+def _bounded(value: Any, depth: int) -> Any:
+    """Return a copy of value cut as bounded_info says."""
+    if isinstance(value, dict):
+        if depth >= MAX_INFO_DEPTH:
+            return {}
+        items = list(value.items())[:MAX_INFO_ITEMS]
+        return {str(key): _bounded(item, depth + 1) for key, item in items}
+    if isinstance(value, list):
+        if depth >= MAX_INFO_DEPTH:
+            return []
+        return [_bounded(item, depth + 1) for item in value[:MAX_INFO_ITEMS]]
+    if isinstance(value, str) and (len(value) > MAX_INFO_TEXT or value.startswith("data:")):
+        return None
+    return value
 
 
 def describe(value: Any, limit: int = 120) -> str:

@@ -1,11 +1,16 @@
-"""The interface that each protocol generation of the box implements."""
+"""The interface that each protocol generation of the box implements, and the ones known."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .models import Device, RecognitionEvent, Subscription
+from .protocol_v1 import ProtocolV1
+from .protocol_v2 import ProtocolV2
+
+if TYPE_CHECKING:
+    from .pictures import BoxPictures
 
 
 class Rest(Protocol):
@@ -28,8 +33,6 @@ class Generation(Protocol):
     """Turn one generation's JSON into the shared models; parsing only, no I/O of its own."""
 
     name: str
-    # True where the scene photo is not pushed but fetched by event id (fetch_scene_image).
-    scene_on_demand: bool
 
     def recognizes(self, frame: dict[str, Any]) -> bool:
         """Return True when a pushed frame looks like this generation's."""
@@ -61,5 +64,15 @@ class Generation(Protocol):
     def subscription_message(self, subscription: Subscription) -> dict[str, Any]:
         """Return the frame that configures the push."""
 
-    def parse_event(self, frame: dict[str, Any], received_at: datetime) -> RecognitionEvent:
-        """Parse one pushed JSON object or raise FrameRejectedError."""
+    def parse_event(
+        self, frame: dict[str, Any], received_at: datetime, pictures: BoxPictures | None = None
+    ) -> RecognitionEvent:
+        """Parse one pushed JSON object or raise FrameRejectedError.
+
+        pictures: the box whose pictures the event's are (counted there; the scene photo a
+        generation keeps rather than pushes is fetched from it); without it, pictures alone.
+        """
+
+
+# Tried in this order when a box's generation is not known yet (protocol-v2.md section 1).
+GENERATIONS: tuple[Generation, ...] = (ProtocolV2(), ProtocolV1())

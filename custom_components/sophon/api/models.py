@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .decode import decode_base64
 from .text import trim
+
+if TYPE_CHECKING:
+    from .pictures import Jpeg, Picture, SceneOnRequest
 
 
 class PersonType(StrEnum):
@@ -86,53 +88,6 @@ class Subscription:
     with_registered: bool = True
 
 
-class Jpeg:
-    """A JPEG picture from the box: base64 text until its bytes are first asked for.
-
-    The scene and registered photos are hundreds of KB and most are never shown (a dashboard
-    shows the latest per device), so the receive path only checks how their text begins.
-    """
-
-    __slots__ = ("_content", "_text")
-
-    def __init__(self, text: str = "", content: bytes | None = None) -> None:
-        """Hold base64 text to decode later, or bytes already decoded."""
-        self._text = text
-        self._content = content
-
-    @classmethod
-    def of(cls, content: bytes) -> Jpeg:
-        """Return a picture whose bytes are known."""
-        return cls(content=content)
-
-    @property
-    def decoded(self) -> bool:
-        """Return True once the bytes are known."""
-        return self._content is not None
-
-    @property
-    def size(self) -> int:
-        """Return the size in bytes (before decoding: the base64 text's, times 3/4)."""
-        if self._content is not None:
-            return len(self._content)
-        return len(self._text) * 3 // 4
-
-    def content(self) -> bytes:
-        """Return the bytes, decoding them the first time; ValueError when they are not base64.
-
-        The text is read in any variant (decode_base64): a data URI, line breaks, URL-safe.
-        """
-        if self._content is None:
-            self._content = decode_base64(self._text)  # binascii.Error is a ValueError
-            self._text = ""
-        return self._content
-
-    def __repr__(self) -> str:
-        """Describe the picture without any of its data."""
-        state = "decoded" if self.decoded else "encoded"
-        return f"<Jpeg {state}, {self.size} bytes>"
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RecognitionEvent:
     """One recognition pushed by the box, whatever generation it speaks."""
@@ -156,10 +111,27 @@ class RecognitionEvent:
     event_id: str | None = None
     video_id: str | None = None
     face_attributes: dict[str, str] = field(default_factory=dict)
+    # The pictures pushed with the event.
     face_image: Jpeg | None = field(default=None, repr=False)
     scene_image: Jpeg | None = field(default=None, repr=False)
     registered_image: Jpeg | None = field(default=None, repr=False)
+    # The scene photo where the box keeps it rather than pushing it (2.0): fetched on request.
+    scene_on_request: SceneOnRequest | None = field(default=None, repr=False)
     problems: tuple[str, ...] = ()
+
+    def picture(self, name: str) -> Picture | None:
+        """Return the picture of a field (face_image, scene_image, registered_image).
+
+        Pushed with the event, or, for the scene, kept by the box and fetched when asked for.
+        """
+        match name:
+            case "face_image":
+                return self.face_image
+            case "scene_image":
+                return self.scene_on_request if self.scene_image is None else self.scene_image
+            case "registered_image":
+                return self.registered_image
+        raise ValueError(f"an event has no picture {name!r}")
 
     @property
     def time_from_box(self) -> bool:
@@ -189,6 +161,9 @@ class ClientCounters:
     # Pushes reopened after a long silence; REST calls that judged a box ignoring pings alive.
     stale_reconnects: int = 0
     liveness_probes: int = 0
+    # Scene photo fetches that failed for a passing reason (diagnostics show it on its own, so
+    # as_dict leaves it out).
+    scene_fetch_retries: int = 0
     frames_rejected: dict[str, int] = field(default_factory=dict)
     quirks_accepted: dict[str, int] = field(default_factory=dict)
     # Connections the box closed itself, by close code.

@@ -13,17 +13,19 @@ from .coerce import (
     as_serial,
     as_str,
     as_text,
+    bounded_info,
     describe,
-    picture,
 )
 from .exceptions import FrameRejectedError, SophonResponseError
-from .models import Device, DeviceType, Jpeg, PersonType, RecognitionEvent, Subscription
+from .models import Device, DeviceType, PersonType, RecognitionEvent, Subscription
+from .pictures import picture
 from .plausibility import checked_score, checked_time
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from .generation import Rest
+    from .pictures import BoxPictures, Jpeg
 
 NAME = "1.0"
 DEVICE_LIST_PATH = "/SophonDevice/api/Devices"
@@ -59,7 +61,6 @@ class ProtocolV1:
     """Speak the first generation of the box's push protocol."""
 
     name = NAME
-    scene_on_demand = False
 
     def recognizes(self, frame: dict[str, Any]) -> bool:
         """Return True for frames that name a device_id."""
@@ -107,9 +108,11 @@ class ProtocolV1:
             "event_list": list(subscription.device_ids),
         }
 
-    def parse_event(self, frame: dict[str, Any], received_at: datetime) -> RecognitionEvent:
+    def parse_event(
+        self, frame: dict[str, Any], received_at: datetime, pictures: BoxPictures | None = None
+    ) -> RecognitionEvent:
         """Turn one pushed JSON object into a recognition event."""
-        return parse_event(frame, received_at)
+        return parse_event(frame, received_at, pictures)
 
 
 def _first(source: dict[str, Any], keys: tuple[str, ...]) -> Any:
@@ -160,8 +163,10 @@ def parse_device(item: Any) -> Device | None:
     )
 
 
-def parse_event(frame: dict[str, Any], received_at: datetime) -> RecognitionEvent:
-    """Parse a 1.0 event, accepting every quirk of protocol.md section 4."""
+def parse_event(
+    frame: dict[str, Any], received_at: datetime, pictures: BoxPictures | None = None
+) -> RecognitionEvent:
+    """Parse a 1.0 event, accepting every quirk of protocol.md section 4 (see Generation)."""
     device_id = _device_id(frame)
     problems: list[str] = []
     ext_value = _extension_reader(frame, problems)
@@ -174,7 +179,7 @@ def parse_event(frame: dict[str, Any], received_at: datetime) -> RecognitionEven
     group_name = as_text(frame.get("group_name"), "group_name", problems)
     device_ip = as_text(ext_value("device_ip"), "device_ip", problems)
     info = _identity_info(frame.get("identity_info"), problems)
-    face, scene, registered = _pictures(frame, ext_value, problems)
+    face, scene, registered = _pictures(frame, ext_value, problems, pictures)
     return RecognitionEvent(
         device_id=device_id,
         timestamp=timestamp,
@@ -224,22 +229,28 @@ def _extension_reader(frame: dict[str, Any], problems: list[str]) -> Callable[[s
 
 
 def _identity_info(raw: Any, problems: list[str]) -> dict[str, Any]:
-    """Return the identity info object, cleaned; empty when absent or of the wrong type."""
+    """Return the identity info object, cleaned and bounded; empty when absent or of the wrong type.
+
+    Bounded (bounded_info): a picture or template hidden in it never goes further.
+    """
     info = as_info(raw, "identity_info", problems)
     if info is None and raw is not None:
         problems.append("identity_info_wrong_type")
-    return info or {}
+    return bounded_info(info) if info else {}
 
 
 def _pictures(
-    frame: dict[str, Any], ext_value: Callable[[str], Any], problems: list[str]
+    frame: dict[str, Any],
+    ext_value: Callable[[str], Any],
+    problems: list[str],
+    box: BoxPictures | None,
 ) -> tuple[Jpeg | None, Jpeg | None, Jpeg | None]:
     """Return the face crop, the scene photo and the registered photo of a frame."""
     # The face crop (a few KB) is decoded and checked now; the scene and registered photos when
     # first shown (they are most of a frame's bytes, and most are never shown).
     face = picture("face_image", ext_value("recognize_face"), problems)
-    scene = picture("scene_image", ext_value("spot_pic"), problems, lazy=True)
-    registered = picture("registered_image", frame.get("reg_pic"), problems, lazy=True)
+    scene = picture("scene_image", ext_value("spot_pic"), problems, lazy=True, box=box)
+    registered = picture("registered_image", frame.get("reg_pic"), problems, lazy=True, box=box)
     return face, scene, registered
 
 

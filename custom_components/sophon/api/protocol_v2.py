@@ -6,7 +6,7 @@ from datetime import datetime
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
-from .coerce import as_clean_str, as_dict, as_id, as_serial, as_str, as_text, describe, picture
+from .coerce import as_clean_str, as_dict, as_id, as_serial, as_str, as_text, describe
 from .exceptions import (
     FrameRejectedError,
     SophonBoxStartingError,
@@ -15,10 +15,12 @@ from .exceptions import (
     SophonResponseError,
 )
 from .models import Device, DeviceType, PersonType, RecognitionEvent, Subscription
+from .pictures import picture
 from .plausibility import checked_score, checked_time
 
 if TYPE_CHECKING:
     from .generation import Rest
+    from .pictures import BoxPictures, Jpeg, SceneOnRequest
 
 NAME = "2.0"
 DEVICE_LIST_PATH = "/sophon/v2/face/getmediadevices"
@@ -57,7 +59,6 @@ class ProtocolV2:
     """Speak the second generation of the box's push protocol."""
 
     name = NAME
-    scene_on_demand = True
 
     def recognizes(self, frame: dict[str, Any]) -> bool:
         """Return True for frames that name a media_device_id."""
@@ -118,9 +119,11 @@ class ProtocolV2:
             "media_device_ids": list(subscription.device_ids),
         }
 
-    def parse_event(self, frame: dict[str, Any], received_at: datetime) -> RecognitionEvent:
+    def parse_event(
+        self, frame: dict[str, Any], received_at: datetime, pictures: BoxPictures | None = None
+    ) -> RecognitionEvent:
         """Turn one pushed JSON object into a recognition event."""
-        return parse_event(frame, received_at)
+        return parse_event(frame, received_at, pictures)
 
 
 def _gone_or_failed(err: SophonNotSupportedError, what: str) -> SophonResponseError:
@@ -179,8 +182,10 @@ def parse_device(item: Any) -> Device | None:
     )
 
 
-def parse_event(frame: dict[str, Any], received_at: datetime) -> RecognitionEvent:
-    """Parse a 2.0 event, accepting every quirk of protocol-v2.md section 4."""
+def parse_event(
+    frame: dict[str, Any], received_at: datetime, pictures: BoxPictures | None = None
+) -> RecognitionEvent:
+    """Parse a 2.0 event, accepting every quirk of protocol-v2.md section 4 (see Generation)."""
     device_id = as_id(frame.get("media_device_id"))
     if not device_id:
         raise FrameRejectedError("no_device_id", f"frame has {describe(frame)}")
@@ -194,9 +199,7 @@ def parse_event(frame: dict[str, Any], received_at: datetime) -> RecognitionEven
     group_name = as_text(frame.get("group_name"), "group_name", problems)
     device_ip = as_text(frame.get("media_device_ip"), "device_ip", problems)
     attributes = _face_attributes(frame.get("recognize_face_attr"), problems)
-    # As on 1.0: the face crop is decoded now, the registered photo when first shown.
-    face = picture("face_image", frame.get("recognize_face_image"), problems)
-    registered = picture("registered_image", frame.get("register_image"), problems, lazy=True)
+    face, registered, scene = _pictures(frame, problems, pictures)
     return RecognitionEvent(
         device_id=device_id,
         timestamp=timestamp,
@@ -215,8 +218,25 @@ def parse_event(frame: dict[str, Any], received_at: datetime) -> RecognitionEven
         face_attributes=attributes,
         face_image=face,
         registered_image=registered,
+        scene_on_request=scene,
         problems=tuple(problems),
     )
+
+
+def _pictures(
+    frame: dict[str, Any], problems: list[str], box: BoxPictures | None
+) -> tuple[Jpeg | None, Jpeg | None, SceneOnRequest | None]:
+    """Return the face crop and registered photo pushed with a frame, and the scene the box keeps.
+
+    Without a box to fetch it from, an event has no scene photo.
+    """
+    # As on 1.0: the face crop is decoded now, the registered photo when first shown.
+    face = picture("face_image", frame.get("recognize_face_image"), problems)
+    registered = picture(
+        "registered_image", frame.get("register_image"), problems, lazy=True, box=box
+    )
+    scene = box.scene_on_request(as_str(frame.get("event_id"))) if box else None
+    return face, registered, scene
 
 
 def _person_type(raw: Any, identity_id: str, problems: list[str]) -> tuple[PersonType, str | None]:
