@@ -155,14 +155,14 @@ class IntegrationConsumer:
         await wait_until(lambda: self.coordinator.connected)
         self.setup_seconds = perf_counter() - started
         tally, client = self.tally, self.coordinator.client
-        handle_frame = client.handle_frame
+        handle_frame = client.feed_frame
 
         def timed_handle_frame(data: str | bytes, on_event: Callable[[Any], None]) -> None:
             tally.received()
             handle_frame(data, on_event)
             tally.finished(settle=True)
 
-        client.handle_frame = timed_handle_frame  # type: ignore[method-assign]
+        client.feed_frame = timed_handle_frame  # type: ignore[method-assign]
 
         @callback
         def on_bus_event(event: Event) -> None:
@@ -176,9 +176,9 @@ class IntegrationConsumer:
         if record is None:
             return {}
         return {
-            kind.value: stored.picture.size
+            kind.value: stored.size
             for kind, stored in record.images.items()
-            if stored.picture is not None
+            if stored.size  # a 2.0 scene not fetched yet is no picture held
         }
 
     async def stop(self) -> None:

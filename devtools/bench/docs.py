@@ -46,7 +46,7 @@ METHOD = """\
   integration, HA floor. A round pushes its events as fast as the simulator sends them
   (`push_many`; `push_event` in a loop with a registered person for the image workloads) and ends
   when the consumer has finished the last one (integration: one loop turn after
-  `BoxClient.handle_frame` returns, so that state writes it deferred with `call_soon` are inside;
+  `BoxClient.feed_frame` returns, so that state writes it deferred with `call_soon` are inside;
   HA floor: one loop turn after its last replayed recognition). The ratios are the medians of the
   per-round ratios: this virtual machine's speed drifts by 10-20 % from one round to the next (the
   CPU share column tells whether another process took the CPU).
