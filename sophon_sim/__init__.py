@@ -1,7 +1,7 @@
 """Stand in for a Sophon SE AI box (REST device list and WebSocket event push) on loopback ports."""
 
 from .faults import Faults
-from .roster import ROSTER, Person, PersonKind, SimDevice
+from .roster import ROSTER, Person, PersonType, SimDevice
 from .simulator import BoxSimulator
 
-__all__ = ["ROSTER", "BoxSimulator", "Faults", "Person", "PersonKind", "SimDevice"]
+__all__ = ["ROSTER", "BoxSimulator", "Faults", "Person", "PersonType", "SimDevice"]

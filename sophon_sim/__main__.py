@@ -10,7 +10,7 @@ import sys
 
 from .faults import Faults
 from .server import BOX_TIMEZONE, check_loopback
-from .simulator import DIALECTS, BoxSimulator
+from .simulator import GENERATIONS, BoxSimulator
 
 
 def say(line: str) -> None:
@@ -40,7 +40,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--seed", type=int, default=1, help="seed for device ids and events")
     parser.add_argument(
-        "--protocol", default="1.0", choices=sorted(DIALECTS), help="protocol generation"
+        "--generation",
+        default="1.0",
+        choices=sorted(GENERATIONS),
+        help="the firmware generation the box speaks",
     )
     parser.add_argument(
         "--hex-ids", action="store_true", help="device ids as 32 hex digits without dashes"
@@ -74,7 +77,7 @@ async def serve(args: argparse.Namespace) -> None:
     """Run the box, print its ports and devices, and push events until told to stop."""
     sim = BoxSimulator(
         args.devices,
-        protocol=args.protocol,
+        generation=args.generation,
         host=args.host,
         rest_port=args.rest_port,
         ws_port=args.ws_port,
@@ -90,7 +93,7 @@ async def serve(args: argparse.Namespace) -> None:
         loop.add_signal_handler(sig, stop.set)
     async with sim:
         ports = f"rest_port={sim.rest_port} ws_port={sim.ws_port} version_port={sim.version_port}"
-        say(f"sophon_sim {ports} host={args.host} protocol={sim.protocol}")
+        say(f"sophon_sim {ports} host={args.host} generation={sim.generation}")
         for device in sim.devices:
             kind = f"type {device.device_type} media {device.media_type}"
             say(f"  device {device.device_id} {kind} {device.ip} {device.name}")

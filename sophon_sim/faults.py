@@ -33,7 +33,7 @@ BASE64_VARIANTS = (
     "octet_uri",
     "upper_uri",
 )
-# How a box turns a push client away right after its configuration (refuse_push); the close
+# How a box turns a push client away right after its subscription (refuse_push); the close
 # codes and reasons are in sophon_sim.server.REFUSAL_CLOSES.
 REFUSALS = ("", "max_clients", "try_later", "no_reason", "dirty_reason")
 # The switches that take one of a few words, and the words.
@@ -129,12 +129,12 @@ class Faults:
     # Over hours and days (issue 13). no_pong: pings go unanswered, yet events are pushed and
     # the close handshake is answered (silent does neither). stale: a stuck process: pings are
     # answered, the connection stays open, nothing is pushed. forget_after: s after a
-    # connection's configuration the box forgets it: no more events (pings answered, the
-    # connection stays open) until a new configuration; 0: never. refuse_push: right after a
-    # configuration the box closes that connection: "max_clients" (1008 "max clients"),
+    # connection's subscription the box forgets it: no more events (pings answered, the
+    # connection stays open) until a new subscription; 0: never. refuse_push: right after a
+    # subscription the box closes that connection: "max_clients" (1008 "max clients"),
     # "try_later" (1013 "try again later"), "no_reason" (4000, no reason), "dirty_reason" (1008,
     # a reason with an ANSI escape, a NUL and a line break). newest_client_only: a
-    # configuration makes the box close every older configured connection (1008 "replaced by
+    # subscription makes the box close every older subscribed connection (1008 "replaced by
     # a newer client").
     no_pong: bool = False
     stale: bool = False

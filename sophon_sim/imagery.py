@@ -24,7 +24,7 @@ class Picture:
 
     @cached_property
     def jpeg_uri(self) -> str:
-        """Return the picture as a JPEG data URI (as protocol 2.0 sends it), made once."""
+        """Return the picture as a JPEG data URI (as generation 2.0 sends it), made once."""
         return "data:image/jpeg;base64," + self.b64
 
 

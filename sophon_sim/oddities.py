@@ -109,12 +109,12 @@ def odd_pictures(
                 holder[key] = base64_variant(holder[key], seq, faults)
 
 
-def odd_score(score: float, protocol: str, seq: int, faults: Faults) -> float | None:
+def odd_score(score: float, generation: str, seq: int, faults: Faults) -> float | None:
     """Return the score to write instead of a normal one, or None to leave it alone."""
     if faults.nan_score:
         return NON_FINITE[seq % len(NON_FINITE)]
     if faults.score_scale_wrong:
-        forms = SCORE_FORMS[protocol]
+        forms = SCORE_FORMS[generation]
         return float(forms[seq % len(forms)](score))
     return None
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-class PersonKind(enum.IntEnum):
-    """Name the person types of protocol 1.0 by their wire codes."""
+class PersonType(enum.IntEnum):
+    """Name the person types of generation 1.0 by their wire codes."""
 
     EMPLOYEE = 1
     VISITOR = 2
@@ -26,7 +26,7 @@ class Person:
 
     identity_id: str
     name: str
-    kind: PersonKind
+    person_type: PersonType
     group: str
     info: dict[str, Any] = field(default_factory=dict)
     face_seed: int = 0
@@ -34,12 +34,12 @@ class Person:
     @property
     def image_key(self) -> str:
         """Return the key under which this person's pictures are cached."""
-        return f"{self.identity_id}|{self.name}|{self.kind.value}|{self.face_seed}"
+        return f"{self.identity_id}|{self.name}|{self.person_type.value}|{self.face_seed}"
 
     @property
     def registered(self) -> bool:
         """Tell whether this person is in the face library (has a registered photo)."""
-        return self.kind is not PersonKind.STRANGER
+        return self.person_type is not PersonType.STRANGER
 
     @property
     def image_id(self) -> str:
@@ -81,12 +81,12 @@ def stable_uuid(text: str) -> str:
     return str(uuid.UUID(bytes=hashlib.sha256(text.encode()).digest()[:16], version=4))
 
 
-def _info(login: str, user_id: str, kind: PersonKind, room: str) -> dict[str, Any]:
+def _info(login: str, user_id: str, person_type: PersonType, room: str) -> dict[str, Any]:
     """Build an identity_info object like the vendor's example."""
     return {
         "image_id": stable_uuid("image" + login),
         "permission_ids": [hashlib.sha256(login.encode()).hexdigest()[:32]],
-        "type": int(kind),
+        "type": int(person_type),
         "user_id": user_id,
         "face_ids": [stable_uuid("face" + login)],
         "name": login,
@@ -94,28 +94,32 @@ def _info(login: str, user_id: str, kind: PersonKind, room: str) -> dict[str, An
     }
 
 
-def _person(identity_id: str, name: str, kind: PersonKind, group: str, login: str) -> Person:
+def _person(identity_id: str, name: str, person_type: PersonType, group: str, login: str) -> Person:
     """Build a registered person with a realistic identity_info."""
     room = f"{1 + int(identity_id) % 5}0{int(identity_id) % 9 + 1}"
     return Person(
-        identity_id, name, kind, group, _info(login, f"0122{identity_id[-4:]}", kind, room)
+        identity_id,
+        name,
+        person_type,
+        group,
+        _info(login, f"0122{identity_id[-4:]}", person_type, room),
     )
 
 
-K = PersonKind
+T = PersonType
 ROSTER: tuple[Person, ...] = (
-    _person("666666", "小明", K.EMPLOYEE, "default_group", "ran93717829"),
-    _person("12345565", "王芳", K.EMPLOYEE, "default_group", "wangfang"),
-    _person("10000217", "李雷", K.EMPLOYEE, "default_group", "lilei"),
-    _person("10000388", "Maria García", K.EMPLOYEE, "default_group", "mgarcia"),
-    _person("20000011", "Tom", K.VISITOR, "visitors", "tom.visitor"),
-    _person("20000042", "韩梅梅", K.VISITOR, "visitors", "hanmeimei"),
-    _person("30000001", "张伟", K.BLACKLIST, "blacklist", "zhangwei"),
-    _person("30000002", "John Doe", K.BLACKLIST, "5f0c2a9e81b34c1f9d2e7a6b3c4d5e6f", "jdoe"),
-    _person("50000008", "Alice Zhang", K.VIP, "vip", "alice.zhang"),
-    _person("50000009", "陈静", K.VIP, "vip", "chenjing"),
-    Person("", "", K.STRANGER, "default_group", {}, face_seed=1),
-    Person("", "", K.STRANGER, "default_group", {}, face_seed=2),
+    _person("666666", "小明", T.EMPLOYEE, "default_group", "ran93717829"),
+    _person("12345565", "王芳", T.EMPLOYEE, "default_group", "wangfang"),
+    _person("10000217", "李雷", T.EMPLOYEE, "default_group", "lilei"),
+    _person("10000388", "Maria García", T.EMPLOYEE, "default_group", "mgarcia"),
+    _person("20000011", "Tom", T.VISITOR, "visitors", "tom.visitor"),
+    _person("20000042", "韩梅梅", T.VISITOR, "visitors", "hanmeimei"),
+    _person("30000001", "张伟", T.BLACKLIST, "blacklist", "zhangwei"),
+    _person("30000002", "John Doe", T.BLACKLIST, "5f0c2a9e81b34c1f9d2e7a6b3c4d5e6f", "jdoe"),
+    _person("50000008", "Alice Zhang", T.VIP, "vip", "alice.zhang"),
+    _person("50000009", "陈静", T.VIP, "vip", "chenjing"),
+    Person("", "", T.STRANGER, "default_group", {}, face_seed=1),
+    Person("", "", T.STRANGER, "default_group", {}, face_seed=2),
 )
 
 _DEVICE_NAMES = (

@@ -12,19 +12,19 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 
-from .dialect import BoxState, RestAnswer, RestRequest, SystemInfo
 from .faults import Faults
+from .generation import BoxState, RestAnswer, RestRequest, SystemInfo
 from .oddities import TextBytes, box_now_ms, encode_answer
 
 if TYPE_CHECKING:
-    from .dialect import Dialect, Subscription
+    from .generation import Generation, Subscription
     from .roster import SimDevice
 
 _LOGGER = logging.getLogger(__name__)
 MAX_CONFIG_BYTES = 1 << 20
 SEND_TIMEOUT = 30.0
 CLOSE_TIMEOUT = 3.0
-# The scene_fetch faults the server plays (the others are answers of the dialect).
+# The scene_fetch faults the server plays (the others are answers of the generation).
 CONNECTION_SCENE_FAULTS = frozenset({"timeout", "reset", "status_500"})
 STALL = 10.0  # s a request stalls with the scene_fetch "timeout" fault (clients give up first)
 LOOP_TURN = 0.005  # s of sending back to back before the simulator lets the loop turn
@@ -57,13 +57,13 @@ def check_loopback(host: str) -> None:
 
 @dataclass(eq=False)
 class Connection:
-    """Hold one open WebSocket connection and its push configuration."""
+    """Hold one open WebSocket connection and its subscription."""
 
     ws: web.WebSocketResponse
     transport: asyncio.Transport | None
     sub: Subscription | None = None
     dropped: bool = False
-    subscribed_at: float = 0.0  # the event loop's time of the last configuration (forget_after)
+    subscribed_at: float = 0.0  # the event loop's time of the last subscription (forget_after)
 
 
 class Listener:
@@ -115,7 +115,7 @@ class Listener:
 
 
 def _response(answer: RestAnswer, faults: Faults) -> web.Response:
-    """Turn a dialect's answer into an HTTP response, JSON framed as the faults ask."""
+    """Turn a generation's answer into an HTTP response, JSON framed as the faults ask."""
     if answer.content_type == "application/json" and isinstance(answer.body, str):
         answer = replace(answer, body=encode_answer(answer.body, faults, answer.device_list))
     if isinstance(answer.body, bytes):
@@ -126,7 +126,7 @@ def _response(answer: RestAnswer, faults: Faults) -> web.Response:
 
 
 async def _rest_request(request: web.BaseRequest) -> RestRequest:
-    """Read what a dialect needs of an HTTP request."""
+    """Read what a generation needs of an HTTP request."""
     body = await request.read()
     content_type = request.headers.get("Content-Type", "")
     return RestRequest(request.method, request.path, dict(request.query), content_type, body)
@@ -136,12 +136,12 @@ class BoxServer:
     """Run the ports of a box: REST, the event push over WebSocket, and the firmware version."""
 
     def __init__(
-        self, dialect: Dialect, host: str, rest_port: int, ws_port: int, version_port: int = 0
+        self, generation: Generation, host: str, rest_port: int, ws_port: int, version_port: int = 0
     ) -> None:
         """Prepare (but do not bind) the three ports."""
         check_loopback(host)
-        self.dialect = dialect
-        self.firmware_version = dialect.default_firmware
+        self.spoken = generation  # the generation the box speaks
+        self.firmware_version = generation.default_firmware
         self.serial_number = "SE6-0000-0000"
         # What the box calls itself (api section 4); None answers 404 (older firmware).
         self.hostname: str | None = "Lobby-SE5"
@@ -151,7 +151,7 @@ class BoxServer:
         self.rest_requests = 0
         self.pings_answered = 0
         self.pings_ignored = 0  # left unanswered (no_pong, silent)
-        self.refused = 0  # connections closed right after their configuration (refuse_push)
+        self.refused = 0  # connections closed right after their subscription (refuse_push)
         self.replaced = 0  # older connections closed for a newer one (newest_client_only)
         self.timezone = BOX_TIMEZONE  # what the box time call answers: sign inverted, -8 = UTC+8
         self._rest = Listener(self._handle_rest, host, rest_port)
@@ -180,7 +180,7 @@ class BoxServer:
 
     @property
     def connected_clients(self) -> int:
-        """Count the open WebSocket connections that have sent a configuration."""
+        """Count the open WebSocket connections that have sent a subscription."""
         return sum(1 for conn in self._conns if conn.sub is not None)
 
     @property
@@ -228,13 +228,13 @@ class BoxServer:
         return task
 
     def _box_state(self) -> BoxState:
-        """Show the dialect what the box knows (the simulator adds its events and photos)."""
+        """Show the generation what the box knows (the simulator adds its events and photos)."""
         return BoxState(self.devices, self.faults, {}, lambda _image_id: None)
 
-    def _switch_dialect(self, dialect: Dialect) -> None:
-        """Speak another generation from now on; drop every WebSocket and forget its config."""
-        self.dialect = dialect
-        self.firmware_version = dialect.default_firmware
+    def _switch_generation(self, generation: Generation) -> None:
+        """Speak another generation from now on; drop every WebSocket and its subscription."""
+        self.spoken = generation
+        self.firmware_version = generation.default_firmware
         for conn in self._conns:
             conn.sub, conn.dropped = None, True
         self.subscriptions.clear()
@@ -247,7 +247,7 @@ class BoxServer:
         faults = self.faults
         if faults.rest_delay > 0:
             await asyncio.sleep(faults.rest_delay)
-        answer = self.dialect.rest_answer(await _rest_request(request), self._box_state())
+        answer = self.spoken.rest_answer(await _rest_request(request), self._box_state())
         if answer is None:
             return web.Response(status=404, text="404: Not Found")
         if answer.device_list and faults.rest_status:
@@ -270,7 +270,7 @@ class BoxServer:
         return web.Response(status=500, text=page, content_type="text/html")
 
     def _system_info(self) -> SystemInfo:
-        """Show the dialect what the system port tells: firmware, serial, the box's clock."""
+        """Show the generation what the system port tells: firmware, serial, the box's clock."""
         serial = None if self.faults.no_serial else self.serial_number
         time_ms = None if self.faults.no_time else box_now_ms(self.faults)
         return SystemInfo(self.firmware_version, serial, time_ms, self.timezone, self.hostname)
@@ -281,7 +281,7 @@ class BoxServer:
         if self.faults.version_down:
             page = ERROR_PAGE.format(500)
             return web.Response(status=500, text=page, content_type="text/html")
-        answer = self.dialect.system_answer(await _rest_request(request), self._system_info())
+        answer = self.spoken.system_answer(await _rest_request(request), self._system_info())
         if answer is None:
             return web.Response(status=404, text="404: Not Found")
         return _response(answer, self.faults)
@@ -307,11 +307,11 @@ class BoxServer:
         return ws
 
     async def _serve(self, conn: Connection) -> None:
-        """Read configurations and control frames; answer pings unless silent or no_pong."""
+        """Read subscriptions and control frames; answer pings unless silent or no_pong."""
         while True:
             msg = await conn.ws.receive()
             if msg.type is WSMsgType.TEXT:
-                await self._configure(conn, msg.data)
+                await self._subscribe(conn, msg.data)
             elif msg.type is WSMsgType.PING:
                 await self._ping(conn, msg.data)
             elif msg.type is WSMsgType.CLOSE:
@@ -343,17 +343,17 @@ class BoxServer:
         while conn.transport is not None and not conn.transport.is_closing():  # noqa: ASYNC110
             await asyncio.sleep(0.1)
 
-    async def _configure(self, conn: Connection, text: str) -> None:
-        """Apply a configuration frame; ignore one that is not valid or came before a switch.
+    async def _subscribe(self, conn: Connection, text: str) -> None:
+        """Apply a subscription frame; ignore one that is not valid or came before a switch.
 
         Every valid one is recorded in subscriptions, a refused one (refuse_push) too: the box
-        then closes that connection. newest_client_only closes every older configured one.
+        then closes that connection. newest_client_only closes every older subscribed one.
         """
         if conn.dropped:
             return
-        sub = self.dialect.parse_config(text)
+        sub = self.spoken.parse_subscription(text)
         if sub is None:
-            _LOGGER.debug("ignored an invalid configuration frame")
+            _LOGGER.debug("ignored an invalid subscription frame")
             return
         refusal = REFUSAL_CLOSES.get(self.faults.refuse_push)
         if refusal is not None:
@@ -371,7 +371,7 @@ class BoxServer:
             await self._guard(conn.ws.close(code=code, message=reason.encode()))
 
     def _replace_older(self, newest: Connection) -> None:
-        """Forget every other configured connection and close it (1008), in the background."""
+        """Forget every other subscribed connection and close it (1008), in the background."""
         code, reason = REPLACED_CLOSE
         for conn in self._conns:
             if conn is newest or conn.sub is None or conn.ws.closed:
@@ -391,15 +391,15 @@ class BoxServer:
         count: int = 1,
         timeout: float = 5.0,  # noqa: ASYNC109 - the documented API
     ) -> dict[str, Any]:
-        """Wait until at least count configurations were received in all; return the latest."""
+        """Wait until at least count subscriptions were received in all; return the latest."""
         async with asyncio.timeout(timeout), self._sub_changed:
             await self._sub_changed.wait_for(lambda: len(self.subscriptions) >= count)
         return self.subscriptions[-1]
 
-    def _configured(self) -> list[Connection]:
-        """Return the open connections the box pushes to: configured and not forgotten.
+    def _subscribed(self) -> list[Connection]:
+        """Return the open connections the box pushes to: subscribed and not forgotten.
 
-        None while stale; forget_after leaves out those configured that many s ago or longer.
+        None while stale; forget_after leaves out those subscribed that many s ago or longer.
         """
         if self.faults.stale:
             return []
@@ -447,7 +447,7 @@ class BoxServer:
         """Send exactly this frame to every connection pushed to; return how many got it."""
         if self.faults.silent:
             return 0
-        sent = await asyncio.gather(*(self._send(conn, data) for conn in self._configured()))
+        sent = await asyncio.gather(*(self._send(conn, data) for conn in self._subscribed()))
         return sum(sent)
 
     async def close_connections(self) -> None:

@@ -11,24 +11,24 @@ import random
 import time
 from typing import TYPE_CHECKING, Any, Self
 
-from . import protocol_v1, protocol_v2
-from .dialect import BoxState, EventSpec
+from . import generation_v1, generation_v2
+from .generation import BoxState, EventSpec
 from .imagery import ImageBank
 from .oddities import box_clock, encode_frame
-from .roster import ROSTER, Person, PersonKind, SimDevice, make_devices, unknown_device_id
+from .roster import ROSTER, Person, PersonType, SimDevice, make_devices, unknown_device_id
 from .server import BoxServer
 
 if TYPE_CHECKING:
-    from .dialect import BuiltEvent, Dialect
     from .faults import Faults
+    from .generation import BuiltEvent, Generation
     from .imagery import Picture
 
 _LOGGER = logging.getLogger("sophon_sim")
 KEEP = 1000
 STRANGER_POOL = 4
-DIALECTS: dict[str, Dialect] = {
-    protocol_v1.VERSION: protocol_v1.DIALECT,
-    protocol_v2.VERSION: protocol_v2.DIALECT,
+GENERATIONS: dict[str, Generation] = {
+    generation_v1.VERSION: generation_v1.GENERATION,
+    generation_v2.VERSION: generation_v2.GENERATION,
 }
 
 
@@ -43,11 +43,11 @@ def _id_in_form(device_id: str, faults: Faults) -> str:
     return f"  {device_id} "
 
 
-def get_dialect(version: str) -> Dialect:
-    """Return the dialect that speaks a protocol version ("1.0", "2.0")."""
-    if version not in DIALECTS:
-        raise ValueError(f"unsupported protocol {version!r}; known: {', '.join(DIALECTS)}")
-    return DIALECTS[version]
+def get_generation(version: str) -> Generation:
+    """Return the simulator's implementation of a generation ("1.0", "2.0")."""
+    if version not in GENERATIONS:
+        raise ValueError(f"unsupported generation {version!r}; known: {', '.join(GENERATIONS)}")
+    return GENERATIONS[version]
 
 
 class BoxSimulator(BoxServer):
@@ -57,7 +57,7 @@ class BoxSimulator(BoxServer):
         self,
         devices: int | list[SimDevice] = 3,
         *,
-        protocol: str = "1.0",
+        generation: str = "1.0",
         host: str = "127.0.0.1",
         rest_port: int = 0,
         ws_port: int = 0,
@@ -69,8 +69,8 @@ class BoxSimulator(BoxServer):
 
         hex_ids: generated device ids are 32 hex digits without dashes (as some 2.0 boxes give).
         """
-        super().__init__(get_dialect(protocol), host, rest_port, ws_port, version_port)
-        self.protocol = protocol
+        super().__init__(get_generation(generation), host, rest_port, ws_port, version_port)
+        self.generation = generation
         self.hex_ids = hex_ids
         self.devices = (
             make_devices(devices, seed, hex_ids) if isinstance(devices, int) else list(devices)
@@ -100,16 +100,16 @@ class BoxSimulator(BoxServer):
         await self.stop_running()
         await self._stop_servers()
 
-    def set_protocol(self, protocol: str) -> None:
+    def set_generation(self, generation: str) -> None:
         """Switch the firmware generation ("1.0", "2.0"), as an upgrade or downgrade would.
 
-        Every WebSocket connection is aborted and the received configurations are forgotten
-        (subscriptions is emptied; clients must connect and configure again); REST, WebSocket and
+        Every WebSocket connection is aborted and the received subscriptions are forgotten
+        (subscriptions is emptied; clients must connect and subscribe again); REST, WebSocket and
         the version port speak the new generation from now on, and firmware_version becomes that
         generation's default. The devices stay the same.
         """
-        self._switch_dialect(get_dialect(protocol))
-        self.protocol = protocol
+        self._switch_generation(get_generation(generation))
+        self.generation = generation
 
     async def __aenter__(self) -> Self:
         """Start the box for an async with block."""
@@ -147,7 +147,7 @@ class BoxSimulator(BoxServer):
         return list(built.templates) if built is not None else []
 
     def _box_state(self) -> BoxState:
-        """Show the dialect the devices, the last KEEP events and the registered photos."""
+        """Show the generation the devices, the last KEEP events and the registered photos."""
         return BoxState(self.devices, self.faults, self._events, self._registered_photo)
 
     def _registered_photo(self, image_id: str) -> bytes | None:
@@ -166,15 +166,15 @@ class BoxSimulator(BoxServer):
                 return device
         return SimDevice(device_id, "", "192.168.1.250")
 
-    def _person(self, person: Person | None, kind: PersonKind | None) -> Person:
-        """Return the given person, or a random one (of the given kind)."""
+    def _person(self, person: Person | None, person_type: PersonType | None) -> Person:
+        """Return the given person, or a random one (of the given type)."""
         if person is not None:
             return person
-        pool = [p for p in self.roster if kind is None or p.kind == kind]
+        pool = [p for p in self.roster if person_type is None or p.person_type == person_type]
         if not pool:
-            raise ValueError(f"no person of kind {kind!r} in the roster")
+            raise ValueError(f"no person of type {person_type!r} in the roster")
         chosen = self._rng.choice(pool)
-        if chosen.kind is PersonKind.STRANGER:
+        if chosen.person_type is PersonType.STRANGER:
             chosen = dataclasses.replace(chosen, face_seed=self._rng.randint(1, STRANGER_POOL))
         return chosen
 
@@ -207,7 +207,7 @@ class BoxSimulator(BoxServer):
         device_id: str | None = None,
         *,
         person: Person | None = None,
-        kind: PersonKind | None = None,
+        person_type: PersonType | None = None,
         score: float | None = None,
         timestamp_ms: int | None = None,
         overrides: dict[str, Any] | None = None,
@@ -219,7 +219,7 @@ class BoxSimulator(BoxServer):
         built, _ = await self._push(
             device_id,
             person=person,
-            kind=kind,
+            person_type=person_type,
             score=score,
             timestamp_ms=timestamp_ms,
             overrides=overrides,
@@ -241,14 +241,14 @@ class BoxSimulator(BoxServer):
         device_id: str | None,
         *,
         person: Person | None = None,
-        kind: PersonKind | None = None,
+        person_type: PersonType | None = None,
         score: float | None = None,
         timestamp_ms: int | None = None,
         overrides: dict[str, Any] | None = None,
         images: bool = True,
     ) -> tuple[BuiltEvent, int]:
         """Build, record and deliver one event; return it and how many connections got it."""
-        device, who = self._device(device_id), self._person(person, kind)
+        device, who = self._device(device_id), self._person(person, person_type)
         device, listed_id, broadcast = self._as_framed(device)
         if who.registered:
             self._photos[who.image_id] = who.image_key
@@ -270,7 +270,7 @@ class BoxSimulator(BoxServer):
             bank=self._bank,
             overrides=overrides or {},
         )
-        built = self.dialect.build_event(spec)
+        built = self.spoken.build_event(spec)
         self._record(self._seq, built)
         delivered = self.last_reached = await self._deliver(built.frame, listed_id, broadcast)
         return built, delivered
@@ -304,13 +304,13 @@ class BoxSimulator(BoxServer):
             return 0
         targets = [
             (conn, conn.sub)
-            for conn in self._configured()
+            for conn in self._subscribed()
             if conn.sub is not None and (broadcast or device_id in conn.sub.device_ids)
         ]
         payloads: dict[tuple[bool, bool], str | bytes] = {}
         for _, sub in targets:
             if (sub.want_face, sub.want_register) not in payloads:
-                tailored = self.dialect.tailor(frame, sub)
+                tailored = self.spoken.tailor(frame, sub)
                 payloads[sub.want_face, sub.want_register] = self._encode(tailored, broken)
         sends = [self._send(c, payloads[s.want_face, s.want_register]) for c, s in targets]
         if len(sends) == 1:
@@ -354,10 +354,10 @@ class BoxSimulator(BoxServer):
                 continue
             count += 1
             _LOGGER.info(
-                "event %s  device %s  person %s  kind %s  sent to %d connection(s)",
+                "event %s  device %s  person %s  type %s  sent to %d connection(s)",
                 built.event_id,
                 device.name or device.device_id,
                 who.name or "(stranger)",
-                who.kind.name,
+                who.person_type.name,
                 delivered,
             )

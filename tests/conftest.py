@@ -23,14 +23,14 @@ def _short_settle(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("custom_components.sophon.api.push.SETTLE", 0.05)
 
 
-PROTOCOLS = ["1.0", "2.0"]
+GENERATIONS = ["1.0", "2.0"]
 
 
-@pytest.fixture(params=PROTOCOLS, ids=lambda protocol: f"protocol-{protocol}")
+@pytest.fixture(params=GENERATIONS, ids=lambda generation: f"generation-{generation}")
 async def simulator(request: pytest.FixtureRequest) -> AsyncIterator[BoxSimulator]:
     """Run a simulated box with three devices on ephemeral loopback ports, in each generation."""
     async with BoxSimulator(
-        devices=3, protocol=request.param, host=LOOPBACK, rest_port=0, ws_port=0, seed=7
+        devices=3, generation=request.param, host=LOOPBACK, rest_port=0, ws_port=0, seed=7
     ) as sim:
         yield sim
 

@@ -15,14 +15,14 @@ V2_DEVICE_TYPES = {
 FACE_ATTRIBUTES = ("gender", "age", "mask", "glasses", "expression")
 
 
-def device_key(protocol: str) -> str:
+def device_key(generation: str) -> str:
     """Return the frame key that names the device in a generation."""
-    return "device_id" if protocol == "1.0" else "media_device_id"
+    return "device_id" if generation == "1.0" else "media_device_id"
 
 
-def expected(frame: dict[str, Any], protocol: str) -> dict[str, Any]:
+def expected(frame: dict[str, Any], generation: str) -> dict[str, Any]:
     """Return the generation-neutral meaning of a frame the simulator sent."""
-    if protocol == "1.0":
+    if generation == "1.0":
         ext = frame["ext_data"]
         return {
             "identity_id": frame["identity_id"],
@@ -55,15 +55,15 @@ def expected(frame: dict[str, Any], protocol: str) -> dict[str, Any]:
     }
 
 
-def subscription(config: dict[str, Any]) -> dict[str, Any]:
+def subscription(frame: dict[str, Any]) -> dict[str, Any]:
     """Return a subscription frame of either generation in 1.0's terms."""
-    if "media_device_ids" in config:
+    if "media_device_ids" in frame:
         return {
-            "need_face": config["with_face_image"],
-            "need_register": config["with_register_image"],
-            "event_list": config["media_device_ids"],
+            "need_face": frame["with_face_image"],
+            "need_register": frame["with_register_image"],
+            "event_list": frame["media_device_ids"],
         }
-    return config
+    return frame
 
 
 # The simulator's event-content faults that each generation's client must accept.

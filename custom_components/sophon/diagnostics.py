@@ -177,7 +177,7 @@ def _box(coordinator: SophonCoordinator, stand_ins: DeviceStandIns) -> dict[str,
     client = coordinator.client
     subscription = coordinator.subscription
     return {
-        "protocol": client.generation.name if client.generation else None,
+        "generation": client.generation.name if client.generation else None,
         "firmware_version": coordinator.firmware_version,
         "connection_state": client.state.value,
         "connected": coordinator.connected,

@@ -48,10 +48,10 @@ def _decode_v2(frame: dict[str, Any]) -> int:
 
 
 def subscription_message(
-    protocol: str, device_id: str, face: bool, registered: bool
+    generation: str, device_id: str, face: bool, registered: bool
 ) -> dict[str, Any]:
     """Return the push configuration frame of a generation, as the vendor documents it."""
-    if protocol == "1.0":
+    if generation == "1.0":
         return {"need_face": face, "need_register": registered, "event_list": [device_id]}
     return {
         "with_face_image": face,
@@ -70,7 +70,7 @@ class BareClient:
         """Remember the simulator and where to count."""
         self.sim, self.tally, self.parse = sim, tally, parse
         self.image_bytes = 0
-        self._decode = _decode_v1 if sim.protocol == "1.0" else _decode_v2
+        self._decode = _decode_v1 if sim.generation == "1.0" else _decode_v2
         self._session: aiohttp.ClientSession | None = None
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._task: asyncio.Task[None] | None = None
@@ -81,7 +81,7 @@ class BareClient:
         url = f"ws://{LOOPBACK}:{self.sim.ws_port}/"
         self._ws = await self._session.ws_connect(url, autoping=False, max_msg_size=MAX_FRAME_BYTES)
         count = len(self.sim.subscriptions)
-        message = subscription_message(self.sim.protocol, device_id, face, registered)
+        message = subscription_message(self.sim.generation, device_id, face, registered)
         await self._ws.send_json(message)
         await self.sim.wait_for_subscription(count=count + 1, timeout=WAIT)
         receive = self._receive if self.parse else self._receive_only

@@ -130,10 +130,10 @@ def memory_table(results: list[WorkloadResult]) -> tuple[list[str], list[list[st
 
 def setup_table(setups: list[SetupResult]) -> tuple[list[str], list[list[str]]]:
     """Return the setup table."""
-    headers = ["protocol", "boxes x devices", "entity states", "median s", "runs s"]
+    headers = ["generation", "boxes x devices", "entity states", "median s", "runs s"]
     rows = [
         [
-            s.protocol,
+            s.generation,
             f"{s.boxes} x {s.devices}",
             f"{s.states:,}",
             f"{statistics.median(s.seconds):.2f}",

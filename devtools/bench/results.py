@@ -99,7 +99,7 @@ class WorkloadResult:
 class SetupResult:
     """Setup times of a number of boxes with a number of devices each."""
 
-    protocol: str
+    generation: str
     boxes: int
     devices: int
     states: int

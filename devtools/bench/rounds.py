@@ -85,7 +85,7 @@ async def streams(
     hass: HomeAssistant, workload: Workload, photo: Picture
 ) -> AsyncIterator[Streams]:
     """Run a simulator for a workload with the three consumers, and the HA floor recorded."""
-    async with BoxSimulator(bench_devices(3), protocol=workload.protocol, seed=1) as sim:
+    async with BoxSimulator(bench_devices(3), generation=workload.generation, seed=1) as sim:
         sim.faults.greeter_mode = workload.greeter
         sim._bank._registered[REGISTERED_PERSON.image_key] = photo  # noqa: SLF001
         clock = SendClock(sim)

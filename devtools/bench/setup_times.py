@@ -23,13 +23,13 @@ SETUP_CASES = ((1, 64, 3), (20, 32, 2))  # boxes, devices per box, runs
 
 
 async def setup_case(
-    hass: HomeAssistant, protocol: str, boxes: int, devices: int, seed: int
+    hass: HomeAssistant, generation: str, boxes: int, devices: int, seed: int
 ) -> float:
     """Set up boxes at once; return the seconds until every entity exists and every box listens."""
     async with contextlib.AsyncExitStack() as stack:
         sims = [
             await stack.enter_async_context(
-                BoxSimulator(devices, protocol=protocol, seed=seed + index)
+                BoxSimulator(devices, generation=generation, seed=seed + index)
             )
             for index in range(boxes)
         ]
@@ -75,13 +75,13 @@ def check_box(hass: HomeAssistant, sim: BoxSimulator, entry_id: str, devices: in
 async def run_setups(hass: HomeAssistant) -> list[SetupResult]:
     """Time the setup of 1 box with 64 devices and of 20 boxes with 32, in each generation."""
     results, seed = [], 100
-    for protocol in ("1.0", "2.0"):
+    for generation in ("1.0", "2.0"):
         for boxes, devices, runs in SETUP_CASES:
             times = []
             for _ in range(runs):
                 seed += boxes
-                times.append(await setup_case(hass, protocol, boxes, devices, seed))
+                times.append(await setup_case(hass, generation, boxes, devices, seed))
             states = boxes * (devices * STATES_PER_DEVICE + STATES_PER_BOX)
-            results.append(SetupResult(protocol, boxes, devices, states, times))
-            say(f"setup {protocol}, {boxes} x {devices} devices: {min(times):.2f} s")
+            results.append(SetupResult(generation, boxes, devices, states, times))
+            say(f"setup {generation}, {boxes} x {devices} devices: {min(times):.2f} s")
     return results

@@ -11,7 +11,7 @@ class Workload:
 
     key: str
     title: str
-    protocol: str
+    generation: str
     images: bool
     face: bool = False
     registered: bool = False
@@ -26,11 +26,11 @@ class Workload:
 
 # Rounds of about 3 s through the integration on a 2-core machine.
 WORKLOADS: tuple[Workload, ...] = (
-    Workload(key="v1-none", title="1.0 no images", protocol="1.0", images=False, events=8_000),
+    Workload(key="v1-none", title="1.0 no images", generation="1.0", images=False, events=8_000),
     Workload(
         key="v1-face",
         title="1.0 face only",
-        protocol="1.0",
+        generation="1.0",
         images=True,
         face=True,
         greeter=True,  # the simulator's greeter mode: no scene photo in 1.0 frames
@@ -39,7 +39,7 @@ WORKLOADS: tuple[Workload, ...] = (
     Workload(
         key="v1-full",
         title="1.0 face+scene+registered",
-        protocol="1.0",
+        generation="1.0",
         images=True,
         face=True,
         registered=True,
@@ -49,7 +49,7 @@ WORKLOADS: tuple[Workload, ...] = (
     Workload(
         key="v2-face-reg",
         title="2.0 face+registered",
-        protocol="2.0",
+        generation="2.0",
         images=True,
         face=True,
         registered=True,

@@ -7,7 +7,7 @@ from typing import Any
 
 from devtools.hass.client import HassClient
 from devtools.hass.dashboard import Gate
-from sophon_sim import BoxSimulator, PersonKind
+from sophon_sim import BoxSimulator, PersonType
 
 
 @dataclass(frozen=True)
@@ -15,7 +15,7 @@ class Pushed:
     """One recognition pushed by the simulated box."""
 
     gate: Gate
-    kind: PersonKind
+    person_type: PersonType
     frame: dict[str, Any]
 
 

@@ -25,11 +25,11 @@ from devtools.hass.client import HassClient
 from devtools.hass.dashboard import Gate, save_dashboard
 from devtools.hass.process import free_port, start_hass, stop_hass
 from devtools.hass.provision import DEV_NAME, DEV_PASSWORD, DEV_USER, add_box
-from sophon_sim import BoxSimulator, PersonKind
+from sophon_sim import BoxSimulator, PersonType
 
 DEVICES = 4
 # The other gates get these, so the screenshot shows a face at every gate.
-OTHER_KINDS = (PersonKind.EMPLOYEE, PersonKind.STRANGER, PersonKind.BLACKLIST)
+OTHER_PERSON_TYPES = (PersonType.EMPLOYEE, PersonType.STRANGER, PersonType.BLACKLIST)
 
 
 async def set_up(
@@ -54,8 +54,8 @@ async def set_up(
     checks.check(len(gates) == DEVICES, f"the dashboard shows {DEVICES} gates")
     names = {device.name: device.device_id for device in sim.devices}
     pushed = [
-        Pushed(gate, kind, await sim.push_event(names[gate.name], kind=kind))
-        for gate, kind in zip(gates[1:], OTHER_KINDS, strict=False)
+        Pushed(gate, person_type, await sim.push_event(names[gate.name], person_type=person_type))
+        for gate, person_type in zip(gates[1:], OTHER_PERSON_TYPES, strict=False)
     ]
     pushed.append(await check_recognition(checks, client, sim, gates[0], names[gates[0].name]))
     return entry_id, path, gates, pushed

@@ -8,7 +8,7 @@ from typing import Any
 
 from devtools import REPO
 from devtools.e2e.context import Pushed
-from sophon_sim import PersonKind
+from sophon_sim import PersonType
 
 TRANSLATIONS = REPO / "custom_components" / "sophon" / "translations"
 ZH = "zh-Hans"
@@ -42,10 +42,12 @@ def activity_line(language: str, pushed: Pushed) -> tuple[str, str]:
     """Return who and what the integration's Activity line for a recognition should say."""
     common = texts(language)["common"]
     where = pushed.gate.name
-    if pushed.kind is PersonKind.STRANGER:
+    if pushed.person_type is PersonType.STRANGER:
         who = common["logbook_stranger_name"]
         return who, common["logbook_stranger"].format(name=who, device=where)
-    label = texts(language)["entity"]["sensor"]["person_type"]["state"][pushed.kind.name.lower()]
+    label = texts(language)["entity"]["sensor"]["person_type"]["state"][
+        pushed.person_type.name.lower()
+    ]
     score = f"{float(pushed.frame['score']) * 100:.0f}"
     who = pushed.frame["identity_name"]
     message = common["logbook_recognized_score"].format(

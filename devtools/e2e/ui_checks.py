@@ -28,7 +28,7 @@ from devtools.e2e.checks import Checks
 from devtools.e2e.config import EXCLUDED_SENSORS
 from devtools.e2e.context import Pushed, Run, Target
 from devtools.e2e.texts import TRIGGERS, ZH, activity_line, entity_name, texts
-from sophon_sim import PersonKind
+from sophon_sim import PersonType
 
 SCREENSHOT = REPO / "docs" / "screenshots" / "dashboard.png"
 DEVICE_SCREENSHOT = REPO / "docs" / "screenshots" / "device.png"
@@ -44,7 +44,7 @@ SHOWN_ENTITIES = (
     ("event", "recognition"),
 )
 CAMERA = ("camera", "last_face_camera")
-# The device model's translation key of each simulated device type (protocol_v1.DEVICE_TYPES).
+# The device model's translation key of each simulated device type (generation_v1.DEVICE_TYPES).
 MODEL_KEYS = {"0": "gate", "1": "snapshot_camera", "3": "ipc", "4": "access_control"}
 
 
@@ -230,8 +230,8 @@ async def chinese_checks(checks: Checks, page: Page, run: Run, target: Target) -
         f"switched Home Assistant and the user to {ZH}, reloaded the entry",
         switch_language(run.client, run.sim, run.entry_id, ZH),
     )
-    frame = await run.sim.push_event(target.sim_id, kind=PersonKind.VIP)
-    pushed = Pushed(target.gate, PersonKind.VIP, frame)
+    frame = await run.sim.push_event(target.sim_id, person_type=PersonType.VIP)
+    pushed = Pushed(target.gate, PersonType.VIP, frame)
     await checks.guard(f"{ZH} pages", check_chinese(checks, page, run.base_url, target, pushed))
     await checks.guard(
         f"trigger picker ({ZH})", check_picker(checks, page, run.base_url, target.gate.name, ZH)

@@ -18,7 +18,7 @@ from custom_components.sophon.api import (
     Subscription,
 )
 from sophon_sim import BoxSimulator
-from tests.conftest import LOOPBACK, PROTOCOLS, wait_for
+from tests.conftest import GENERATIONS, LOOPBACK, wait_for
 
 
 @pytest.fixture
@@ -28,11 +28,11 @@ async def simulator() -> AsyncIterator[BoxSimulator]:
         yield sim
 
 
-@pytest.fixture(params=PROTOCOLS, ids=lambda protocol: f"protocol-{protocol}")
+@pytest.fixture(params=GENERATIONS, ids=lambda generation: f"generation-{generation}")
 async def each_generation(request: pytest.FixtureRequest) -> AsyncIterator[BoxSimulator]:
     """Run a box of each generation; a module whose tests apply to both uses it as `simulator`."""
     async with BoxSimulator(
-        devices=3, protocol=request.param, host=LOOPBACK, rest_port=0, ws_port=0, seed=7
+        devices=3, generation=request.param, host=LOOPBACK, rest_port=0, ws_port=0, seed=7
     ) as sim:
         yield sim
 

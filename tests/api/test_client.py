@@ -22,7 +22,8 @@ from custom_components.sophon.api import (
     SophonTimeoutError,
     Subscription,
 )
-from sophon_sim import BoxSimulator, PersonKind
+from sophon_sim import BoxSimulator
+from sophon_sim import PersonType as SimPersonType
 from sophon_sim.faults import REST_SHAPES
 from tests.api.conftest import Listening
 from tests.conftest import LOOPBACK, wait_for
@@ -114,7 +115,7 @@ async def test_event_arrives_with_every_field_and_its_images(
     listening: Listening, simulator: BoxSimulator
 ) -> None:
     device = simulator.devices[1]
-    frame = await simulator.push_event(device.device_id, kind=PersonKind.VIP)
+    frame = await simulator.push_event(device.device_id, person_type=SimPersonType.VIP)
     await listening.received(1)
     event = listening.events[0]
     assert event.device_id == device.device_id
@@ -141,7 +142,7 @@ async def test_event_arrives_with_every_field_and_its_images(
 async def test_stranger_has_no_registered_photo(
     listening: Listening, simulator: BoxSimulator
 ) -> None:
-    await simulator.push_event(kind=PersonKind.STRANGER)
+    await simulator.push_event(person_type=SimPersonType.STRANGER)
     await listening.received(1)
     event = listening.events[0]
     assert event.is_stranger
@@ -155,7 +156,7 @@ async def test_every_quirk_is_accepted_and_the_loop_lives_on(
     listening: Listening, simulator: BoxSimulator, quirk: str
 ) -> None:
     setattr(simulator.faults, quirk, True)
-    await simulator.push_event(kind=PersonKind.VISITOR)
+    await simulator.push_event(person_type=SimPersonType.VISITOR)
     await listening.received(1)
     simulator.faults.reset()
     await simulator.push_event()
@@ -178,11 +179,11 @@ async def test_every_quirk_is_accepted_and_the_loop_lives_on(
         ("greeter_mode", lambda e: e.scene_image is None and e.face_image is not None),
     ],
 )
-async def test_quirks_are_read_as_the_protocol_says(
+async def test_quirks_are_read_as_documented(
     listening: Listening, simulator: BoxSimulator, quirk: str, check: object
 ) -> None:
     setattr(simulator.faults, quirk, True)
-    await simulator.push_event(kind=PersonKind.VISITOR)
+    await simulator.push_event(person_type=SimPersonType.VISITOR)
     await listening.received(1)
     assert callable(check)
     assert check(listening.events[0])
@@ -190,7 +191,7 @@ async def test_quirks_are_read_as_the_protocol_says(
 
 async def test_dropped_images_are_counted(listening: Listening, simulator: BoxSimulator) -> None:
     simulator.faults.bad_base64 = True
-    await simulator.push_event(kind=PersonKind.VIP)
+    await simulator.push_event(person_type=SimPersonType.VIP)
     await listening.received(1)
     assert listening.client.counters.images_dropped >= 1
 
@@ -245,7 +246,7 @@ async def test_image_data_never_reaches_the_log(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     simulator.faults.non_jpeg_image = True
-    frame = await simulator.push_event(kind=PersonKind.VIP)
+    frame = await simulator.push_event(person_type=SimPersonType.VIP)
     await listening.received(1)
     logged = caplog.text
     assert frame["ext_data"]["recognize_face"][:40] not in logged
@@ -303,7 +304,7 @@ async def test_only_subscribed_devices_are_pushed(
     task = asyncio.create_task(client.listen(subscription, events.append))
     await simulator.wait_for_subscription()
     await simulator.push_event(simulator.devices[1].device_id)
-    await simulator.push_event(wanted, kind=PersonKind.VIP)
+    await simulator.push_event(wanted, person_type=SimPersonType.VIP)
     await wait_for(lambda: events)
     await client.disconnect()
     await asyncio.wait_for(task, 5)

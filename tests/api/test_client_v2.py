@@ -1,4 +1,4 @@
-"""The client against a firmware V6 (protocol 2.0) box, and across a firmware upgrade."""
+"""The client against a firmware V6 (generation 2.0) box, and across a firmware upgrade."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ from custom_components.sophon.api import (
     SophonResponseError,
     Subscription,
 )
-from sophon_sim import BoxSimulator, PersonKind
+from sophon_sim import BoxSimulator
+from sophon_sim import PersonType as SimPersonType
 from tests.api.conftest import client_of
 from tests.conftest import LOOPBACK, wait_for
 from tests.frames import CONTENT_FAULTS
@@ -29,7 +30,7 @@ from tests.frames import CONTENT_FAULTS
 @pytest.fixture
 async def simulator() -> AsyncIterator[BoxSimulator]:
     """Run a 2.0 box with a gb28181 device among its four."""
-    async with BoxSimulator(devices=4, protocol="2.0", host=LOOPBACK, seed=5) as sim:
+    async with BoxSimulator(devices=4, generation="2.0", host=LOOPBACK, seed=5) as sim:
         yield sim
 
 
@@ -92,7 +93,7 @@ async def test_firmware_version_is_read_in_both_generations(
 ) -> None:
     await client.async_get_devices()
     assert await client.async_get_firmware_version() == simulator.firmware_version
-    simulator.set_protocol("1.0")
+    simulator.set_generation("1.0")
     assert await client.async_get_firmware_version() == simulator.firmware_version
     simulator.faults.version_down = True
     assert await client.async_get_firmware_version() is None
@@ -103,7 +104,9 @@ async def test_event_and_its_scene_photo_on_request(
 ) -> None:
     events: list[RecognitionEvent] = []
     task = await _listen(client, simulator, events)
-    frame = await simulator.push_event(simulator.devices[0].device_id, kind=PersonKind.VIP)
+    frame = await simulator.push_event(
+        simulator.devices[0].device_id, person_type=SimPersonType.VIP
+    )
     await wait_for(lambda: events)
     event = events[0]
     assert event.person_type is PersonType.VIP
@@ -121,7 +124,7 @@ async def test_event_and_its_scene_photo_on_request(
 async def test_templates_never_reach_the_model(client: BoxClient, simulator: BoxSimulator) -> None:
     events: list[RecognitionEvent] = []
     task = await _listen(client, simulator, events)
-    frame = await simulator.push_event(kind=PersonKind.EMPLOYEE)
+    frame = await simulator.push_event(person_type=SimPersonType.EMPLOYEE)
     await wait_for(lambda: events)
     templates = simulator.templates_of(frame["event_id"])
     assert templates
@@ -137,7 +140,7 @@ async def test_every_2_0_quirk_is_accepted_and_the_loop_lives_on(
     events: list[RecognitionEvent] = []
     task = await _listen(client, simulator, events)
     setattr(simulator.faults, quirk, True)
-    await simulator.push_event(kind=PersonKind.VISITOR)
+    await simulator.push_event(person_type=SimPersonType.VISITOR)
     simulator.faults.reset()
     await simulator.push_event()
     await wait_for(lambda: len(events) == 2)
@@ -162,7 +165,7 @@ async def test_a_firmware_upgrade_is_followed_without_help(
         assert client.generation is not None
         assert client.generation.name == "1.0"
         await sim.push_event()
-        sim.set_protocol("2.0")
+        sim.set_generation("2.0")
         assert "media_device_ids" in await sim.wait_for_subscription()
         assert client.generation.name == "2.0"
         await sim.push_event()

@@ -29,29 +29,29 @@ from custom_components.sophon.api.decode import (
     looks_like_jpeg_base64,
     parse_json,
 )
+from custom_components.sophon.api.generation_v1 import GenerationV1, parse_devices
+from custom_components.sophon.api.generation_v2 import GenerationV2
+from custom_components.sophon.api.generation_v2 import parse_device as parse_media_device
 from custom_components.sophon.api.plausibility import MAX_AHEAD, MAX_BEHIND
-from custom_components.sophon.api.protocol_v1 import ProtocolV1, parse_devices
-from custom_components.sophon.api.protocol_v2 import ProtocolV2
-from custom_components.sophon.api.protocol_v2 import parse_device as parse_media_device
 from custom_components.sophon.api.text import MAX_TEXT
-from sophon_sim import ROSTER, BoxSimulator, PersonKind
+from sophon_sim import ROSTER, BoxSimulator, PersonType
 from sophon_sim.oddities import LONG_NAME
 from tests.api.conftest import Listening
-from tests.conftest import PROTOCOLS, wait_for
+from tests.conftest import GENERATIONS, wait_for
 
 RECEIPT = datetime(2025, 11, 26, 9, tzinfo=UTC)
 FRAME_MS = 1_764_145_812_345  # 2025-11-26 08:30:12.345 UTC, half an hour before RECEIPT
 DEVICE = "23c7232b-0b35-4813-be6b-6ec4ee21ac4f"
 JPEG = b"\xff\xd8\xff\xe0field-input?jpeg"  # 20 bytes: its base64 ends with one "="
-PARSERS = {"1.0": ProtocolV1(), "2.0": ProtocolV2()}
+PARSERS = {"1.0": GenerationV1(), "2.0": GenerationV2()}
 SCALE = {"1.0": 1.0, "2.0": 100.0}
 TOM = next(person for person in ROSTER if person.name == "Tom")
 ZHANG = next(person for person in ROSTER if person.name == "张伟")
 
 
-def frame_of(protocol: str, **changes: Any) -> dict[str, Any]:
+def frame_of(generation: str, **changes: Any) -> dict[str, Any]:
     """Return a clean frame of a generation, with top-level changes."""
-    if protocol == "1.0":
+    if generation == "1.0":
         frame: dict[str, Any] = {
             "device_id": DEVICE,
             "identity_id": "20000011",
@@ -81,9 +81,9 @@ def frame_of(protocol: str, **changes: Any) -> dict[str, Any]:
     return frame
 
 
-def parse(protocol: str, frame: dict[str, Any]) -> RecognitionEvent:
+def parse(generation: str, frame: dict[str, Any]) -> RecognitionEvent:
     """Parse a frame with its generation's parser, received at RECEIPT."""
-    return PARSERS[protocol].parse_event(frame, RECEIPT)
+    return PARSERS[generation].parse_event(frame, RECEIPT)
 
 
 @pytest.fixture
@@ -143,44 +143,44 @@ def test_kind_a_clean_text_is_returned_as_the_same_object(text: str) -> None:
     assert clean_text(copy) is copy
 
 
-@pytest.mark.parametrize("protocol", PROTOCOLS)
+@pytest.mark.parametrize("generation", GENERATIONS)
 @pytest.mark.parametrize(("dirty", "clean"), DIRTY)
 def test_kind_a_names_are_cleaned_and_noted_in_both_generations(
-    protocol: str, dirty: str, clean: str
+    generation: str, dirty: str, clean: str
 ) -> None:
-    event = parse(protocol, frame_of(protocol, identity_name=dirty))
+    event = parse(generation, frame_of(generation, identity_name=dirty))
     assert event.identity_name == clean
     assert event.problems == ("text_cleaned:identity_name",)
 
 
-@pytest.mark.parametrize("protocol", PROTOCOLS)
+@pytest.mark.parametrize("generation", GENERATIONS)
 @pytest.mark.parametrize("name", CLEAN)
-def test_kind_a_clean_frames_count_nothing(protocol: str, name: str) -> None:
-    frame = frame_of(protocol, identity_name=name)
-    event = parse(protocol, frame)
+def test_kind_a_clean_frames_count_nothing(generation: str, name: str) -> None:
+    frame = frame_of(generation, identity_name=name)
+    event = parse(generation, frame)
     assert event.identity_name is frame["identity_name"]
     assert event.problems == ()
 
 
-@pytest.mark.parametrize("protocol", PROTOCOLS)
-def test_kind_a_every_shown_field_is_cleaned(protocol: str) -> None:
-    frame = frame_of(protocol, identity_id="\x0020000011\x00", group_name="visitors\x00\x00\x00")
-    if protocol == "1.0":
+@pytest.mark.parametrize("generation", GENERATIONS)
+def test_kind_a_every_shown_field_is_cleaned(generation: str) -> None:
+    frame = frame_of(generation, identity_id="\x0020000011\x00", group_name="visitors\x00\x00\x00")
+    if generation == "1.0":
         frame["ext_data"].update(device_ip="192.168.1.20\x00\x00", device_type="1\x00")
     else:
         frame.update(media_device_ip=" 192.168.1.20\r\n", user_type="VIP\x00")
         frame["media_device_type"] = "\ufeffrtsp"
         frame["recognize_face_attr"] = {"gender": "\ufeffmale", "age": "youth\x00", "mask": "no"}
-    event = parse(protocol, frame)
+    event = parse(generation, frame)
     assert (event.identity_id, event.group_name, event.device_ip) == (
         "20000011",
         "visitors",
         "192.168.1.20",
     )
-    assert event.device_type_raw == ("1" if protocol == "1.0" else "rtsp")
-    assert event.device_type.value == ("snapshot_camera" if protocol == "1.0" else "video_stream")
+    assert event.device_type_raw == ("1" if generation == "1.0" else "rtsp")
+    assert event.device_type.value == ("snapshot_camera" if generation == "1.0" else "video_stream")
     expected = {"identity_id", "group_name", "device_ip", "device_type_raw"}
-    if protocol == "2.0":
+    if generation == "2.0":
         assert event.person_type_raw == "VIP"
         assert event.person_type.value == "vip"
         assert event.face_attributes == {"gender": "male", "age": "youth", "mask": "no"}
@@ -212,11 +212,11 @@ def test_kind_a_clean_identity_info_is_passed_on_as_it_came() -> None:
     assert event.identity_info is frame["identity_info"]
 
 
-@pytest.mark.parametrize("protocol", PROTOCOLS)
-def test_kind_a_device_lists_are_cleaned_and_ids_trimmed(protocol: str) -> None:
+@pytest.mark.parametrize("generation", GENERATIONS)
+def test_kind_a_device_lists_are_cleaned_and_ids_trimmed(generation: str) -> None:
     names = ["Gate 1\x00\x00", "\ufeff大厅抓拍机", "Parking\tIPC\r\n"]
     ids = ["  dev-1", "dev-2\x00\x00", "\ufeffdev-3\n"]
-    if protocol == "1.0":
+    if generation == "1.0":
         items = [
             {"device_id": i, "device_name": n, "device_ip": "10.0.0.1\x00", "device_type": "3\x00"}
             for i, n in zip(ids, names, strict=True)
@@ -237,7 +237,7 @@ def test_kind_a_device_lists_are_cleaned_and_ids_trimmed(protocol: str) -> None:
     assert [d.name for d in devices] == ["Gate 1", "大厅抓拍机", "Parking IPC"]
     assert {d.ip for d in devices} == {"10.0.0.1"}
     assert {d.device_type.value for d in devices} == {
-        "ipc" if protocol == "1.0" else "video_stream"
+        "ipc" if generation == "1.0" else "video_stream"
     }
 
 
@@ -281,17 +281,17 @@ def test_kind_a_sixty_family_emoji_fit_a_state_when_shortened() -> None:
     assert shorten(name, 255) == FAMILY * 36 + "…"
 
 
-@pytest.mark.parametrize("protocol", PROTOCOLS)
-def test_kind_a_a_name_longer_than_max_text_is_cut_and_noted(protocol: str) -> None:
-    event = parse(protocol, frame_of(protocol, identity_name="张伟" * 3000))
+@pytest.mark.parametrize("generation", GENERATIONS)
+def test_kind_a_a_name_longer_than_max_text_is_cut_and_noted(generation: str) -> None:
+    event = parse(generation, frame_of(generation, identity_name="张伟" * 3000))
     assert event.identity_name == "张伟" * 2047 + "张…"
     assert len(event.identity_name) == MAX_TEXT
     assert event.problems == ("text_cut:identity_name",)
 
 
-@pytest.mark.parametrize("protocol", PROTOCOLS)
-def test_kind_a_a_long_dirty_name_is_cut_then_cleaned(protocol: str) -> None:
-    event = parse(protocol, frame_of(protocol, identity_name="\x00Tom\t" * 100_000))
+@pytest.mark.parametrize("generation", GENERATIONS)
+def test_kind_a_a_long_dirty_name_is_cut_then_cleaned(generation: str) -> None:
+    event = parse(generation, frame_of(generation, identity_name="\x00Tom\t" * 100_000))
     assert event.identity_name == "Tom " * 819 + "…"  # 819 five-character units, cut, cleaned
     assert event.problems == ("text_cut:identity_name", "text_cleaned:identity_name")
 
@@ -317,7 +317,7 @@ async def test_kind_a_dirty_text_switch_is_cleaned_and_counted(
         await simulator.push_event(person=person)
     await listening.received(len(people))
     assert [e.identity_name for e in listening.events] == [p.name for p in people]
-    if simulator.protocol == "1.0":  # 2.0 frames name no group
+    if simulator.generation == "1.0":  # 2.0 frames name no group
         assert [e.group_name for e in listening.events] == [p.group for p in people]
     assert quirks(listening)["text_cleaned:identity_name"] == len(people)
     devices = await listening.client.async_get_devices()
@@ -446,9 +446,9 @@ def test_kind_b_bytes_that_are_gbk_and_show_no_utf8_are_read_as_gbk() -> None:
 async def test_kind_b_a_frame_with_broken_utf8_is_delivered_and_noted(
     listening: Listening, simulator: BoxSimulator, name: bytes, read: str
 ) -> None:
-    id_key = "device_id" if simulator.protocol == "1.0" else "media_device_id"
+    id_key = "device_id" if simulator.generation == "1.0" else "media_device_id"
     frame = frame_of(
-        simulator.protocol,
+        simulator.generation,
         identity_name="@name@",
         timestamp=int(time.time() * 1000),
         **{id_key: simulator.devices[0].device_id},
@@ -461,19 +461,19 @@ async def test_kind_b_a_frame_with_broken_utf8_is_delivered_and_noted(
     assert listening.client.counters.rejected_total == 0
 
 
-@pytest.mark.parametrize("protocol", PROTOCOLS)
+@pytest.mark.parametrize("generation", GENERATIONS)
 @pytest.mark.parametrize("raw", [float("nan"), float("inf"), float("-inf"), "NaN", [0.5], "high"])
-def test_kind_b_an_unreadable_score_is_null_and_noted(protocol: str, raw: object) -> None:
-    event = parse(protocol, frame_of(protocol, score=raw))
+def test_kind_b_an_unreadable_score_is_null_and_noted(generation: str, raw: object) -> None:
+    event = parse(generation, frame_of(generation, score=raw))
     assert event.score is None
     assert event.score_raw is None
     assert event.problems == ("score_invalid",)
     assert event.identity_name == "Tom"
 
 
-@pytest.mark.parametrize("protocol", PROTOCOLS)
-def test_kind_b_an_absent_score_is_not_noted(protocol: str) -> None:
-    assert parse(protocol, frame_of(protocol, score=None)).problems == ()
+@pytest.mark.parametrize("generation", GENERATIONS)
+def test_kind_b_an_absent_score_is_not_noted(generation: str) -> None:
+    assert parse(generation, frame_of(generation, score=None)).problems == ()
 
 
 async def test_kind_b_nan_scores_are_delivered_without_a_score(
@@ -603,15 +603,15 @@ def test_kind_b_base64_in_every_variant_is_decoded(text: str) -> None:
     assert decode_base64(text) == JPEG
 
 
-@pytest.mark.parametrize("protocol", PROTOCOLS)
+@pytest.mark.parametrize("generation", GENERATIONS)
 @pytest.mark.parametrize("text", BASE64_VARIANTS)
-def test_kind_b_pictures_in_every_variant_are_kept(protocol: str, text: str) -> None:
-    if protocol == "1.0":
-        frame = frame_of(protocol, reg_pic=text)
+def test_kind_b_pictures_in_every_variant_are_kept(generation: str, text: str) -> None:
+    if generation == "1.0":
+        frame = frame_of(generation, reg_pic=text)
         frame["ext_data"]["recognize_face"] = text
     else:
-        frame = frame_of(protocol, register_image=text, recognize_face_image=text)
-    event = parse(protocol, frame)
+        frame = frame_of(generation, register_image=text, recognize_face_image=text)
+    event = parse(generation, frame)
     assert event.problems == ()
     assert event.face_image is not None
     assert event.face_image.decoded  # the face crop on receipt
@@ -633,7 +633,7 @@ async def test_kind_b_the_base64_variant_switch_is_decoded(
     listening: Listening, simulator: BoxSimulator
 ) -> None:
     simulator.faults.base64_variant = "rotate"
-    sent = [await simulator.push_event(kind=PersonKind.VIP) for _ in range(7)]
+    sent = [await simulator.push_event(person_type=PersonType.VIP) for _ in range(7)]
     await listening.received(7)
     for frame, event in zip(sent, listening.events, strict=True):
         images = simulator.images_of(frame["event_id"])
@@ -648,7 +648,7 @@ async def test_kind_b_the_base64_variant_switch_is_decoded(
 
 
 @pytest.mark.parametrize(
-    ("protocol", "raw"),
+    ("generation", "raw"),
     [
         ("1.0", 86.5),
         ("1.0", -0.2),
@@ -660,17 +660,17 @@ async def test_kind_b_the_base64_variant_switch_is_decoded(
         ("2.0", 1e6),
     ],
 )
-def test_kind_c_scores_out_of_scale_are_kept_raw_and_noted(protocol: str, raw: object) -> None:
-    event = parse(protocol, frame_of(protocol, score=raw))
+def test_kind_c_scores_out_of_scale_are_kept_raw_and_noted(generation: str, raw: object) -> None:
+    event = parse(generation, frame_of(generation, score=raw))
     assert event.score is None
     assert event.score_raw == float(raw)  # type: ignore[arg-type]
     assert event.problems == ("score_out_of_range",)
 
 
-@pytest.mark.parametrize("protocol", PROTOCOLS)
+@pytest.mark.parametrize("generation", GENERATIONS)
 @pytest.mark.parametrize("share", [0.0, 0.5, 1.0])
-def test_kind_c_scores_on_scale_are_kept(protocol: str, share: float) -> None:
-    event = parse(protocol, frame_of(protocol, score=share * SCALE[protocol]))
+def test_kind_c_scores_on_scale_are_kept(generation: str, share: float) -> None:
+    event = parse(generation, frame_of(generation, score=share * SCALE[generation]))
     assert event.score == pytest.approx(share)
     assert event.problems == ()
 
@@ -679,7 +679,7 @@ HOUR_MS = 3_600_000
 RECEIPT_MS = int(RECEIPT.timestamp() * 1000)
 
 
-@pytest.mark.parametrize("protocol", PROTOCOLS)
+@pytest.mark.parametrize("generation", GENERATIONS)
 @pytest.mark.parametrize(
     "raw",
     [
@@ -692,29 +692,29 @@ RECEIPT_MS = int(RECEIPT.timestamp() * 1000)
         pytest.param(str(FRAME_MS * 1000), id="microseconds-as-string"),
     ],
 )
-def test_kind_c_implausible_timestamps_fall_back_to_receipt(protocol: str, raw: object) -> None:
-    event = parse(protocol, frame_of(protocol, timestamp=raw))
+def test_kind_c_implausible_timestamps_fall_back_to_receipt(generation: str, raw: object) -> None:
+    event = parse(generation, frame_of(generation, timestamp=raw))
     assert event.timestamp == RECEIPT
     assert "timestamp_implausible" in event.problems
 
 
-@pytest.mark.parametrize("protocol", PROTOCOLS)
+@pytest.mark.parametrize("generation", GENERATIONS)
 @pytest.mark.parametrize(
     "offset",
     [MAX_AHEAD - timedelta(seconds=1), timedelta(0), -MAX_BEHIND + timedelta(seconds=1)],
     ids=["just-ahead", "now", "just-behind"],
 )
-def test_kind_c_timestamps_within_the_window_are_kept(protocol: str, offset: timedelta) -> None:
+def test_kind_c_timestamps_within_the_window_are_kept(generation: str, offset: timedelta) -> None:
     moment = RECEIPT + offset
-    event = parse(protocol, frame_of(protocol, timestamp=int(moment.timestamp() * 1000)))
+    event = parse(generation, frame_of(generation, timestamp=int(moment.timestamp() * 1000)))
     assert event.timestamp == moment
     assert event.problems == ()
 
 
-@pytest.mark.parametrize("protocol", PROTOCOLS)
+@pytest.mark.parametrize("generation", GENERATIONS)
 @pytest.mark.parametrize("raw", [None, "soon", -5])
-def test_kind_c_unreadable_timestamps_stay_invalid(protocol: str, raw: object) -> None:
-    event = parse(protocol, frame_of(protocol, timestamp=raw))
+def test_kind_c_unreadable_timestamps_stay_invalid(generation: str, raw: object) -> None:
+    event = parse(generation, frame_of(generation, timestamp=raw))
     assert event.timestamp == RECEIPT
     assert "timestamp_invalid" in event.problems
     assert "timestamp_implausible" not in event.problems

@@ -343,7 +343,7 @@ async def test_a_box_that_forgets_its_client_is_healed_by_the_stale_reconnect(
     await simulator.wait_for_subscription()
     pushed = 0
     # An event now and then: each connection gets them for FORGET s, then none until the
-    # client finds the push stale and opens (and configures) a new one.
+    # client finds the push stale and opens (and subscribes on) a new one.
     for _ in range(200):
         await simulator.push_event()
         pushed += 1

@@ -21,8 +21,8 @@ from custom_components.sophon.api.coerce import (
     as_timestamp,
     describe,
 )
+from custom_components.sophon.api.generation_v1 import parse_devices, parse_event
 from custom_components.sophon.api.pictures import decode_jpeg
-from custom_components.sophon.api.protocol_v1 import parse_devices, parse_event
 
 NOW = datetime(2026, 11, 26, tzinfo=UTC)
 JPEG = b"\xff\xd8\xff\xe0fake-jpeg"

@@ -14,7 +14,7 @@ from custom_components.sophon.api import (
     SophonBoxStartingError,
     SophonResponseError,
 )
-from custom_components.sophon.api.protocol_v2 import ProtocolV2, parse_device, parse_event
+from custom_components.sophon.api.generation_v2 import GenerationV2, parse_device, parse_event
 
 # Received half an hour after the frame's time (a day behind it would be implausible).
 NOW = datetime(2025, 11, 26, 9, tzinfo=UTC)
@@ -205,9 +205,9 @@ async def test_error_envelopes() -> None:
         return {"error": {"code": 1001, "message": "bad"}}
 
     with pytest.raises(SophonBoxStartingError):
-        await ProtocolV2().fetch_devices(starting)
+        await GenerationV2().fetch_devices(starting)
     with pytest.raises(SophonResponseError, match="1001"):
-        await ProtocolV2().fetch_devices(other)
+        await GenerationV2().fetch_devices(other)
 
 
 def test_an_unmatched_face_without_a_user_type_is_a_stranger() -> None:

@@ -10,7 +10,7 @@ import pytest
 from custom_components.sophon.api.coerce import as_serial
 from sophon_sim import BoxSimulator
 from tests.api.conftest import client_of
-from tests.conftest import LOOPBACK, PROTOCOLS
+from tests.conftest import GENERATIONS, LOOPBACK
 
 SERIAL = "SE5A1B2C3D4E"
 
@@ -58,10 +58,10 @@ def test_a_numeric_serial_number_is_read() -> None:
     assert as_serial(20240117) == "20240117"
 
 
-@pytest.fixture(params=PROTOCOLS, ids=lambda protocol: f"protocol-{protocol}")
+@pytest.fixture(params=GENERATIONS, ids=lambda generation: f"generation-{generation}")
 async def simulator(request: pytest.FixtureRequest) -> AsyncIterator[BoxSimulator]:
     """Run a box of each generation."""
-    async with BoxSimulator(devices=1, protocol=request.param, host=LOOPBACK, seed=3) as sim:
+    async with BoxSimulator(devices=1, generation=request.param, host=LOOPBACK, seed=3) as sim:
         yield sim
 
 

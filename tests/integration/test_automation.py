@@ -37,7 +37,7 @@ from custom_components.sophon.device_trigger import (
     async_get_trigger_capabilities,
 )
 from custom_components.sophon.identity import device_unique_id
-from sophon_sim import BoxSimulator, PersonKind
+from sophon_sim import BoxSimulator, PersonType
 from sophon_sim.roster import ROSTER
 from tests.conftest import wait_for
 from tests.frames import expected
@@ -103,15 +103,17 @@ async def test_blacklist_event_fires_the_device_trigger(
             "type": "blacklist_recognized",
         },
     )
-    await push(hass, simulator, bus_events, device_id=gate, kind=PersonKind.VIP)
+    await push(hass, simulator, bus_events, device_id=gate, person_type=PersonType.VIP)
     await push(
         hass,
         simulator,
         bus_events,
         device_id=simulator.devices[1].device_id,
-        kind=PersonKind.BLACKLIST,
+        person_type=PersonType.BLACKLIST,
     )
-    frame = await push(hass, simulator, bus_events, device_id=gate, kind=PersonKind.BLACKLIST)
+    frame = await push(
+        hass, simulator, bus_events, device_id=gate, person_type=PersonType.BLACKLIST
+    )
     assert [call.data["who"] for call in calls] == [frame["identity_name"]]
 
 
@@ -134,7 +136,9 @@ async def test_min_score_filters_the_device_trigger(
     if min_score is not None:
         trigger["min_score"] = min_score
     calls = await automation_calls(hass, trigger)
-    await push(hass, simulator, bus_events, device_id=gate, kind=PersonKind.EMPLOYEE, score=0.62)
+    await push(
+        hass, simulator, bus_events, device_id=gate, person_type=PersonType.EMPLOYEE, score=0.62
+    )
     assert len(calls) == (1 if fires else 0)
 
 
@@ -180,7 +184,12 @@ async def test_logbook_reads_one_line_per_recognition(
 ) -> None:
     gate = simulator.devices[0]
     frame = await push(
-        hass, simulator, bus_events, device_id=gate.device_id, kind=PersonKind.VIP, score=0.62
+        hass,
+        simulator,
+        bus_events,
+        device_id=gate.device_id,
+        person_type=PersonType.VIP,
+        score=0.62,
     )
     line = _describer(hass)(bus_events[-1])
     assert line["message"] == f"{frame['identity_name']} (VIP) recognized at {gate.name}, score 62%"
@@ -208,7 +217,12 @@ async def test_the_logbook_line_and_device_models_are_in_home_assistants_languag
     await coordinator.async_refresh()  # reads the device list, and the texts, again
     gate = simulator.devices[0]
     frame = await push(
-        hass, simulator, bus_events, device_id=gate.device_id, kind=PersonKind.BLACKLIST, score=0.5
+        hass,
+        simulator,
+        bus_events,
+        device_id=gate.device_id,
+        person_type=PersonType.BLACKLIST,
+        score=0.5,
     )
     assert _describer(hass)(bus_events[-1]) == {
         "name": frame["identity_name"],
@@ -216,7 +230,7 @@ async def test_the_logbook_line_and_device_models_are_in_home_assistants_languag
         "entity_id": _entity(coordinator, gate.device_id, "event", "recognition"),
     }
     stranger = await push(
-        hass, simulator, bus_events, device_id=gate.device_id, kind=PersonKind.STRANGER
+        hass, simulator, bus_events, device_id=gate.device_id, person_type=PersonType.STRANGER
     )
     assert stranger["identity_name"] != "陌生人"
     line = _describer(hass)(bus_events[-1])
@@ -275,8 +289,8 @@ async def test_blueprint_notifies_each_recognition_with_its_own_face(
     assert state is not None
     assert state.state == "on"
     assert state.attributes.get("last_triggered") is None
-    await push(hass, simulator, bus_events, device_id=gate, kind=PersonKind.VIP)
-    blacklisted = [person for person in ROSTER if person.kind is PersonKind.BLACKLIST][:2]
+    await push(hass, simulator, bus_events, device_id=gate, person_type=PersonType.VIP)
+    blacklisted = [person for person in ROSTER if person.person_type is PersonType.BLACKLIST][:2]
     frames = [await push(hass, simulator, bus_events, device_id=gate, person=blacklisted[0])]
     await asyncio.sleep(1)
     frames.append(await push(hass, simulator, bus_events, device_id=gate, person=blacklisted[1]))
@@ -291,7 +305,7 @@ async def test_blueprint_notifies_each_recognition_with_its_own_face(
         response = await http.get(data["data"]["image"])
         assert response.status == HTTPStatus.OK
         assert response.content_type == "image/jpeg"
-        event_id = expected(frame, simulator.protocol)["event_id"]
+        event_id = expected(frame, simulator.generation)["event_id"]
         faces.append(await response.read())
         assert faces[-1] == simulator.images_of(event_id)["face"]
     assert faces[0] != faces[1]
@@ -378,7 +392,7 @@ async def test_an_older_recognition_is_delivered_but_moves_no_last_value_back(
     )
     now_ms = int(dt_util.utcnow().timestamp() * 1000)
     later = await push(
-        hass, simulator, bus_events, device_id=gate, kind=PersonKind.VIP, timestamp_ms=now_ms
+        hass, simulator, bus_events, device_id=gate, person_type=PersonType.VIP, timestamp_ms=now_ms
     )
     shown = {
         key: hass.states.get(entity(domain, key))
@@ -396,7 +410,7 @@ async def test_an_older_recognition_is_delivered_but_moves_no_last_value_back(
         simulator,
         bus_events,
         device_id=gate,
-        kind=PersonKind.BLACKLIST,
+        person_type=PersonType.BLACKLIST,
         timestamp_ms=now_ms - earlier * 1000,
     )
     await hass.async_block_till_done()

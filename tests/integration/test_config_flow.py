@@ -102,7 +102,7 @@ async def test_the_same_box_at_a_new_address_updates_the_entry(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     await wait_for(lambda: config_entry.unique_id == simulator.serial_number)
-    async with BoxSimulator(devices=simulator.devices, protocol=simulator.protocol) as moved:
+    async with BoxSimulator(devices=simulator.devices, generation=simulator.generation) as moved:
         moved.serial_number = simulator.serial_number  # the same box, after a DHCP change
         monkeypatch.setattr(config_flow, "SYSTEM_PORT", moved.version_port)
         result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})

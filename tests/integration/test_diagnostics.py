@@ -61,7 +61,7 @@ def _framed_id(frame: dict[str, Any]) -> str:
 
 def _people(frame: dict[str, Any], simulator: BoxSimulator) -> list[str]:
     """Return every string from a sent frame that names or shows a person."""
-    sent = expected(frame, simulator.protocol)
+    sent = expected(frame, simulator.generation)
     needles = [sent["identity_name"], sent["identity_id"], "rtsp://", "secret123"]
     needles += [value for value in sent["identity_info"].values() if isinstance(value, str)]
     needles += [template[:32] for template in simulator.templates_of(sent["event_id"])]
@@ -73,7 +73,7 @@ def _people(frame: dict[str, Any], simulator: BoxSimulator) -> list[str]:
 
 def _passage(frame: dict[str, Any], simulator: BoxSimulator) -> list[str]:
     """Return what traces a passage in a sent frame: its device, event, video and group."""
-    sent = expected(frame, simulator.protocol)
+    sent = expected(frame, simulator.generation)
     device_id = _framed_id(frame)
     needles = [device_id, device_id.replace("-", ""), sent["event_id"], sent["group_name"]]
     return [needle for needle in (*needles, frame.get("video_id")) if needle]
@@ -120,7 +120,7 @@ async def test_entry_diagnostics_show_the_connection_and_hide_people(
         needles += _people(frame, simulator) + _passage(frame, simulator)
     _assert_hidden(result, needles)
     box = result["box"]
-    assert box["protocol"] == simulator.protocol
+    assert box["generation"] == simulator.generation
     assert box["firmware_version"] == simulator.firmware_version
     assert box["connected"] is True
     assert box["counters"]["events_delivered"] == 3
@@ -217,7 +217,7 @@ async def test_a_device_the_list_lacks_gets_a_stand_in_too(
     sent = await push(hass, simulator, bus_events, person=PEOPLE[1])
     # Named in another form than a device list would (32 upper-case hex digits).
     framed = STRANGER_ID.replace("-", "").upper()
-    frame = {**sent, device_key(simulator.protocol): framed, "event_id": "e-stranger-0001"}
+    frame = {**sent, device_key(simulator.generation): framed, "event_id": "e-stranger-0001"}
     await simulator.push_raw(json.dumps(frame))
     await wait_for(lambda: len(bus_events) == 2)
     result = await async_get_config_entry_diagnostics(hass, config_entry)

@@ -15,8 +15,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.sophon.api import Backoff, BoxClient, canonical_device_id
 from custom_components.sophon.const import EVENT_RECOGNITION
 from custom_components.sophon.coordinator import SophonCoordinator
-from sophon_sim import BoxSimulator, PersonKind
-from tests.conftest import LOOPBACK, PROTOCOLS, wait_for
+from sophon_sim import BoxSimulator, PersonType
+from tests.conftest import GENERATIONS, LOOPBACK, wait_for
 from tests.frames import CONTENT_FAULTS
 from tests.integration.conftest import entry_for
 
@@ -55,15 +55,15 @@ async def _set_up_box(hass: HomeAssistant, sim: BoxSimulator) -> Box:
     return box
 
 
-@pytest.fixture(params=PROTOCOLS, ids=lambda protocol: f"protocol-{protocol}")
-def protocol(request: pytest.FixtureRequest) -> str:
-    """Return the protocol generation the faulty box speaks."""
+@pytest.fixture(params=GENERATIONS, ids=lambda generation: f"generation-{generation}")
+def generation(request: pytest.FixtureRequest) -> str:
+    """Return the generation the faulty box speaks."""
     return str(request.param)
 
 
 @pytest.fixture
 async def boxes(
-    hass: HomeAssistant, protocol: str, monkeypatch: pytest.MonkeyPatch
+    hass: HomeAssistant, generation: str, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[tuple[Box, Box]]:
     """Run a faulty box of the generation and a healthy 1.0 box, each on its own simulator."""
     heartbeats: dict[int, float] = {}
@@ -75,7 +75,7 @@ async def boxes(
 
     monkeypatch.setattr("custom_components.sophon.BoxClient", client_with_test_timings)
     async with (
-        BoxSimulator(devices=2, protocol=protocol, host=LOOPBACK, seed=11) as faulty_sim,
+        BoxSimulator(devices=2, generation=generation, host=LOOPBACK, seed=11) as faulty_sim,
         BoxSimulator(devices=2, host=LOOPBACK, seed=12) as healthy_sim,
     ):
         # The faulty box's is short for the silence case; the healthy box's leaves a pong 2.5 s
@@ -103,8 +103,8 @@ def _no_tracebacks(caplog: pytest.LogCaptureFixture) -> None:
 
 
 @pytest.mark.parametrize(
-    ("protocol", "fault"),
-    [(protocol, fault) for protocol, faults in CONTENT_FAULTS.items() for fault in faults],
+    ("generation", "fault"),
+    [(generation, fault) for generation, faults in CONTENT_FAULTS.items() for fault in faults],
 )
 async def test_content_fault_is_accepted_and_touches_no_other_box(
     hass: HomeAssistant, boxes: tuple[Box, Box], caplog: pytest.LogCaptureFixture, fault: str
@@ -282,8 +282,8 @@ async def test_flood_keeps_one_record_and_one_picture_set_per_device(
     hass: HomeAssistant, boxes: tuple[Box, Box]
 ) -> None:
     faulty, _healthy = boxes
-    for kind in (PersonKind.VIP, PersonKind.STRANGER, PersonKind.EMPLOYEE):
-        await faulty.sim.push_event(faulty.sim.devices[1].device_id, kind=kind)
+    for person_type in (PersonType.VIP, PersonType.STRANGER, PersonType.EMPLOYEE):
+        await faulty.sim.push_event(faulty.sim.devices[1].device_id, person_type=person_type)
     await wait_for(lambda: len(faulty.received) >= 3)
     assert set(faulty.coordinator.recognitions.records) <= {
         canonical_device_id(d.device_id) for d in faulty.sim.devices

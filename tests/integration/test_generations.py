@@ -1,4 +1,4 @@
-"""Both protocol generations in Home Assistant: a firmware upgrade, templates, firmware version."""
+"""Both generations in Home Assistant: a firmware upgrade, templates, firmware version."""
 
 from __future__ import annotations
 
@@ -17,14 +17,14 @@ from custom_components.sophon.compat import device_by_identifier
 from custom_components.sophon.const import DOMAIN
 from custom_components.sophon.coordinator import SophonCoordinator
 from custom_components.sophon.diagnostics import async_get_config_entry_diagnostics
-from sophon_sim import BoxSimulator, PersonKind
+from sophon_sim import BoxSimulator, PersonType
 from tests.conftest import LOOPBACK, wait_for
 from tests.integration.conftest import entry_for, push
 
 
 @pytest.fixture
 async def simulator() -> AsyncIterator[BoxSimulator]:
-    """Run a box that starts on firmware V5 (protocol 1.0)."""
+    """Run a box that starts on firmware V5 (generation 1.0)."""
     async with BoxSimulator(devices=2, host=LOOPBACK, seed=21) as sim:
         yield sim
 
@@ -38,11 +38,13 @@ async def test_a_firmware_upgrade_keeps_events_flowing(
     device_registry: dr.DeviceRegistry,
 ) -> None:
     gate = simulator.devices[0].device_id
-    await push(hass, simulator, bus_events, device_id=gate, kind=PersonKind.VIP)
+    await push(hass, simulator, bus_events, device_id=gate, person_type=PersonType.VIP)
     assert bus_events[-1].data["person_type_code"] == 5
-    simulator.set_protocol("2.0")
+    simulator.set_generation("2.0")
     assert "media_device_ids" in await simulator.wait_for_subscription()
-    frame = await push(hass, simulator, bus_events, device_id=gate, kind=PersonKind.BLACKLIST)
+    frame = await push(
+        hass, simulator, bus_events, device_id=gate, person_type=PersonType.BLACKLIST
+    )
     data = bus_events[-1].data
     assert data["sophon_device_id"] == gate
     assert data["person_type"] == "blacklist"
@@ -56,7 +58,7 @@ async def test_a_firmware_upgrade_keeps_events_flowing(
         lambda: device_registry.async_get(hub.id).sw_version == simulator.firmware_version
     )
     diagnostics = await async_get_config_entry_diagnostics(hass, config_entry)
-    assert diagnostics["box"]["protocol"] == "2.0"
+    assert diagnostics["box"]["generation"] == "2.0"
 
 
 async def test_no_template_reaches_bus_states_logs_or_diagnostics(
@@ -66,14 +68,14 @@ async def test_no_template_reaches_bus_states_logs_or_diagnostics(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    async with BoxSimulator(devices=2, protocol="2.0", host=LOOPBACK, seed=22) as sim:
+    async with BoxSimulator(devices=2, generation="2.0", host=LOOPBACK, seed=22) as sim:
         entry = entry_for(sim, entry_id=None)
         entry.add_to_hass(hass)
         assert await hass.config_entries.async_setup(entry.entry_id)
         await sim.wait_for_subscription()
         templates: list[str] = []
-        for kind in (PersonKind.VIP, PersonKind.STRANGER, PersonKind.EMPLOYEE):
-            frame = await push(hass, sim, bus_events, kind=kind)
+        for person_type in (PersonType.VIP, PersonType.STRANGER, PersonType.EMPLOYEE):
+            frame = await push(hass, sim, bus_events, person_type=person_type)
             templates += sim.templates_of(frame["event_id"])
         assert len(templates) >= 3
         diagnostics = await async_get_config_entry_diagnostics(hass, entry)
@@ -92,7 +94,7 @@ async def test_no_template_reaches_bus_states_logs_or_diagnostics(
 
 
 async def test_a_starting_box_is_retried_and_explained(hass: HomeAssistant) -> None:
-    async with BoxSimulator(devices=1, protocol="2.0", host=LOOPBACK) as sim:
+    async with BoxSimulator(devices=1, generation="2.0", host=LOOPBACK) as sim:
         sim.faults.init_error = True
         result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
         result = await hass.config_entries.flow.async_configure(

@@ -19,7 +19,7 @@ from custom_components.sophon.const import DOMAIN
 from custom_components.sophon.coordinator import SophonCoordinator
 from custom_components.sophon.identity import device_identifier, device_unique_id
 from custom_components.sophon.migration import CURRENT_VERSION
-from sophon_sim import BoxSimulator, PersonKind
+from sophon_sim import BoxSimulator, PersonType
 from tests.conftest import LOOPBACK, wait_for
 from tests.frames import subscription
 from tests.integration.conftest import FIXED_ENTRY_ID, entry_for, push
@@ -45,7 +45,7 @@ async def twin(simulator: BoxSimulator) -> AsyncIterator[BoxSimulator]:
     """Run a second box that lists the same device ids (restored from the first's backup)."""
     devices = [dataclasses.replace(device) for device in simulator.devices]
     async with BoxSimulator(
-        devices=devices, protocol=simulator.protocol, host=LOOPBACK, seed=8
+        devices=devices, generation=simulator.generation, host=LOOPBACK, seed=8
     ) as box:
         yield box
 
@@ -103,7 +103,9 @@ async def test_a_device_id_in_another_form_in_frames_is_the_same_device(
 ) -> None:
     gate = simulator.devices[0]
     simulator.faults.id_form = form
-    frame = await push(hass, simulator, bus_events, device_id=gate.device_id, kind=PersonKind.VIP)
+    frame = await push(
+        hass, simulator, bus_events, device_id=gate.device_id, person_type=PersonType.VIP
+    )
     assert gate.device_id not in frame.values()  # the frame names it another way
     unique_id = device_unique_id(FIXED_ENTRY_ID, gate.device_id, "person_type")
     sensor = er.async_get(hass).async_get_entity_id("sensor", DOMAIN, unique_id)

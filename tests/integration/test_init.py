@@ -137,7 +137,7 @@ async def test_an_event_from_an_unknown_device_refreshes_the_device_list(
     simulator.add_device(new)
     frame = await simulator.push_event(simulator.devices[0].device_id)
     await simulator.push_raw(
-        json.dumps({**frame, device_key(simulator.protocol): new.device_id, "event_id": "x1"})
+        json.dumps({**frame, device_key(simulator.generation): new.device_id, "event_id": "x1"})
     )
     await wait_for(
         lambda: (

@@ -12,7 +12,7 @@ from syrupy.filters import props
 
 from custom_components.sophon.coordinator import SophonCoordinator
 from custom_components.sophon.identity import device_unique_id
-from sophon_sim import ROSTER, BoxSimulator, PersonKind
+from sophon_sim import ROSTER, BoxSimulator, PersonType
 from tests.integration.conftest import push
 
 # Camera and image states carry a random access token, also inside their picture URL.
@@ -58,7 +58,7 @@ async def test_sensor_states_after_a_recognition_match_the_snapshot(
     snapshot: SnapshotAssertion,
 ) -> None:
     device_id = simulator.devices[0].device_id
-    vip = next(person for person in ROSTER if person.kind is PersonKind.VIP)
+    vip = next(person for person in ROSTER if person.person_type is PersonType.VIP)
     # Received just after it happened: a time a day or more behind receipt is implausible.
     coordinator.client.clock = lambda: datetime(2025, 11, 26, 8, 31, tzinfo=UTC)
     await push(

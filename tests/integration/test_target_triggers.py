@@ -22,7 +22,7 @@ from custom_components.sophon.recognition_filter import (
     RecognitionFilter,
     describe_recognition,
 )
-from sophon_sim import BoxSimulator, PersonKind
+from sophon_sim import BoxSimulator, PersonType
 from tests.integration.conftest import attached_device, automation_calls, push
 
 needs_target_triggers = pytest.mark.skipif(
@@ -43,9 +43,13 @@ async def test_vip_trigger_fires_for_vips_at_its_device_only(
     calls = await automation_calls(
         hass, {"trigger": "sophon.vip_recognized", "target": {"device_id": device.id}}
     )
-    await push(hass, simulator, bus_events, device_id=other.device_id, kind=PersonKind.VIP)
-    await push(hass, simulator, bus_events, device_id=gate.device_id, kind=PersonKind.BLACKLIST)
-    frame = await push(hass, simulator, bus_events, device_id=gate.device_id, kind=PersonKind.VIP)
+    await push(hass, simulator, bus_events, device_id=other.device_id, person_type=PersonType.VIP)
+    await push(
+        hass, simulator, bus_events, device_id=gate.device_id, person_type=PersonType.BLACKLIST
+    )
+    frame = await push(
+        hass, simulator, bus_events, device_id=gate.device_id, person_type=PersonType.VIP
+    )
     assert [call.data for call in calls] == [
         {
             "who": frame["identity_name"],
@@ -74,7 +78,9 @@ async def test_min_score_filters_the_target_trigger(
         trigger["options"] = {"min_score": min_score}
     calls = await automation_calls(hass, trigger)
     gate = simulator.devices[0].device_id
-    await push(hass, simulator, bus_events, device_id=gate, kind=PersonKind.EMPLOYEE, score=0.29)
+    await push(
+        hass, simulator, bus_events, device_id=gate, person_type=PersonType.EMPLOYEE, score=0.29
+    )
     assert len(calls) == (1 if fires else 0)
 
 
@@ -103,8 +109,12 @@ async def test_the_target_names_a_device_by_its_entity_area_or_label(
         hass, {"trigger": "sophon.stranger_detected", "target": targets[by]}
     )
     dr.async_get(hass).async_update_device(device.id, area_id=lobby.id, labels={entrances.label_id})
-    await push(hass, simulator, bus_events, device_id=other.device_id, kind=PersonKind.STRANGER)
-    await push(hass, simulator, bus_events, device_id=gate.device_id, kind=PersonKind.STRANGER)
+    await push(
+        hass, simulator, bus_events, device_id=other.device_id, person_type=PersonType.STRANGER
+    )
+    await push(
+        hass, simulator, bus_events, device_id=gate.device_id, person_type=PersonType.STRANGER
+    )
     assert [call.data["description"] for call in calls] == [
         f"detection of a stranger at {gate.name}"
     ]
@@ -198,7 +208,9 @@ async def test_the_device_trigger_names_the_recognition_in_the_trace(
             "type": "blacklist_recognized",
         },
     )
-    await push(hass, simulator, bus_events, device_id=gate.device_id, kind=PersonKind.BLACKLIST)
+    await push(
+        hass, simulator, bus_events, device_id=gate.device_id, person_type=PersonType.BLACKLIST
+    )
     assert calls[0].data["description"] == f"recognition of a blacklisted person at {gate.name}"
 
 

@@ -17,8 +17,8 @@ import aiohttp
 import pytest
 
 from sophon_sim import BoxSimulator
-from tests.conftest import LOOPBACK
-from tests.sim.generations import GENERATIONS, configuration
+from tests.conftest import GENERATIONS, LOOPBACK
+from tests.sim.generations import subscription_frame
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
@@ -42,7 +42,7 @@ def generation(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 async def sim(generation: str) -> AsyncIterator[BoxSimulator]:
     """Run a box of four devices speaking the generation, on ephemeral loopback ports."""
-    async with BoxSimulator(devices=4, protocol=generation, host=LOOPBACK, seed=1) as box:
+    async with BoxSimulator(devices=4, generation=generation, host=LOOPBACK, seed=1) as box:
         yield box
 
 
@@ -76,28 +76,29 @@ class Clients:
         await self.close()
 
     async def connect(self, path: str = "/", **options: Any) -> aiohttp.ClientWebSocketResponse:
-        """Open a WebSocket to the box, without configuring it."""
+        """Open a WebSocket to the box, without subscribing."""
         url = f"ws://{LOOPBACK}:{self.sim.ws_port}{path}"
         ws = await self.session.ws_connect(url, max_msg_size=0, **(self.options | options))
         self.opened.append(ws)
         return ws
 
-    async def configure(
-        self, ws: aiohttp.ClientWebSocketResponse, config: dict[str, Any] | None = None
+    async def send_subscription(
+        self, ws: aiohttp.ClientWebSocketResponse, subscription: dict[str, Any] | None = None
     ) -> None:
-        """Send a configuration and wait until the box has it (all devices and pictures if None)."""
-        if config is None:
-            config = configuration(self.sim.protocol, (d.device_id for d in self.sim.devices))
+        """Send a subscription and wait until the box has it (all devices and pictures if None)."""
+        if subscription is None:
+            ids = (d.device_id for d in self.sim.devices)
+            subscription = subscription_frame(self.sim.generation, ids)
         expected = len(self.sim.subscriptions) + 1
-        await ws.send_str(json.dumps(config))
+        await ws.send_str(json.dumps(subscription))
         await self.sim.wait_for_subscription(count=expected)
 
     async def subscribe(
-        self, config: dict[str, Any] | None = None, **options: Any
+        self, subscription: dict[str, Any] | None = None, **options: Any
     ) -> aiohttp.ClientWebSocketResponse:
-        """Connect and configure (all devices and pictures unless told otherwise)."""
+        """Connect and subscribe (all devices and pictures unless told otherwise)."""
         ws = await self.connect(**options)
-        await self.configure(ws, config)
+        await self.send_subscription(ws, subscription)
         return ws
 
     async def close(self) -> None:
@@ -139,7 +140,7 @@ class Answer(NamedTuple):
 
 async def device_list(session: aiohttp.ClientSession, sim: BoxSimulator) -> Answer:
     """Ask the box for its device list the way its generation does."""
-    method, path, body = DEVICE_LIST_CALLS[sim.protocol]
+    method, path, body = DEVICE_LIST_CALLS[sim.generation]
     url = f"http://{LOOPBACK}:{sim.rest_port}{path}"
     async with session.request(method, url, json=body) as resp:
         return Answer(resp.status, await resp.read())

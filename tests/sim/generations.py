@@ -5,17 +5,16 @@ from __future__ import annotations
 import base64
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sophon_sim import PersonKind
+from sophon_sim import PersonType
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
-GENERATIONS = ("1.0", "2.0")
 JPEG = b"\xff\xd8\xff"
 JPEG_URI = "data:image/jpeg;base64,"
 SCORE_SCALE = {"1.0": 1.0, "2.0": 100.0}
-PERSON_TYPES = {int(kind): kind for kind in PersonKind}  # 1.0
-USER_TYPES = {kind.name.lower(): kind for kind in PersonKind}  # 2.0
+PERSON_TYPES = {int(person_type): person_type for person_type in PersonType}  # 1.0
+USER_TYPES = {person_type.name.lower(): person_type for person_type in PersonType}  # 2.0
 ATTRIBUTE_KEYS = {
     "gender",
     "age",
@@ -30,17 +29,17 @@ ATTRIBUTE_KEYS = {
 }
 
 
-class ConfigKeys(NamedTuple):
-    """Name the keys of a push configuration: the devices, the face and the registered photo."""
+class SubscriptionKeys(NamedTuple):
+    """Name the keys of a subscription: the devices, the face and the registered photo."""
 
     devices: str
     face: str
     register: str
 
 
-CONFIG_KEYS = {
-    "1.0": ConfigKeys("event_list", "need_face", "need_register"),
-    "2.0": ConfigKeys("media_device_ids", "with_face_image", "with_register_image"),
+SUBSCRIPTION_KEYS = {
+    "1.0": SubscriptionKeys("event_list", "need_face", "need_register"),
+    "2.0": SubscriptionKeys("media_device_ids", "with_face_image", "with_register_image"),
 }
 # Where a frame carries each picture, and how the picture is written there.
 PICTURE_PLACES: dict[str, dict[str, tuple[str, ...]]] = {
@@ -51,7 +50,7 @@ PICTURE_PLACES: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "2.0": {"face": ("recognize_face_image",), "registered": ("register_image",)},
 }
-# The pictures a configuration's face flag asks for (1.0 pushes the scene with the face).
+# The pictures a subscription's face flag asks for (1.0 pushes the scene with the face).
 FACE_FLAG_PICTURES = {"1.0": {"face", "scene"}, "2.0": {"face"}}
 
 
@@ -70,11 +69,11 @@ def _bare_base64(value: str) -> bytes:
 PICTURE_DECODERS: dict[str, Callable[[str], bytes]] = {"1.0": _bare_base64, "2.0": unuri}
 
 
-def configuration(
+def subscription_frame(
     generation: str, device_ids: Iterable[str], *, face: bool = True, register: bool = True
 ) -> dict[str, Any]:
-    """Return a push configuration for these devices in a generation's keys."""
-    keys = CONFIG_KEYS[generation]
+    """Return a subscription of these devices in a generation's keys."""
+    keys = SUBSCRIPTION_KEYS[generation]
     return {keys.face: face, keys.register: register, keys.devices: list(device_ids)}
 
 
@@ -102,8 +101,8 @@ def without_pictures(frame: dict[str, Any], generation: str) -> dict[str, Any]:
     return copy
 
 
-def kind_of(frame: dict[str, Any], generation: str) -> PersonKind | None:
-    """Return the kind of person a frame names, or None if the generation has no such kind."""
+def person_type_of(frame: dict[str, Any], generation: str) -> PersonType | None:
+    """Return the person type a frame names, or None if the generation has no such type."""
     if generation == "1.0":
         code = frame["ext_data"]["person_type"]
         return PERSON_TYPES.get(code) if type(code) is int else None

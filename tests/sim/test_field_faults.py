@@ -89,7 +89,7 @@ async def test_dirty_text_in_the_device_list(
 ) -> None:
     sim.faults.dirty_text = True
     items = device_items(json.loads((await device_list(session, sim)).body))
-    names = [item[NAME_KEY[sim.protocol]] for item in items]
+    names = [item[NAME_KEY[sim.generation]] for item in items]
     assert names != [device.name for device in sim.devices]
     assert [cleaned(name) for name in names] == [device.name for device in sim.devices]
 
@@ -102,7 +102,7 @@ async def test_long_names_in_frames_and_the_device_list(
     assert json.loads(text)["identity_name"] == LONG_NAME
     assert len(LONG_NAME) == 300
     items = device_items(json.loads((await device_list(session, sim)).body))
-    assert {item[NAME_KEY[sim.protocol]] for item in items} == {LONG_NAME}
+    assert {item[NAME_KEY[sim.generation]] for item in items} == {LONG_NAME}
 
 
 # Kind B: framing and encodings.
@@ -187,7 +187,7 @@ async def test_device_lists_in_other_encodings(
     body = (await device_list(session, sim)).body
     assert not is_utf8(body)
     items = device_items(json.loads(body.decode(codec)))
-    assert [item[NAME_KEY[sim.protocol]] for item in items] == [d.name for d in sim.devices]
+    assert [item[NAME_KEY[sim.generation]] for item in items] == [d.name for d in sim.devices]
 
 
 VARIANT_CHECKS = {
@@ -209,11 +209,11 @@ async def test_each_base64_variant_decodes_to_the_same_pictures(
     frame = await sim.push_event(person=TOM)
     sent = json.loads((await receive(ws)).data)
     images = sim.images_of(frame["event_id"])
-    for key in PICTURE_KEYS[sim.protocol]:
+    for key in PICTURE_KEYS[sim.generation]:
         assert VARIANT_CHECKS[variant](sent[key]), key
-    assert b64_bytes(sent[PICTURE_KEYS[sim.protocol][0]]) == images["registered"]
+    assert b64_bytes(sent[PICTURE_KEYS[sim.generation][0]]) == images["registered"]
     ext = sent.get("ext_data", {})
-    face = ext["recognize_face"] if sim.protocol == "1.0" else sent["recognize_face_image"]
+    face = ext["recognize_face"] if sim.generation == "1.0" else sent["recognize_face_image"]
     assert b64_bytes(face) == images["face"]
 
 
@@ -224,7 +224,7 @@ async def test_base64_variant_rotate_goes_through_every_variant(
     seen = set()
     for _ in range(len(VARIANT_CHECKS)):
         frame = json.loads((await pushed_texts(sim, ws, 1, person=TOM))[0])
-        picture = frame[PICTURE_KEYS[sim.protocol][0]]
+        picture = frame[PICTURE_KEYS[sim.generation][0]]
         seen |= {name for name, check in VARIANT_CHECKS.items() if check(picture)}
     assert seen >= {"mime", "leading_space", "jpg_uri", "octet_uri", "upper_uri"}
 
@@ -236,7 +236,7 @@ async def test_score_scale_wrong_rotates_out_of_scale_scores(sim: BoxSimulator) 
     sim.faults.score_scale_wrong = True
     scores = [(await sim.push_event(person=TOM, score=0.865))["score"] for _ in range(4)]
     assert len(set(scores)) == 4
-    assert all(not 0 <= score <= SCORE_SCALE[sim.protocol] for score in scores)
+    assert all(not 0 <= score <= SCORE_SCALE[sim.generation] for score in scores)
 
 
 @pytest.mark.parametrize("offset", [3600.0, -90_000.0, 28_800.0])

@@ -16,7 +16,7 @@ from sophon_sim.faults import REFUSALS
 from sophon_sim.server import REFUSAL_CLOSES
 from tests.conftest import LOOPBACK, wait_for
 from tests.sim.conftest import Clients, next_json
-from tests.sim.generations import configuration
+from tests.sim.generations import subscription_frame
 
 FIXED_MS = 1_764_145_812_345
 HOUR_MS = 3_600_000
@@ -48,13 +48,13 @@ async def next_pong(ws: aiohttp.ClientWebSocketResponse) -> bytes:
 
 async def box_time(session: aiohttp.ClientSession, sim: BoxSimulator) -> tuple[int, Any]:
     """Call the box time on the system port; return the status and the answer's time object."""
-    method, path = TIME_CALL[sim.protocol]
+    method, path = TIME_CALL[sim.generation]
     url = f"http://{LOOPBACK}:{sim.version_port}{path}"
     async with session.request(method, url) as resp:
         if resp.status != 200:
             return resp.status, None
         body = json.loads(await resp.read())
-    return resp.status, body["data"] if sim.protocol == "1.0" else body
+    return resp.status, body["data"] if sim.generation == "1.0" else body
 
 
 def now_ms() -> int:
@@ -108,7 +108,7 @@ async def test_stale_answers_pings_and_pushes_nothing(sim: BoxSimulator, clients
     assert await next_json(ws) == frame
 
 
-async def test_forget_after_stops_events_until_a_new_configuration(
+async def test_forget_after_stops_events_until_a_new_subscription(
     sim: BoxSimulator, clients: Clients
 ) -> None:
     first = await clients.subscribe()
@@ -123,7 +123,7 @@ async def test_forget_after_stops_events_until_a_new_configuration(
     assert await next_json(second) == frame
     await first.ping(b"still forgotten?")
     assert await next_pong(first) == b"still forgotten?"
-    await clients.configure(first)
+    await clients.send_subscription(first)
     frame = await sim.push_event()
     assert await next_json(first) == frame
     assert not first.closed
@@ -133,12 +133,14 @@ async def test_forget_after_stops_events_until_a_new_configuration(
 
 
 @pytest.mark.parametrize("refusal", list(REFUSED))
-async def test_refuse_push_closes_right_after_the_configuration(
+async def test_refuse_push_closes_right_after_the_subscription(
     sim: BoxSimulator, clients: Clients, refusal: str
 ) -> None:
     sim.faults.refuse_push = refusal
     ws = await clients.connect()
-    await ws.send_str(json.dumps(configuration(sim.protocol, (d.device_id for d in sim.devices))))
+    await ws.send_str(
+        json.dumps(subscription_frame(sim.generation, (d.device_id for d in sim.devices)))
+    )
     msg = await ws.receive(timeout=10)
     assert msg.type is aiohttp.WSMsgType.CLOSE
     assert (msg.data, msg.extra) == REFUSED[refusal]
@@ -173,7 +175,7 @@ async def test_newest_client_only_closes_the_older_connection(
     await wait_for(lambda: sim.connected_clients == 1)
     frame = await sim.push_event()
     assert await next_json(second) == frame
-    await clients.configure(second)  # configuring again replaces no one
+    await clients.send_subscription(second)  # subscribing again replaces no one
     assert sim.replaced == 1
 
 
@@ -220,7 +222,7 @@ async def test_time_call_faults_and_the_other_generations_path(
     sim.faults.version_down = True
     assert (await box_time(session, sim))[0] == 500
     sim.faults.reset()
-    other = "2.0" if sim.protocol == "1.0" else "1.0"
+    other = "2.0" if sim.generation == "1.0" else "1.0"
     method, path = TIME_CALL[other]
     async with session.request(method, f"http://{LOOPBACK}:{sim.version_port}{path}") as resp:
         assert resp.status == 404

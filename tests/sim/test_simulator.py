@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import aiohttp
 import pytest
 
-from sophon_sim import BoxSimulator, Faults, PersonKind
-from tests.conftest import wait_for
+from sophon_sim import BoxSimulator, Faults, PersonType
+from tests.conftest import GENERATIONS, wait_for
 from tests.frames import device_key
 from tests.sim.conftest import (
     REPO,
@@ -31,16 +31,15 @@ from tests.sim.conftest import (
 )
 from tests.sim.generations import (
     ATTRIBUTE_KEYS,
-    CONFIG_KEYS,
     FACE_FLAG_PICTURES,
-    GENERATIONS,
     JPEG,
     JPEG_URI,
     SCORE_SCALE,
+    SUBSCRIPTION_KEYS,
     USER_TYPES,
-    configuration,
-    kind_of,
+    person_type_of,
     pictures_in,
+    subscription_frame,
     unuri,
     without_pictures,
 )
@@ -71,8 +70,8 @@ def test_generated_devices_are_realistic_and_follow_the_seed() -> None:
 def test_only_loopback_and_known_generations() -> None:
     with pytest.raises(ValueError, match="loopback"):
         BoxSimulator(host="10.0.0.1")
-    with pytest.raises(ValueError, match="protocol"):
-        BoxSimulator(protocol="3.0")
+    with pytest.raises(ValueError, match="generation"):
+        BoxSimulator(generation="3.0")
 
 
 def test_command_line_refuses_other_hosts() -> None:
@@ -127,18 +126,18 @@ async def test_device_list_faults(session: aiohttp.ClientSession, sim: BoxSimula
         assert (await pending).status == 200
 
 
-# Push configuration
+# Subscriptions
 
 
-async def test_configurations_without_devices_push_nothing(
+async def test_subscriptions_without_devices_push_nothing(
     sim: BoxSimulator, clients: Clients
 ) -> None:
     ids = [d.device_id for d in sim.devices]
-    other_generation = next(g for g in GENERATIONS if g != sim.protocol)
+    other_generation = next(g for g in GENERATIONS if g != sim.generation)
     quiet = await clients.subscribe({})
-    foreign = await clients.subscribe(configuration(other_generation, ids))
+    foreign = await clients.subscribe(subscription_frame(other_generation, ids))
     full = await clients.subscribe()
-    assert sim.subscriptions[:2] == [{}, configuration(other_generation, ids)]
+    assert sim.subscriptions[:2] == [{}, subscription_frame(other_generation, ids)]
     assert sim.connected_clients == 3
     frame = await sim.push_event()
     assert (await next_json(full))["event_id"] == frame["event_id"]
@@ -149,18 +148,18 @@ async def test_configurations_without_devices_push_nothing(
     await wait_for(lambda: sim.connected_clients == 0)
 
 
-async def test_a_configuration_chooses_the_devices(sim: BoxSimulator, clients: Clients) -> None:
+async def test_a_subscription_chooses_the_devices(sim: BoxSimulator, clients: Clients) -> None:
     second = sim.devices[1].device_id
-    ws = await clients.subscribe({CONFIG_KEYS[sim.protocol].devices: [second]})
+    ws = await clients.subscribe({SUBSCRIPTION_KEYS[sim.generation].devices: [second]})
     await sim.push_event(sim.devices[0].device_id)
     frame = await sim.push_event(second)
     got = await next_json(ws)
     assert got["event_id"] == frame["event_id"]
-    assert pictures_in(got, sim.protocol) == {}
+    assert pictures_in(got, sim.generation) == {}
 
 
-async def test_invalid_configurations_are_ignored(sim: BoxSimulator, clients: Clients) -> None:
-    devices = CONFIG_KEYS[sim.protocol].devices
+async def test_invalid_subscriptions_are_ignored(sim: BoxSimulator, clients: Clients) -> None:
+    devices = SUBSCRIPTION_KEYS[sim.generation].devices
     first = sim.devices[0].device_id
     ws = await clients.connect("/any/path")
     await ws.send_str("{not json")
@@ -182,14 +181,16 @@ async def test_images_follow_the_picture_flags(
 ) -> None:
     ids = [d.device_id for d in sim.devices]
     full = await clients.subscribe()
-    ws = await clients.subscribe(configuration(sim.protocol, ids, face=face, register=register))
-    frame = await sim.push_event(kind=PersonKind.VIP)
+    ws = await clients.subscribe(
+        subscription_frame(sim.generation, ids, face=face, register=register)
+    )
+    frame = await sim.push_event(person_type=PersonType.VIP)
     assert await next_json(full) == frame
     got = await next_json(ws)
-    wanted = FACE_FLAG_PICTURES[sim.protocol] if face else set()
+    wanted = FACE_FLAG_PICTURES[sim.generation] if face else set()
     wanted |= {"registered"} if register else set()
-    assert set(pictures_in(got, sim.protocol)) == wanted
-    assert without_pictures(got, sim.protocol) == without_pictures(frame, sim.protocol)
+    assert set(pictures_in(got, sim.generation)) == wanted
+    assert without_pictures(got, sim.generation) == without_pictures(frame, sim.generation)
 
 
 # Events
@@ -205,24 +206,26 @@ REGISTERED_IDENTITY: dict[str, Callable[[dict[str, Any]], object]] = {
 }
 
 
-@pytest.mark.parametrize("kind", list(PersonKind), ids=lambda kind: kind.name.lower())
-async def test_every_kind_of_person(
-    sim: BoxSimulator, ws: aiohttp.ClientWebSocketResponse, kind: PersonKind
+@pytest.mark.parametrize(
+    "person_type", list(PersonType), ids=lambda person_type: person_type.name.lower()
+)
+async def test_every_person_type(
+    sim: BoxSimulator, ws: aiohttp.ClientWebSocketResponse, person_type: PersonType
 ) -> None:
-    frame = await sim.push_event(kind=kind)
+    frame = await sim.push_event(person_type=person_type)
     got = await next_json(ws)
     assert got == frame
-    assert kind_of(got, sim.protocol) is kind
-    assert 0 <= got["score"] <= SCORE_SCALE[sim.protocol]
+    assert person_type_of(got, sim.generation) is person_type
+    assert 0 <= got["score"] <= SCORE_SCALE[sim.generation]
     assert got["timestamp"] > 10**12
-    images, pictures = sim.images_of(frame["event_id"]), pictures_in(got, sim.protocol)
-    if kind is PersonKind.STRANGER:
-        identity = STRANGER_IDENTITY[sim.protocol]
+    images, pictures = sim.images_of(frame["event_id"]), pictures_in(got, sim.generation)
+    if person_type is PersonType.STRANGER:
+        identity = STRANGER_IDENTITY[sim.generation]
         assert {key: got[key] for key in identity} == identity
         assert "registered" not in pictures
         assert set(images) == {"face", "scene"}
     else:
-        assert REGISTERED_IDENTITY[sim.protocol](got)
+        assert REGISTERED_IDENTITY[sim.generation](got)
         assert pictures["registered"] == images["registered"]
 
 
@@ -249,7 +252,7 @@ OVERRIDDEN = {
 async def test_overrides_replace_merge_and_remove(
     sim: BoxSimulator, ws: aiohttp.ClientWebSocketResponse
 ) -> None:
-    fields = OVERRIDDEN[sim.protocol]
+    fields = OVERRIDDEN[sim.generation]
     replaced, value = fields.replaced
     merged = {replaced: value, "x": 2, fields.dropped: ...}
     await sim.push_event(overrides={fields.removed: ..., "extra": 1, fields.merged: merged})
@@ -267,10 +270,10 @@ async def test_free_running_mode(sim: BoxSimulator, ws: aiohttp.ClientWebSocketR
     events = [await next_json(ws) for _ in range(5)]
     await sim.stop_running()
     assert len({e["event_id"] for e in events}) == 5
-    key = device_key(sim.protocol)
+    key = device_key(sim.generation)
     assert {e[key] for e in events} <= {d.device_id for d in sim.devices}
-    assert all(kind_of(e, sim.protocol) is not None for e in events)
-    assert all(0 <= e["score"] <= SCORE_SCALE[sim.protocol] for e in events)
+    assert all(person_type_of(e, sim.generation) is not None for e in events)
+    assert all(0 <= e["score"] <= SCORE_SCALE[sim.generation] for e in events)
 
 
 # Faults on the event content
@@ -403,19 +406,19 @@ async def test_event_faults(
     sim: BoxSimulator, ws: aiohttp.ClientWebSocketResponse, fault: str
 ) -> None:
     setattr(sim.faults, fault, True)
-    frame = await sim.push_event(kind=PersonKind.VISITOR)
+    frame = await sim.push_event(person_type=PersonType.VISITOR)
     got = await next_json(ws)
     assert got == frame
-    assert FAULT_CHECKS[sim.protocol][fault](got, sim)
+    assert FAULT_CHECKS[sim.generation][fault](got, sim)
     sim.faults.reset()
     assert sim.faults == Faults()
-    clean = await sim.push_event(kind=PersonKind.VISITOR)
+    clean = await sim.push_event(person_type=PersonType.VISITOR)
     assert await next_json(ws) == clean
-    assert kind_of(clean, sim.protocol) is PersonKind.VISITOR
-    face = pictures_in(clean, sim.protocol)["face"]
+    assert person_type_of(clean, sim.generation) is PersonType.VISITOR
+    face = pictures_in(clean, sim.generation)["face"]
     assert face == sim.images_of(clean["event_id"])["face"]
     assert face.startswith(JPEG)
-    assert len(sim.templates_of(clean["event_id"])) == TEMPLATES[sim.protocol]
+    assert len(sim.templates_of(clean["event_id"])) == TEMPLATES[sim.generation]
 
 
 @pytest.mark.parametrize("generation", ["2.0"])
@@ -425,7 +428,7 @@ async def test_the_2_0_record_of_an_event_has_no_frame_faults(
     for fault in FAULT_CHECKS["2.0"]:
         sim.faults.reset()
         setattr(sim.faults, fault, True)
-        await sim.push_event(kind=PersonKind.VISITOR)
+        await sim.push_event(person_type=PersonType.VISITOR)
         assert sim.last_event_id is not None
         record = await get_event(session, sim, sim.last_event_id)
         assert record["user_type"] == "visitor", fault
@@ -435,14 +438,14 @@ async def test_the_2_0_record_of_an_event_has_no_frame_faults(
 # Faults on the connection
 
 
-async def test_unknown_device_reaches_every_configured_connection(
+async def test_unknown_device_reaches_every_subscribed_connection(
     sim: BoxSimulator, clients: Clients
 ) -> None:
-    ws = await clients.subscribe(configuration(sim.protocol, [sim.devices[2].device_id]))
+    ws = await clients.subscribe(subscription_frame(sim.generation, [sim.devices[2].device_id]))
     sim.faults.unknown_device = True
     frame = await sim.push_event(sim.devices[0].device_id)
     got = await next_json(ws)
-    key = device_key(sim.protocol)
+    key = device_key(sim.generation)
     assert got[key] == frame[key]
     assert UUID4.match(got[key])
     assert got[key] not in {d.device_id for d in sim.devices}
@@ -469,7 +472,7 @@ async def test_binary_frames_and_invalid_json(
         except ValueError:
             broken.append(text)
         else:
-            assert kind_of(parsed, sim.protocol) is not None
+            assert person_type_of(parsed, sim.generation) is not None
     assert broken == [texts[1], texts[3]]
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from sophon_sim import BoxSimulator, Person, PersonKind, SimDevice
+from sophon_sim import BoxSimulator, Person, PersonType, SimDevice
 from sophon_sim.faults import REST_SHAPES
 from sophon_sim.roster import ROSTER
 from tests.conftest import LOOPBACK, wait_for
@@ -117,10 +117,10 @@ async def test_added_and_removed_devices_show_in_the_list(
         sim.remove_device(removed.device_id)
 
 
-# WebSocket configuration
+# WebSocket subscription
 
 
-async def test_a_second_configuration_replaces_the_first(
+async def test_a_second_subscription_replaces_the_first(
     sim: BoxSimulator, clients: Clients
 ) -> None:
     first, second = sim.devices[0].device_id, sim.devices[1].device_id
@@ -133,7 +133,7 @@ async def test_a_second_configuration_replaces_the_first(
     assert sim.subscriptions == [{"event_list": [first]}, {"event_list": [second]}]
 
 
-async def test_configurations_over_one_mib_close_the_connection(
+async def test_subscriptions_over_one_mib_close_the_connection(
     sim: BoxSimulator, clients: Clients
 ) -> None:
     ws = await clients.connect()
@@ -144,7 +144,7 @@ async def test_configurations_over_one_mib_close_the_connection(
     assert sim.subscriptions == []
 
 
-async def test_event_fields_follow_the_protocol(
+async def test_event_fields_follow_generation_1_0(
     sim: BoxSimulator, ws: aiohttp.ClientWebSocketResponse
 ) -> None:
     person = ROSTER[0]
@@ -206,10 +206,10 @@ async def test_images_are_real_jpegs_distinct_per_person(
 @pytest.mark.usefixtures("ws")
 async def test_image_faults_show_in_images_of(sim: BoxSimulator) -> None:
     sim.faults.bad_base64 = True
-    assert sim.images_of((await sim.push_event(kind=PersonKind.VIP))["event_id"]) == {}
+    assert sim.images_of((await sim.push_event(person_type=PersonType.VIP))["event_id"]) == {}
     sim.faults.reset()
     sim.faults.non_jpeg_image = True
-    images = sim.images_of((await sim.push_event(kind=PersonKind.VIP))["event_id"])
+    images = sim.images_of((await sim.push_event(person_type=PersonType.VIP))["event_id"])
     assert set(images) == {"face", "scene", "registered"}
     assert not any(data.startswith(JPEG) for data in images.values())
 
@@ -251,8 +251,10 @@ async def test_abort_mid_frame_sends_half_a_frame_then_drops_the_connection(
     )
     head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
     assert head.startswith(b"HTTP/1.1 101")
-    config = b"{}"
-    writer.write(bytes([0x81, 0x80 | len(config)]) + b"\0\0\0\0" + config)  # masked, zero key
+    subscription = b"{}"
+    writer.write(
+        bytes([0x81, 0x80 | len(subscription)]) + b"\0\0\0\0" + subscription
+    )  # masked, zero key
     await sim.wait_for_subscription()
     await sim.abort_mid_frame()
     data = b""
@@ -330,7 +332,7 @@ async def test_push_many_sends_each_event_once_in_order(
 
 async def test_custom_devices_and_people(session: aiohttp.ClientSession) -> None:
     device = SimDevice("0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", "Side door", "10.0.0.7", "4")
-    guest = Person("777", "Zoë", PersonKind.VISITOR, "visitors", {"note": "x"})
+    guest = Person("777", "Zoë", PersonType.VISITOR, "visitors", {"note": "x"})
     async with (
         BoxSimulator(devices=[device], host=LOOPBACK) as box,
         Clients(session, box) as box_clients,

@@ -11,7 +11,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from sophon_sim import BoxSimulator, Faults, Person, PersonKind
+from sophon_sim import BoxSimulator, Faults, Person, PersonType
 from sophon_sim.roster import ROSTER
 from tests.conftest import LOOPBACK, wait_for
 from tests.sim.conftest import (
@@ -56,7 +56,7 @@ async def get_bytes(
 
 
 def test_generated_devices_have_2_0_media_types() -> None:
-    devices = BoxSimulator(devices=8, protocol="2.0", seed=3).devices
+    devices = BoxSimulator(devices=8, generation="2.0", seed=3).devices
     assert [d.device_id for d in devices] == [
         d.device_id for d in BoxSimulator(devices=8, seed=3).devices
     ]
@@ -124,8 +124,8 @@ async def test_device_list_items(session: aiohttp.ClientSession, sim: BoxSimulat
 
 async def test_each_generation_404s_the_others_calls(session: aiohttp.ClientSession) -> None:
     async with (
-        BoxSimulator(devices=2, protocol="2.0", host=LOOPBACK) as v2,
-        BoxSimulator(devices=2, protocol="1.0", host=LOOPBACK) as v1,
+        BoxSimulator(devices=2, generation="2.0", host=LOOPBACK) as v2,
+        BoxSimulator(devices=2, generation="1.0", host=LOOPBACK) as v1,
     ):
         async with session.get(f"http://{LOOPBACK}:{v2.rest_port}{V1_DEVICES}") as resp:
             assert resp.status == 404
@@ -206,7 +206,7 @@ async def test_getevent_errors_and_strangers(
     assert "1234.5678" in error["message"]
     _, text = await post(session, sim.rest_port, f"{V2}/getevent", {})
     assert json.loads(text)["error"]["code"] == "MISSING_ARGUMENTS"
-    frame = await sim.push_event(kind=PersonKind.STRANGER)
+    frame = await sim.push_event(person_type=PersonType.STRANGER)
     _, text = await post(
         session, sim.rest_port, f"{V2}/getevent", {"event_id": frame["event_id"]}, None
     )
@@ -234,7 +234,7 @@ async def test_only_the_last_1000_events_are_kept(
 async def test_custom_people_have_registered_photos(
     session: aiohttp.ClientSession, sim: BoxSimulator
 ) -> None:
-    guest = Person("777", "Zoë", PersonKind.VISITOR, "visitors", {"note": "x"})
+    guest = Person("777", "Zoë", PersonType.VISITOR, "visitors", {"note": "x"})
     frame = await sim.push_event(person=guest)
     record = await get_event(session, sim, frame["event_id"])
     assert record["register_image_id"] == guest.image_id
@@ -243,7 +243,7 @@ async def test_custom_people_have_registered_photos(
 
 
 async def test_every_media_type_has_its_url(session: aiohttp.ClientSession) -> None:
-    async with BoxSimulator(devices=8, protocol="2.0", host=LOOPBACK, seed=2) as box:
+    async with BoxSimulator(devices=8, generation="2.0", host=LOOPBACK, seed=2) as box:
         items = (await media_devices(session, box))["devices"]
     urls = {i["media_device_type"]: i["media_device_url"] for i in items}
     assert urls["file"].endswith(".mp4")
@@ -258,8 +258,8 @@ async def test_every_media_type_has_its_url(session: aiohttp.ClientSession) -> N
 
 async def test_version_port_in_both_generations(session: aiohttp.ClientSession) -> None:
     async with (
-        BoxSimulator(devices=1, protocol="1.0", host=LOOPBACK) as v1,
-        BoxSimulator(devices=1, protocol="2.0", host=LOOPBACK) as v2,
+        BoxSimulator(devices=1, generation="1.0", host=LOOPBACK) as v1,
+        BoxSimulator(devices=1, generation="2.0", host=LOOPBACK) as v2,
     ):
         assert v1.version_port not in (0, v1.rest_port, v1.ws_port)
         url1 = f"http://{LOOPBACK}:{v1.version_port}/SophonSystem/api/systemVersion"
@@ -291,19 +291,21 @@ async def test_version_port_in_both_generations(session: aiohttp.ClientSession) 
         assert (await post(session, v2.version_port, path2))[0] == 500
 
 
-# WebSocket configuration and frames
+# WebSocket subscription and frames
 
 
-@pytest.mark.parametrize("kind", list(PersonKind), ids=lambda kind: kind.name.lower())
-async def test_frames_follow_the_2_0_protocol(
-    sim: BoxSimulator, ws: aiohttp.ClientWebSocketResponse, kind: PersonKind
+@pytest.mark.parametrize(
+    "person_type", list(PersonType), ids=lambda person_type: person_type.name.lower()
+)
+async def test_frames_follow_generation_2_0(
+    sim: BoxSimulator, ws: aiohttp.ClientWebSocketResponse, person_type: PersonType
 ) -> None:
     device = sim.devices[3]
-    frame = await sim.push_event(device.device_id, kind=kind, score=0.8205)
+    frame = await sim.push_event(device.device_id, person_type=person_type, score=0.8205)
     got = await next_json(ws)
     assert got == frame
     assert got["score"] == 82.05
-    assert got["user_type"] == kind.name.lower()
+    assert got["user_type"] == person_type.name.lower()
     assert isinstance(got["timestamp"], int)
     assert got["timestamp"] > 10**12
     assert (got["media_device_id"], got["media_device_ip"]) == (device.device_id, device.ip)
@@ -363,7 +365,7 @@ async def test_score_out_of_range_goes_both_ways(sim: BoxSimulator) -> None:
 
 async def test_hex_ids_in_the_device_list_and_frames(session: aiohttp.ClientSession) -> None:
     async with (
-        BoxSimulator(devices=3, protocol="2.0", host=LOOPBACK, seed=1, hex_ids=True) as box,
+        BoxSimulator(devices=3, generation="2.0", host=LOOPBACK, seed=1, hex_ids=True) as box,
         Clients(session, box) as box_clients,
     ):
         items = (await media_devices(session, box))["devices"]
@@ -406,9 +408,9 @@ def test_new_faults_can_be_set_from_text() -> None:
 # Switching the firmware generation at runtime
 
 
-async def test_set_protocol_switches_everything_mid_run(session: aiohttp.ClientSession) -> None:
+async def test_set_generation_switches_everything_mid_run(session: aiohttp.ClientSession) -> None:
     async with (
-        BoxSimulator(devices=3, protocol="1.0", host=LOOPBACK, seed=4) as box,
+        BoxSimulator(devices=3, generation="1.0", host=LOOPBACK, seed=4) as box,
         Clients(session, box) as box_clients,
     ):
         ids = [d.device_id for d in box.devices]
@@ -417,8 +419,8 @@ async def test_set_protocol_switches_everything_mid_run(session: aiohttp.ClientS
         assert (await box.push_event())["device_id"] == ids[0]
         assert "device_id" in await next_json(old)
 
-        box.set_protocol("2.0")
-        assert box.protocol == "2.0"
+        box.set_generation("2.0")
+        assert box.generation == "2.0"
         msg = await old.receive(timeout=5)
         assert msg.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR)
         await wait_for(lambda: box.connected_clients == 0)
@@ -437,7 +439,7 @@ async def test_set_protocol_switches_everything_mid_run(session: aiohttp.ClientS
         assert (got["media_device_id"], got["user_type"] in USER_TYPES) == (ids[2], True)
         assert box.images_of(got["event_id"])["scene"].startswith(JPEG)
 
-        box.set_protocol("1.0")
+        box.set_generation("1.0")
         msg = await ws.receive(timeout=5)
         assert msg.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR)
         status, _ = await post(session, box.rest_port, f"{V2}/getmediadevices", {})
@@ -450,12 +452,12 @@ async def test_set_protocol_switches_everything_mid_run(session: aiohttp.ClientS
         ) as resp:
             assert (await resp.json())["data"]["version"] == "V5R3C01_686e472"
         again = await box_clients.subscribe({"need_register": True, "event_list": ids})
-        frame = await box.push_event(ids[1], kind=PersonKind.VIP)
+        frame = await box.push_event(ids[1], person_type=PersonType.VIP)
         got = await next_json(again)
         assert (got["device_id"], got["ext_data"]["person_type"]) == (ids[1], 5)
         assert "reg_pic" in got
-        with pytest.raises(ValueError, match="protocol"):
-            box.set_protocol("3.0")
+        with pytest.raises(ValueError, match="generation"):
+            box.set_generation("3.0")
 
 
 async def test_reboot_brings_the_version_port_back(
@@ -472,13 +474,13 @@ async def test_reboot_brings_the_version_port_back(
 # Command line
 
 
-def test_command_line_with_protocol_2_0() -> None:
+def test_command_line_with_generation_2_0() -> None:
     args = ["--version-port", "0", "--devices", "4", "--rate", "20", "--seed", "5"]
-    with command_line(*args, "--protocol", "2.0", "--hex-ids") as proc:
+    with command_line(*args, "--generation", "2.0", "--hex-ids") as proc:
         first = read_line(proc, 20)
         match = re.search(r"rest_port=(\d+) ws_port=(\d+) version_port=(\d+)", first)
         assert match, first
-        assert "protocol=2.0" in first
+        assert "generation=2.0" in first
         request = urllib.request.Request(
             f"http://{LOOPBACK}:{match[1]}{V2}/getmediadevices",
             data=b"{}",

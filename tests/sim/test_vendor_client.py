@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sophon_sim import BoxSimulator, PersonKind
+from sophon_sim import BoxSimulator, PersonType
 
 CLIENT = Path(__file__).with_name("vendor_example_client.py")
 
@@ -22,10 +22,10 @@ async def test_vendor_example_client_prints_every_event(binary_frames: bool) -> 
         command = [sys.executable, str(CLIENT), str(sim.ws_port), *ids]
         proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # noqa: S603
         try:
-            config = await sim.wait_for_subscription(timeout=30)
-            assert config == {"need_face": True, "need_register": True, "event_list": ids}
-            kinds = list(PersonKind)
-            frames = [await sim.push_event(ids[i % 4], kind=kinds[i]) for i in range(5)]
+            subscription = await sim.wait_for_subscription(timeout=30)
+            assert subscription == {"need_face": True, "need_register": True, "event_list": ids}
+            types = list(PersonType)
+            frames = [await sim.push_event(ids[i % 4], person_type=types[i]) for i in range(5)]
             async with asyncio.timeout(30):
                 while proc.poll() is None:
                     await asyncio.sleep(0.05)

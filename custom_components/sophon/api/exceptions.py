@@ -28,7 +28,7 @@ class SophonResponseError(SophonError):
 
 
 class SophonNotSupportedError(SophonResponseError):
-    """The box does not offer this call: it speaks another protocol generation.
+    """The box does not offer this call: it speaks another generation.
 
     status: the HTTP status that said so (404, 405 or 501), where one did.
     """

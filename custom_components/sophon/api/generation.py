@@ -1,13 +1,13 @@
-"""The interface that each protocol generation of the box implements, and the ones known."""
+"""The interface that each generation of the box implements, and the ones known."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from .generation_v1 import GenerationV1
+from .generation_v2 import GenerationV2
 from .models import Device, RecognitionEvent, Subscription
-from .protocol_v1 import ProtocolV1
-from .protocol_v2 import ProtocolV2
 
 if TYPE_CHECKING:
     from .pictures import BoxPictures
@@ -62,7 +62,7 @@ class Generation(Protocol):
         """
 
     def subscription_message(self, subscription: Subscription) -> dict[str, Any]:
-        """Return the frame that configures the push."""
+        """Return the subscription frame sent after the WebSocket opens."""
 
     def parse_event(
         self, frame: dict[str, Any], received_at: datetime, pictures: BoxPictures | None = None
@@ -75,4 +75,4 @@ class Generation(Protocol):
 
 
 # Tried in this order when a box's generation is not known yet (protocol-v2.md section 1).
-GENERATIONS: tuple[Generation, ...] = (ProtocolV2(), ProtocolV1())
+GENERATIONS: tuple[Generation, ...] = (GenerationV2(), GenerationV1())

@@ -1,4 +1,4 @@
-"""Typed models shared by both protocol generations of the Sophon box."""
+"""Typed models shared by both generations of the Sophon box."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Check that a recognition's numbers can be true, the same way for both protocol generations."""
+"""Check that a recognition's numbers can be true, the same way for both generations."""
 
 from __future__ import annotations
 

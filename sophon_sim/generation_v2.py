@@ -1,7 +1,7 @@
-"""Speak protocol 2.0 (firmware V6): media devices, data-URI pictures, scene photos by event id.
+"""Speak generation 2.0 (firmware V6): media devices, data-URI pictures, scene photos by event id.
 
 Device list: POST /sophon/v2/face/getmediadevices (Content-Type application/json required) gives
-{"devices": [...]} or {"error": {"code", "message"}}. The push configuration is {with_face_image,
+{"devices": [...]} or {"error": {"code", "message"}}. The subscription is {with_face_image,
 with_register_image, media_device_ids}; frames carry media_device_*, a lowercase user_type, a 0..100
 score, data-URI pictures and recognize_face_attr (with fake biometric templates). The scene photo
 is not pushed: POST getevent {"event_id"} gives the record (timestamp in float seconds, a
@@ -17,21 +17,21 @@ import json
 import random
 from typing import TYPE_CHECKING, Any
 
-from .dialect import (
+from .generation import (
     BuiltEvent,
     EventSpec,
     RestAnswer,
     Subscription,
     apply_overrides,
-    read_config,
+    read_subscription,
 )
+from .generation_v1 import BAD_BASE64
 from .oddities import odd_device_names, odd_names, odd_pictures, odd_score
-from .protocol_v1 import BAD_BASE64
-from .roster import PersonKind
+from .roster import PersonType
 
 if TYPE_CHECKING:
-    from .dialect import BoxState, RestRequest, SystemInfo
     from .faults import Faults
+    from .generation import BoxState, RestRequest, SystemInfo
     from .roster import SimDevice
 
 VERSION = "2.0"
@@ -47,18 +47,18 @@ HOSTNAME_PATH = "/sophon/v2/system/gethostname"
 PNG_URI = "data:image/png;base64,"
 IMAGE_FIELDS = {"face": "recognize_face_image", "registered": "register_image"}
 USER_TYPES = {
-    PersonKind.EMPLOYEE: "employee",
-    PersonKind.VISITOR: "visitor",
-    PersonKind.BLACKLIST: "blacklist",
-    PersonKind.STRANGER: "stranger",
-    PersonKind.VIP: "vip",
+    PersonType.EMPLOYEE: "employee",
+    PersonType.VISITOR: "visitor",
+    PersonType.BLACKLIST: "blacklist",
+    PersonType.STRANGER: "stranger",
+    PersonType.VIP: "vip",
 }
 ODD_CASE = {
-    PersonKind.EMPLOYEE: "Employee",
-    PersonKind.VISITOR: "VISITOR",
-    PersonKind.BLACKLIST: "Blacklist",
-    PersonKind.STRANGER: "Stranger",
-    PersonKind.VIP: "VIP",
+    PersonType.EMPLOYEE: "Employee",
+    PersonType.VISITOR: "VISITOR",
+    PersonType.BLACKLIST: "Blacklist",
+    PersonType.STRANGER: "Stranger",
+    PersonType.VIP: "VIP",
 }
 # The codes error_code_int sends instead of the strings (no firmware documents numbers).
 INT_CODES = {
@@ -266,7 +266,7 @@ def _base_frame(spec: EventSpec, event_id: str, attrs: dict[str, Any]) -> dict[s
         "timestamp": spec.timestamp_ms,
         "identity_id": person.identity_id,
         "identity_name": person.name,
-        "user_type": USER_TYPES[person.kind],
+        "user_type": USER_TYPES[person.person_type],
         "score": round(spec.score * 100, 2),
         "media_device_id": device.device_id,
         "media_device_ip": device.ip,
@@ -307,7 +307,7 @@ def _fault_user_type(frame: dict[str, Any], spec: EventSpec) -> None:
     if faults.user_type_unknown:
         frame["user_type"] = "car"
     elif faults.user_type_case:
-        frame["user_type"] = ODD_CASE[spec.person.kind]
+        frame["user_type"] = ODD_CASE[spec.person.person_type]
     if faults.omit_person_type:
         frame.pop("user_type", None)
 
@@ -383,7 +383,7 @@ def _record(
         "spot_image_id": spot_id if spot_id in served else "",
         "permission_id": device.permission_id,
         "permission_name": "default",
-        "user_type": USER_TYPES[person.kind],
+        "user_type": USER_TYPES[person.person_type],
         "score": round(spec.score * 100, 2),
         "post_action": "0",
         "frame_id": spec.seq % 100_000,
@@ -409,8 +409,8 @@ def _fault_field_input(frame: dict[str, Any], spec: EventSpec) -> None:
     odd_pictures([frame], IMAGE_FIELDS.values(), spec.seq, spec.faults)
 
 
-class V2Dialect:
-    """Speak protocol 2.0."""
+class GenerationV2:
+    """Speak generation 2.0."""
 
     version = VERSION
     default_firmware = FIRMWARE
@@ -448,9 +448,9 @@ class V2Dialect:
             }
         )
 
-    def parse_config(self, text: str) -> Subscription | None:
+    def parse_subscription(self, text: str) -> Subscription | None:
         """Read {with_face_image, with_register_image, media_device_ids} (missing: off, [])."""
-        return read_config(text, "media_device_ids", "with_face_image", "with_register_image")
+        return read_subscription(text, "media_device_ids", "with_face_image", "with_register_image")
 
     def build_event(self, spec: EventSpec) -> BuiltEvent:
         """Build a 2.0 event with its pictures, its record and the active faults applied."""
@@ -476,4 +476,4 @@ class V2Dialect:
         return {key: value for key, value in frame.items() if key not in drop}
 
 
-DIALECT = V2Dialect()
+GENERATION = GenerationV2()

@@ -1,25 +1,25 @@
-"""Speak protocol 1.0 (firmware up to V5): device list, push configuration and event frames."""
+"""Speak generation 1.0 (firmware up to V5): device list, subscription and event frames."""
 
 from __future__ import annotations
 
 import json
 from typing import TYPE_CHECKING, Any
 
-from .dialect import (
+from .generation import (
     BuiltEvent,
     EventSpec,
     RestAnswer,
     Subscription,
     apply_overrides,
-    read_config,
+    read_subscription,
 )
 from .oddities import odd_device_names, odd_names, odd_pictures, odd_score
 
 if TYPE_CHECKING:
     import random
 
-    from .dialect import BoxState, RestRequest, SystemInfo
     from .faults import Faults
+    from .generation import BoxState, RestRequest, SystemInfo
     from .roster import SimDevice
 
 VERSION = "1.0"
@@ -106,7 +106,10 @@ def _fiqa(rng: random.Random) -> dict[str, Any]:
 def _base_frame(spec: EventSpec) -> dict[str, Any]:
     """Build the event exactly as the vendor documents it (key order of its example)."""
     person, device = spec.person, spec.device
-    ext: dict[str, Any] = {"person_type": int(person.kind), "grab_fiqa_info": _fiqa(spec.rng)}
+    ext: dict[str, Any] = {
+        "person_type": int(person.person_type),
+        "grab_fiqa_info": _fiqa(spec.rng),
+    }
     ext["device_ip"] = device.ip
     ext["box_fiqa_info"] = _fiqa(spec.rng) if device.device_type == "1" else {}
     ext["device_type"] = device.device_type
@@ -195,8 +198,8 @@ def _fault_field_input(frame: dict[str, Any], spec: EventSpec) -> None:
     odd_pictures(holders, PICTURE_FIELDS.values(), spec.seq, spec.faults)
 
 
-class V1Dialect:
-    """Speak protocol 1.0."""
+class GenerationV1:
+    """Speak generation 1.0."""
 
     version = VERSION
     default_firmware = FIRMWARE
@@ -231,9 +234,9 @@ class V1Dialect:
         body = {"data": {"version": firmware, "mcu_version": "MCU_V1.0.6", "details": details}}
         return RestAnswer(200, json.dumps(body))
 
-    def parse_config(self, text: str) -> Subscription | None:
+    def parse_subscription(self, text: str) -> Subscription | None:
         """Read {need_face, need_register, event_list}; missing keys take the vendor defaults."""
-        return read_config(text, "event_list", "need_face", "need_register")
+        return read_subscription(text, "event_list", "need_face", "need_register")
 
     def build_event(self, spec: EventSpec) -> BuiltEvent:
         """Build a 1.0 event with every picture in it and the active faults applied."""
@@ -261,4 +264,4 @@ class V1Dialect:
         return out
 
 
-DIALECT = V1Dialect()
+GENERATION = GenerationV1()

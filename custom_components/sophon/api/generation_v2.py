@@ -1,4 +1,4 @@
-"""Protocol generation 2.0 (firmware V6): media devices, string user types, 0..100 scores."""
+"""Generation 2.0 (firmware V6): media devices, string user types, 0..100 scores."""
 
 from __future__ import annotations
 
@@ -55,8 +55,8 @@ _KNOWN_DEVICE_KEYS = {
 SCORE_SCALE = 100.0
 
 
-class ProtocolV2:
-    """Speak the second generation of the box's push protocol."""
+class GenerationV2:
+    """Speak the box's second generation (2.0)."""
 
     name = NAME
 
@@ -112,7 +112,7 @@ class ProtocolV2:
         return await _fetch_spot_image(rest, spot_id, timestamp)
 
     def subscription_message(self, subscription: Subscription) -> dict[str, Any]:
-        """Return the configuration frame sent after the WebSocket opens."""
+        """Return the subscription frame sent after the WebSocket opens."""
         return {
             "with_face_image": subscription.with_face,
             "with_register_image": subscription.with_registered,

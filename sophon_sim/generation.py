@@ -1,4 +1,4 @@
-"""Define what a protocol generation ("1.0", "2.0") must provide to the simulator."""
+"""Define what a generation ("1.0", "2.0") must provide to the simulator."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Subscription:
-    """Hold one connection's push configuration, in protocol-neutral terms."""
+    """Hold one connection's subscription, in generation-neutral terms."""
 
     device_ids: frozenset[str]
     want_face: bool
@@ -27,7 +27,7 @@ class Subscription:
 
 @dataclass(frozen=True)
 class RestRequest:
-    """Hold one HTTP request to the box, as much of it as a dialect needs."""
+    """Hold one HTTP request to the box, as much of it as a generation needs."""
 
     method: str
     path: str
@@ -87,7 +87,7 @@ class BuiltEvent:
 
 @dataclass(frozen=True)
 class SystemInfo:
-    """Show a dialect what the box's system port tells: firmware, serial and the box's time.
+    """Show a generation what the box's system port tells: firmware, serial and the box's time.
 
     serial, time_ms, hostname: None when the box does not answer that call (404). time_ms: the box's
     clock in ms since the epoch; timezone: its zone with the sign inverted (-8 is UTC+8).
@@ -103,7 +103,7 @@ class SystemInfo:
 
 @dataclass(frozen=True)
 class BoxState:
-    """Show a dialect what the box knows when it answers a REST request."""
+    """Show a generation what the box knows when it answers a REST request."""
 
     devices: list[SimDevice]
     faults: Faults
@@ -111,8 +111,10 @@ class BoxState:
     registered_photo: Callable[[str], bytes | None]
 
 
-def read_config(text: str, ids_key: str, face_key: str, register_key: str) -> Subscription | None:
-    """Read a push configuration by its generation's key names; missing keys: off, no devices."""
+def read_subscription(
+    text: str, ids_key: str, face_key: str, register_key: str
+) -> Subscription | None:
+    """Read a subscription by its generation's key names; missing keys: off, no devices."""
     try:
         raw = json.loads(text)
     except ValueError:
@@ -141,8 +143,8 @@ def apply_overrides(frame: dict[str, Any], overrides: dict[str, Any], merged: st
             frame[key] = value
 
 
-class Dialect(Protocol):
-    """Speak one protocol generation: REST calls, push configuration and event frames."""
+class Generation(Protocol):
+    """Speak one generation: REST calls, subscriptions and event frames."""
 
     version: str
     default_firmware: str
@@ -153,8 +155,8 @@ class Dialect(Protocol):
     def system_answer(self, request: RestRequest, system: SystemInfo) -> RestAnswer | None:
         """Answer a request on the system port (firmware, serial, time), or return None (404)."""
 
-    def parse_config(self, text: str) -> Subscription | None:
-        """Read a push configuration frame, or return None when it is not one."""
+    def parse_subscription(self, text: str) -> Subscription | None:
+        """Read a subscription frame, or return None when it is not one."""
 
     def build_event(self, spec: EventSpec) -> BuiltEvent:
         """Build the full event (all pictures included) with the active faults applied."""

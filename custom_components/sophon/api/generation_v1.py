@@ -1,4 +1,4 @@
-"""Protocol generation 1.0 (firmware up to V5): device list, subscription and event parsing."""
+"""Generation 1.0 (firmware up to V5): device list, subscription and event parsing."""
 
 from __future__ import annotations
 
@@ -57,8 +57,8 @@ _SECRET_KEYS = ("device_key",)
 SCORE_SCALE = 1.0
 
 
-class ProtocolV1:
-    """Speak the first generation of the box's push protocol."""
+class GenerationV1:
+    """Speak the box's first generation (1.0)."""
 
     name = NAME
 
@@ -101,7 +101,7 @@ class ProtocolV1:
         return None
 
     def subscription_message(self, subscription: Subscription) -> dict[str, Any]:
-        """Return the configuration frame sent after the WebSocket opens."""
+        """Return the subscription frame sent after the WebSocket opens."""
         return {
             "need_face": subscription.with_face,
             "need_register": subscription.with_registered,
