@@ -21,9 +21,15 @@ from .const import (
 from .coordinator import SophonConfigEntry, SophonCoordinator
 from .identity import attached_device_key
 from .migration import async_migrate_entry
-from .pictures import RecognitionPictureView
+from .pictures import RecognitionPictureView, forget_recent_pictures
 
-__all__ = ["async_migrate_entry", "async_setup", "async_setup_entry", "async_unload_entry"]
+__all__ = [
+    "async_migrate_entry",
+    "async_remove_entry",
+    "async_setup",
+    "async_setup_entry",
+    "async_unload_entry",
+]
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -74,10 +80,17 @@ async def _async_reload(
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: SophonConfigEntry) -> bool:
-    """Stop listening and unload the entities."""
+    """Stop listening and unload the entities (a disabled entry forgets its pictures)."""
     await entry.runtime_data.async_stop()
     entry.runtime_data.async_delete_repairs()
+    if entry.disabled_by is not None:
+        forget_recent_pictures(hass, entry.entry_id)
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: SophonConfigEntry) -> None:
+    """Forget the pictures of a removed box."""
+    forget_recent_pictures(hass, entry.entry_id)
 
 
 async def async_remove_config_entry_device(

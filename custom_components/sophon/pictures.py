@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 from aiohttp import web
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.http import HomeAssistantView
 from homeassistant.util import dt as dt_util
@@ -26,9 +25,6 @@ from homeassistant.util.ulid import ulid_now
 
 from .api import Picture, RecognitionEvent
 from .const import DOMAIN
-
-if TYPE_CHECKING:
-    from .coordinator import SophonCoordinator
 
 # The recognitions of one box whose pictures stay reachable by reference: the newest ones, for
 # this long, this many, and this many bytes of pictures (as the box sent them) at most.
@@ -122,10 +118,12 @@ class RecentPictures:
         self._clock = clock
         self._recent: OrderedDict[str, _Recent] = OrderedDict()
         self._bytes = 0
+        # Recognitions with a picture still to fetch (0 bytes when added): counted once fetched.
+        self._uncounted: set[str] = set()
 
     def __len__(self) -> int:
         """Return how many recognitions are held."""
-        self._expire()
+        self.expire()
         return len(self._recent)
 
     @property
@@ -139,29 +137,67 @@ class RecentPictures:
         size = sum(stored.size for stored in pictures.values())
         self._recent[ref] = _Recent(self._clock(), pictures, size)
         self._bytes += size
-        self._expire()
-        while len(self._recent) > 1 and (
-            len(self._recent) > RECENT_MAX_COUNT or self._bytes > RECENT_MAX_BYTES
-        ):
-            self._drop_oldest()
+        if any(stored.size == 0 for stored in pictures.values()):
+            self._uncounted.add(ref)
+        self.recount()
         return ref
 
     def get(self, ref: str, kind: ImageKind) -> StoredImage | None:
         """Return a recognition's picture of a kind; None when unknown or expired."""
-        self._expire()
+        self.expire()
         recent = self._recent.get(ref)
         return recent.pictures.get(kind) if recent is not None else None
 
-    def _expire(self) -> None:
+    def recount(self) -> None:
+        """Count the pictures fetched since they were added, then keep within the bounds."""
+        for ref in list(self._uncounted):
+            recent = self._recent[ref]
+            size = sum(stored.size for stored in recent.pictures.values())
+            self._bytes += size - recent.size
+            recent.size = size
+            if all(stored.size for stored in recent.pictures.values()):
+                self._uncounted.discard(ref)
+        self.expire()
+        while len(self._recent) > 1 and (
+            len(self._recent) > RECENT_MAX_COUNT or self._bytes > RECENT_MAX_BYTES
+        ):
+            self._drop_oldest()
+
+    def expire(self) -> None:
         """Drop the recognitions held longer than RECENT_KEEP_FOR."""
         oldest_kept = self._clock() - RECENT_KEEP_FOR
         while self._recent and next(iter(self._recent.values())).added < oldest_kept:
             self._drop_oldest()
 
+    def clear(self) -> None:
+        """Forget every picture."""
+        self._recent.clear()
+        self._uncounted.clear()
+        self._bytes = 0
+
     def _drop_oldest(self) -> None:
         """Forget the oldest recognition held."""
-        _ref, recent = self._recent.popitem(last=False)
+        ref, recent = self._recent.popitem(last=False)
+        self._uncounted.discard(ref)
         self._bytes -= recent.size
+
+
+def recent_pictures(hass: HomeAssistant, entry_id: str) -> RecentPictures:
+    """Return a config entry's recent pictures, kept across its reloads (hass.data).
+
+    A reload (an options change, a device chosen again) must not break the picture URLs of the
+    notifications just sent; the entry's removal forgets them (forget_recent_pictures).
+    """
+    stores: dict[str, RecentPictures] = hass.data.setdefault(DOMAIN, {})
+    if (store := stores.get(entry_id)) is None:
+        store = stores[entry_id] = RecentPictures()
+    return store
+
+
+def forget_recent_pictures(hass: HomeAssistant, entry_id: str) -> None:
+    """Forget a config entry's recent pictures (it was removed or disabled)."""
+    if (store := hass.data.get(DOMAIN, {}).pop(entry_id, None)) is not None:
+        store.clear()
 
 
 def picture_urls(entry_id: str, ref: str, pictures: Pictures) -> dict[str, str]:
@@ -191,17 +227,12 @@ class RecognitionPictureView(HomeAssistantView):
     async def get(self, request: web.Request, entry_id: str, ref: str, name: str) -> web.Response:
         """Return the picture's bytes."""
         del request
-        entry = self.hass.config_entries.async_get_entry(entry_id)
+        store: RecentPictures | None = self.hass.data.get(DOMAIN, {}).get(entry_id)
         kind = _KIND_BY_NAME.get(name)
-        if (
-            entry is None
-            or entry.domain != DOMAIN
-            or entry.state is not ConfigEntryState.LOADED
-            or kind is None
-        ):
+        if store is None or kind is None:
             return web.Response(status=HTTPStatus.NOT_FOUND)
-        coordinator: SophonCoordinator = entry.runtime_data
-        content = await async_content(coordinator.recognitions.recent_pictures.get(ref, kind))
+        content = await async_content(store.get(ref, kind))
+        store.recount()  # a picture fetched now counts towards the bound
         if content is None:
             return web.Response(status=HTTPStatus.NOT_FOUND)
         return web.Response(

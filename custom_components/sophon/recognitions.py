@@ -16,10 +16,10 @@ from .event_size import fit_event
 from .pictures import (
     ImageKind,
     Pictures,
-    RecentPictures,
     async_content,
     picture_urls,
     pictures_of,
+    recent_pictures,
 )
 
 _LOGGER = logging.getLogger(__name__)
@@ -88,7 +88,7 @@ class Recognitions:
         self._hass = hass
         self._box = box
         self.records: dict[str, DeviceRecord] = {}
-        self.recent_pictures = RecentPictures()
+        self.recent_pictures = recent_pictures(hass, box.entry_id)
         self._counter_listeners: list[CALLBACK_TYPE] = []
         self._log = RateLimitedLog(_LOGGER)
         self.unknown_device_events = 0

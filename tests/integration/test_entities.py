@@ -27,7 +27,7 @@ from custom_components.sophon.const import DOMAIN
 from custom_components.sophon.coordinator import SophonCoordinator
 from custom_components.sophon.identity import device_identifier, device_unique_id
 from custom_components.sophon.pictures import ImageKind
-from sophon_sim import BoxSimulator, PersonKind
+from sophon_sim import BoxSimulator, PersonType
 from sophon_sim.simulator import KEEP
 from tests.conftest import wait_for
 from tests.frames import expected
@@ -77,14 +77,16 @@ async def test_recognition_fires_the_bus_event_with_exactly_its_data(
     device_registry: dr.DeviceRegistry,
 ) -> None:
     device = simulator.devices[0]
-    frame = await push(hass, simulator, bus_events, device_id=device.device_id, kind=PersonKind.VIP)
+    frame = await push(
+        hass, simulator, bus_events, device_id=device.device_id, person_type=PersonType.VIP
+    )
     registry_device = device_by_identifier(
         device_registry,
         device_identifier(FIXED_ENTRY_ID, device.device_id),
         coordinator.config_entry.entry_id,
     )
     assert registry_device is not None
-    sent = expected(frame, simulator.protocol)
+    sent = expected(frame, simulator.generation)
     data = dict(bus_events[0].data)
     pictures = data.pop("pictures")
     assert set(pictures) == {"face", "scene", "registered_photo"}
@@ -100,7 +102,7 @@ async def test_recognition_fires_the_bus_event_with_exactly_its_data(
         **sent,
         "timestamp": sent["timestamp"].isoformat(),
     }
-    assert sent["person_type_code"] == (5 if simulator.protocol == "1.0" else None)
+    assert sent["person_type_code"] == (5 if simulator.generation == "1.0" else None)
 
 
 async def test_no_image_data_reaches_the_bus_or_the_states(
@@ -109,8 +111,8 @@ async def test_no_image_data_reaches_the_bus_or_the_states(
     simulator: BoxSimulator,
     bus_events: list[Event],
 ) -> None:
-    frame = await push(hass, simulator, bus_events, kind=PersonKind.EMPLOYEE)
-    event_id = expected(frame, simulator.protocol)["event_id"]
+    frame = await push(hass, simulator, bus_events, person_type=PersonType.EMPLOYEE)
+    event_id = expected(frame, simulator.generation)["event_id"]
     pictures = simulator.images_of(event_id).values()
     needles = [base64.b64encode(picture)[:32].decode() for picture in pictures]
     needles += [template[:32] for template in simulator.templates_of(event_id)]
@@ -132,9 +134,14 @@ async def test_recognition_updates_every_entity_of_the_device(
     assert state(hass, "sensor", device_id, "last_identity").state == STATE_UNKNOWN
     assert state(hass, "image", device_id, "last_face").state == STATE_UNKNOWN
     frame = await push(
-        hass, simulator, bus_events, device_id=device_id, kind=PersonKind.BLACKLIST, score=0.78
+        hass,
+        simulator,
+        bus_events,
+        device_id=device_id,
+        person_type=PersonType.BLACKLIST,
+        score=0.78,
     )
-    sent = expected(frame, simulator.protocol)
+    sent = expected(frame, simulator.generation)
     identity = state(hass, "sensor", device_id, "last_identity")
     assert identity.state == frame["identity_name"]
     assert identity.attributes["identity_id"] == frame["identity_id"]
@@ -165,7 +172,7 @@ async def test_stranger_shows_the_stranger_state(
     bus_events: list[Event],
 ) -> None:
     device_id = simulator.devices[0].device_id
-    await push(hass, simulator, bus_events, device_id=device_id, kind=PersonKind.STRANGER)
+    await push(hass, simulator, bus_events, device_id=device_id, person_type=PersonType.STRANGER)
     assert state(hass, "sensor", device_id, "last_identity").state == "stranger"
     assert state(hass, "sensor", device_id, "person_type").state == "stranger"
     assert state(hass, "image", device_id, "registered_photo").state == STATE_UNKNOWN
@@ -185,12 +192,12 @@ async def test_image_entity_serves_the_jpeg_through_the_image_proxy(
     picture: str,
 ) -> None:
     device_id = simulator.devices[0].device_id
-    frame = await push(hass, simulator, bus_events, device_id=device_id, kind=PersonKind.VIP)
+    frame = await push(hass, simulator, bus_events, device_id=device_id, person_type=PersonType.VIP)
     http = await hass_client()
     response = await http.get(f"/api/image_proxy/{entity_id(hass, 'image', device_id, key)}")
     assert response.status == HTTPStatus.OK
     assert response.content_type == "image/jpeg"
-    event_id = expected(frame, simulator.protocol)["event_id"]
+    event_id = expected(frame, simulator.generation)["event_id"]
     assert await response.read() == simulator.images_of(event_id)[picture]
 
 
@@ -205,7 +212,7 @@ async def test_a_photo_that_does_not_decode_is_counted_when_first_shown(
     # Base64 that begins like a JPEG, then breaks: the big photos are only decoded when shown.
     simulator.faults.bad_base64 = True
     device_id = simulator.devices[0].device_id
-    await push(hass, simulator, bus_events, device_id=device_id, kind=PersonKind.VIP)
+    await push(hass, simulator, bus_events, device_id=device_id, person_type=PersonType.VIP)
     counters = coordinator.client.counters
     before = counters.images_dropped  # the face crop, decoded and dropped on receipt
     assert "image_bad_base64:face_image" in counters.quirks_accepted
@@ -231,7 +238,7 @@ async def test_a_scene_photo_the_box_fails_to_give_is_logged_once_and_left_out(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     device_id = simulator.devices[0].device_id
-    await push(hass, simulator, bus_events, device_id=device_id, kind=PersonKind.VIP)
+    await push(hass, simulator, bus_events, device_id=device_id, person_type=PersonType.VIP)
     scene = f"/api/image_proxy/{entity_id(hass, 'image', device_id, 'last_scene')}"
     # The box keeps its last 1,000 events: after 1,000 more elsewhere it has forgotten this one.
     count = len(bus_events)
@@ -241,11 +248,11 @@ async def test_a_scene_photo_the_box_fails_to_give_is_logged_once_and_left_out(
     for _ in range(2):
         response = await http.get(scene)
         assert response.status != HTTPStatus.OK
-    assert caplog.text.count("Cannot fetch the scene photo") == 1
-    frame = await push(hass, simulator, bus_events, device_id=device_id, kind=PersonKind.VIP)
+    assert caplog.text.count("no longer keeps a scene photo") == 1
+    frame = await push(hass, simulator, bus_events, device_id=device_id, person_type=PersonType.VIP)
     response = await http.get(scene)
     assert response.status == HTTPStatus.OK
-    event_id = expected(frame, simulator.protocol)["event_id"]
+    event_id = expected(frame, simulator.generation)["event_id"]
     assert await response.read() == simulator.images_of(event_id)["scene"]
 
 
@@ -262,10 +269,12 @@ async def test_camera_serves_the_last_face(
     http = await hass_client()
     response = await http.get(f"/api/camera_proxy/{camera}")
     assert response.status != HTTPStatus.OK
-    frame = await push(hass, simulator, bus_events, device_id=device_id, kind=PersonKind.VISITOR)
+    frame = await push(
+        hass, simulator, bus_events, device_id=device_id, person_type=PersonType.VISITOR
+    )
     response = await http.get(f"/api/camera_proxy/{camera}")
     assert response.status == HTTPStatus.OK
-    event_id = expected(frame, simulator.protocol)["event_id"]
+    event_id = expected(frame, simulator.generation)["event_id"]
     assert await response.read() == simulator.images_of(event_id)["face"]
 
 
@@ -292,7 +301,7 @@ async def test_recognition_entities_keep_their_facts_through_a_push_outage(
 ) -> None:
     """By design since the field-inputs issue: an outage is the Connected sensor's to report."""
     device_id = simulator.devices[0].device_id
-    await push(hass, simulator, bus_events, device_id=device_id, kind=PersonKind.VIP)
+    await push(hass, simulator, bus_events, device_id=device_id, person_type=PersonType.VIP)
     before = {key: state(hass, domain, device_id, key) for domain, key in DEVICE_ENTITIES}
     connected = "binary_sensor.127_0_0_1_connected"
     assert hass.states.get(connected).state == "on"
@@ -396,9 +405,9 @@ async def test_a_new_event_never_shows_the_last_persons_pictures(
     bus_events: list[Event],
 ) -> None:
     device_id = simulator.devices[0].device_id
-    await push(hass, simulator, bus_events, device_id=device_id, kind=PersonKind.VIP)
+    await push(hass, simulator, bus_events, device_id=device_id, person_type=PersonType.VIP)
     assert state(hass, "image", device_id, "registered_photo").state != STATE_UNKNOWN
-    await push(hass, simulator, bus_events, device_id=device_id, kind=PersonKind.STRANGER)
+    await push(hass, simulator, bus_events, device_id=device_id, person_type=PersonType.STRANGER)
     assert state(hass, "image", device_id, "registered_photo").state == STATE_UNKNOWN
     assert state(hass, "image", device_id, "last_face").state != STATE_UNKNOWN
 
@@ -413,7 +422,7 @@ async def test_long_strings_in_identity_info_stay_off_the_bus(
     picture = "data:image/jpeg;base64," + "A" * 400
     info = {"user_id": "u1", "photo": picture, "notes": "x" * 300, "ext_info": {"room": "101"}}
     key = "identity_info"
-    await push(hass, simulator, bus_events, kind=PersonKind.VIP, overrides={key: info})
+    await push(hass, simulator, bus_events, person_type=PersonType.VIP, overrides={key: info})
     assert bus_events[-1].data[key] == {
         "user_id": "u1",
         "photo": None,
@@ -446,7 +455,7 @@ async def test_devices_left_out_of_the_options_are_disabled_by_the_integration(
 ) -> None:
     """Their device page says why they show nothing; chosen again, they come back whole."""
     followed, left_out = simulator.devices[0].device_id, simulator.devices[1].device_id
-    await push(hass, simulator, bus_events, device_id=left_out, kind=PersonKind.VIP)
+    await push(hass, simulator, bus_events, device_id=left_out, person_type=PersonType.VIP)
     name = state(hass, "sensor", left_out, "last_identity").state
     await _set_devices(hass, config_entry, [followed])
     assert state(hass, "sensor", followed, "last_identity").state == STATE_UNKNOWN
@@ -485,6 +494,12 @@ def long_cool_down(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("custom_components.sophon.api.pictures.SCENE_RETRY_AFTER", COOL_DOWN)
 
 
+def stored_event_id(coordinator: SophonCoordinator, device_id: str) -> str:
+    """Return the event id of the scene photo held for a device (kept by the box, 2.0)."""
+    record = coordinator.recognitions.records[canonical_device_id(device_id)]
+    return record.images[ImageKind.SCENE].picture.event_id  # type: ignore[attr-defined]
+
+
 def _end_the_cool_down(coordinator: SophonCoordinator, device_id: str) -> None:
     """Let the time pass after which a failed fetch may be tried again (without sleeping)."""
     stored = coordinator.recognitions.records[canonical_device_id(device_id)].images[
@@ -492,7 +507,7 @@ def _end_the_cool_down(coordinator: SophonCoordinator, device_id: str) -> None:
     ]
     if stored.retry_at is not None:
         assert stored.retry_at - dt_util.utcnow() > COOL_DOWN - timedelta(minutes=1)
-        stored.retry_at = dt_util.utcnow()
+        stored.retry_at = coordinator.client.pictures.down_until = dt_util.utcnow()
 
 
 @pytest.mark.parametrize("simulator", ["2.0"], indirect=True)  # 2.0 keeps the scene by event id
@@ -508,7 +523,7 @@ async def test_a_scene_photo_fetch_that_fails_for_a_passing_reason_is_tried_agai
 ) -> None:
     coordinator.client.request_timeout = 0.5
     device_id = simulator.devices[0].device_id
-    frame = await push(hass, simulator, bus_events, device_id=device_id, kind=PersonKind.VIP)
+    frame = await push(hass, simulator, bus_events, device_id=device_id, person_type=PersonType.VIP)
     scene = f"/api/image_proxy/{entity_id(hass, 'image', device_id, 'last_scene')}"
     http = await hass_client()
     simulator.faults.scene_fetch = fault
@@ -521,7 +536,7 @@ async def test_a_scene_photo_fetch_that_fails_for_a_passing_reason_is_tried_agai
     _end_the_cool_down(coordinator, device_id)
     response = await http.get(scene)
     assert response.status == HTTPStatus.OK
-    event_id = expected(frame, simulator.protocol)["event_id"]
+    event_id = expected(frame, simulator.generation)["event_id"]
     assert await response.read() == simulator.images_of(event_id)["scene"]
     assert coordinator.client.counters.scene_fetch_retries == 1
 
@@ -538,7 +553,7 @@ async def test_a_scene_photo_the_box_says_is_gone_is_not_asked_for_again(
     fault: str,
 ) -> None:
     device_id = simulator.devices[0].device_id
-    await push(hass, simulator, bus_events, device_id=device_id, kind=PersonKind.VIP)
+    await push(hass, simulator, bus_events, device_id=device_id, person_type=PersonType.VIP)
     scene = f"/api/image_proxy/{entity_id(hass, 'image', device_id, 'last_scene')}"
     http = await hass_client()
     simulator.faults.scene_fetch = fault
@@ -548,7 +563,8 @@ async def test_a_scene_photo_the_box_says_is_gone_is_not_asked_for_again(
     _end_the_cool_down(coordinator, device_id)
     assert (await http.get(scene)).status != HTTPStatus.OK
     assert simulator.rest_requests == requests
-    assert caplog.text.count("Cannot fetch the scene photo") == 1
+    assert caplog.text.count("no longer keeps a scene photo") == 1
+    assert stored_event_id(coordinator, device_id) not in caplog.text  # identifies a passage
 
 
 @pytest.mark.parametrize("simulator", ["2.0"], indirect=True)
@@ -560,12 +576,12 @@ async def test_a_scene_photo_refused_to_get_is_fetched_with_post(
     bus_events: list[Event],
 ) -> None:
     device_id = simulator.devices[0].device_id
-    frame = await push(hass, simulator, bus_events, device_id=device_id, kind=PersonKind.VIP)
+    frame = await push(hass, simulator, bus_events, device_id=device_id, person_type=PersonType.VIP)
     simulator.faults.scene_fetch = "get_refused"
     http = await hass_client()
     response = await http.get(
         f"/api/image_proxy/{entity_id(hass, 'image', device_id, 'last_scene')}"
     )
     assert response.status == HTTPStatus.OK
-    event_id = expected(frame, simulator.protocol)["event_id"]
+    event_id = expected(frame, simulator.generation)["event_id"]
     assert await response.read() == simulator.images_of(event_id)["scene"]

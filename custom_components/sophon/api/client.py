@@ -20,6 +20,7 @@ from .connection import Backoff, Drop, PingBehaviour
 from .frames import EventCallback, FrameReader, RejectCallback
 from .generation import Generation
 from .models import ClientCounters, ConnectionState, Device, Subscription
+from .pictures import BoxPictures
 from .push import Listener, PushLoop, StateCallback, open_push
 from .rest import BoxRest
 
@@ -77,6 +78,11 @@ class BoxClient:
         await self.close()
 
     @property
+    def pictures(self) -> BoxPictures:
+        """Return what makes and fetches the pictures of this box's events."""
+        return self._frames.pictures
+
+    @property
     def http_session(self) -> aiohttp.ClientSession:
         """Return the injected session, or one of the client's own (closed by close())."""
         if self.session is None:
@@ -124,7 +130,7 @@ class BoxClient:
         )
 
     async def async_get_scene_image(self, event_id: str) -> bytes | None:
-        """Fetch an event's scene photo from boxes that do not push it (protocol 2.0).
+        """Fetch an event's scene photo from boxes that do not push it (generation 2.0).
 
         An event's pictures fetch themselves (RecognitionEvent.picture); this is the call below.
         """

@@ -128,17 +128,21 @@ class Jpeg(Picture):
 class SceneOnRequest(Picture):
     """The scene photo of an event that the box keeps rather than pushes (2.0).
 
-    Fetched by event id when first asked for, one fetch at a time per box. A box that says it
-    has no such photo is not asked again; a passing failure is tried again SCENE_RETRY_AFTER on.
+    Fetched by event id when first asked for: one fetch of it at a time, and at most
+    BoxPictures.MAX_FETCHES of the box's at once. A box that says it has no such photo is not
+    asked again; after a passing failure neither this photo nor any other of the box is asked
+    for until SCENE_RETRY_AFTER has passed, so requests queued behind a box that is down end at
+    once rather than one timeout after another.
     """
 
-    __slots__ = ("_box", "_content", "event_id")
+    __slots__ = ("_box", "_content", "_lock", "event_id")
 
     def __init__(self, box: BoxPictures, event_id: str) -> None:
         """Fetch the scene of event_id from box when asked for."""
         super().__init__()
         self._box = box
         self._content: bytes | None = None
+        self._lock: asyncio.Lock | None = None
         self.event_id = event_id
 
     @property
@@ -148,36 +152,45 @@ class SceneOnRequest(Picture):
 
     async def async_content(self) -> bytes | None:
         """Return the photo, fetched first; None when the box does not give it (now)."""
-        if self._content is None and not self.failed:
-            async with self._box.lock:
-                if self._content is None and not self.failed and self._due():
+        if self._content is None and self._due():
+            if self._lock is None:
+                self._lock = asyncio.Lock()
+            async with self._lock, self._box.fetches:
+                if self._content is None and self._due():
                     await self._fetch()
         return self._content
 
     def _due(self) -> bool:
         """Return True when a fetch may be tried now."""
-        return self.retry_at is None or datetime.now(UTC) >= self.retry_at
+        now = datetime.now(UTC)
+        return (
+            not self.failed
+            and (self.retry_at is None or now >= self.retry_at)
+            and self._box.reachable(now)
+        )
 
     async def _fetch(self) -> None:
-        """Fetch the photo; log once if it fails."""
+        """Fetch the photo; log (rate-limited) if it fails."""
         box = self._box
         try:
             self._content = await box.fetch_scene(self.event_id)
-        except SophonNotFoundError as err:
+        except SophonNotFoundError:
             self.failed = True
-            _LOGGER.warning(
-                "Cannot fetch the scene photo of event %s from %s: %s", self.event_id, box.host, err
-            )
+            box.gone()
             return
         except SophonError as err:
             # Passing trouble: the box may still have the photo; ask again after a pause.
             self.retry_at = box.retry_later(err)
             return
         self.retry_at = None
+        box.down_until = None
 
 
 class BoxPictures:
     """Make the pictures of one box's events and answer for them on its counters."""
+
+    # Scene fetches from one box at once: a dashboard asking for many must not flood it.
+    MAX_FETCHES = 2
 
     def __init__(
         self,
@@ -191,8 +204,9 @@ class BoxPictures:
         self.counters = counters
         self.fetch_scene = fetch_scene
         self._count_problem = count_problem
-        # One fetch at a time per box: a dashboard asking for many must not flood it.
-        self.lock = asyncio.Lock()
+        self.fetches = asyncio.Semaphore(self.MAX_FETCHES)
+        # After a passing failure: no scene is asked of the box before then.
+        self.down_until: datetime | None = None
         self._log = RateLimitedLog(_LOGGER)
         # The subscription asked for pictures: scenes the box keeps are offered to fetch.
         self.scenes_wanted = False
@@ -203,6 +217,10 @@ class BoxPictures:
             return None
         return SceneOnRequest(self, event_id)
 
+    def reachable(self, now: datetime) -> bool:
+        """Return True unless a fetch failed for a passing reason less than a pause ago."""
+        return self.down_until is None or now >= self.down_until
+
     def retry_later(self, err: SophonError) -> datetime:
         """Count and log (rate-limited) a fetch that failed for now; return when to try again."""
         self.counters.scene_fetch_retries += 1
@@ -212,7 +230,16 @@ class BoxPictures:
             self.host,
             err,
         )
-        return datetime.now(UTC) + SCENE_RETRY_AFTER
+        self.down_until = datetime.now(UTC) + SCENE_RETRY_AFTER
+        return self.down_until
+
+    def gone(self) -> None:
+        """Log (rate-limited) a scene photo the box no longer keeps (it keeps its last events)."""
+        self._log.warning(
+            "scene_gone",
+            "%s no longer keeps a scene photo that was asked for (it keeps its latest events only)",
+            self.host,
+        )
 
     def undecodable(self, name: str, err: ValueError) -> None:
         """Count and log a pushed picture found bad when first decoded."""

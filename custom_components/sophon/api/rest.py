@@ -33,6 +33,8 @@ _LOGGER = logging.getLogger(__name__)
 
 # HTTP statuses that mean "no such call here": the box speaks the other generation.
 _NOT_SUPPORTED = {404, 405, 501}
+# The most an answer may hold (a scene photo is a few hundred KB; a device list far less).
+MAX_ANSWER_BYTES = 16 * 1024 * 1024
 
 type SystemCall = Callable[[Generation], Callable[[Rest, int], Awaitable[str | None]]]
 
@@ -95,7 +97,7 @@ class BoxRest:
                 response = await self._client.http_session.request(
                     method, url, json=body, params=params
                 )
-                return response.status, await response.read()
+                return response.status, await _read_bounded(response, url)
         except TimeoutError as err:
             raise SophonTimeoutError(f"{url} did not answer in {timeout} s") from err
         except (aiohttp.ClientError, OSError) as err:
@@ -109,7 +111,7 @@ class BoxRest:
                 return await generation.fetch_devices(self)
             except SophonNotSupportedError:
                 _LOGGER.info(
-                    "%s no longer answers protocol %s; detecting again",
+                    "%s no longer answers generation %s; detecting again",
                     self._client.host,
                     generation.name,
                 )
@@ -130,11 +132,11 @@ class BoxRest:
                 errors.append(err)
                 continue
             if generation is not self._client.generation:
-                _LOGGER.info("%s speaks protocol %s", self._client.host, generation.name)
+                _LOGGER.info("%s speaks generation %s", self._client.host, generation.name)
                 self._client.generation = generation
             return devices
         raise SophonResponseError(
-            f"{self._client.host} answers no known protocol: {'; '.join(map(str, errors))}"
+            f"{self._client.host} answers no known generation: {'; '.join(map(str, errors))}"
         )
 
     async def answers(self) -> bool:
@@ -169,7 +171,7 @@ class BoxRest:
         return None
 
     async def scene_image(self, event_id: str) -> bytes | None:
-        """Fetch an event's scene photo from boxes that do not push it (protocol 2.0)."""
+        """Fetch an event's scene photo from boxes that do not push it (generation 2.0)."""
         if self._client.generation is None:
             return None
         return await self._client.generation.fetch_scene_image(self, event_id)
@@ -193,3 +195,16 @@ class BoxRest:
         if answer is not None and client.clock_watch.observe_box_time(answer):
             self._frames.log_correction()
         return answer
+
+
+async def _read_bounded(response: aiohttp.ClientResponse, url: URL) -> bytes:
+    """Return an answer's body; SophonResponseError when it is over MAX_ANSWER_BYTES."""
+    too_long = SophonResponseError(f"{url} answered more than {MAX_ANSWER_BYTES} bytes")
+    if (response.content_length or 0) > MAX_ANSWER_BYTES:
+        raise too_long
+    body = bytearray()
+    async for chunk in response.content.iter_chunked(64 * 1024):
+        body += chunk
+        if len(body) > MAX_ANSWER_BYTES:
+            raise too_long
+    return bytes(body)
