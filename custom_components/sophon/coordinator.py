@@ -103,7 +103,7 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
                 translation_placeholders={"error": str(err)},
             ) from err
         await self.devices.async_load_texts()
-        self.recognitions.recent_pictures.expire()  # at least every DEVICE_LIST_REFRESH
+        self.recognitions.recent_pictures.recount()  # and expire, every DEVICE_LIST_REFRESH
         # Keyed by the canonical id: frames may name a device in another form than the list.
         by_key: dict[str, Device] = {}
         for device in devices:

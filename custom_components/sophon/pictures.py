@@ -139,7 +139,7 @@ class RecentPictures:
         self._bytes += size
         if any(stored.size == 0 for stored in pictures.values()):
             self._uncounted.add(ref)
-        self.recount()
+        self._keep_bounds()
         return ref
 
     def get(self, ref: str, kind: ImageKind) -> StoredImage | None:
@@ -148,15 +148,25 @@ class RecentPictures:
         recent = self._recent.get(ref)
         return recent.pictures.get(kind) if recent is not None else None
 
-    def recount(self) -> None:
-        """Count the pictures fetched since they were added, then keep within the bounds."""
-        for ref in list(self._uncounted):
-            recent = self._recent[ref]
+    def recount(self, ref: str | None = None) -> None:
+        """Count the pictures fetched since they were added (of ref, or of all), keep bounds.
+
+        The picture view recounts what it served; the coordinator recounts all at each
+        device-list read (a scene an image entity fetched is counted then).
+        """
+        for uncounted in list(self._uncounted) if ref is None else [ref]:
+            if uncounted not in self._uncounted:
+                continue
+            recent = self._recent[uncounted]
             size = sum(stored.size for stored in recent.pictures.values())
             self._bytes += size - recent.size
             recent.size = size
             if all(stored.size for stored in recent.pictures.values()):
-                self._uncounted.discard(ref)
+                self._uncounted.discard(uncounted)
+        self._keep_bounds()
+
+    def _keep_bounds(self) -> None:
+        """Drop the oldest recognitions beyond the time, count and byte bounds (not the newest)."""
         self.expire()
         while len(self._recent) > 1 and (
             len(self._recent) > RECENT_MAX_COUNT or self._bytes > RECENT_MAX_BYTES
@@ -232,7 +242,7 @@ class RecognitionPictureView(HomeAssistantView):
         if store is None or kind is None:
             return web.Response(status=HTTPStatus.NOT_FOUND)
         content = await async_content(store.get(ref, kind))
-        store.recount()  # a picture fetched now counts towards the bound
+        store.recount(ref)  # a picture fetched now counts towards the bound
         if content is None:
             return web.Response(status=HTTPStatus.NOT_FOUND)
         return web.Response(
