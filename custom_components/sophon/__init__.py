@@ -22,6 +22,7 @@ from .coordinator import SophonConfigEntry, SophonCoordinator
 from .identity import attached_device_key
 from .migration import async_migrate_entry
 from .pictures import RecognitionPictureView, forget_recent_pictures
+from .texts import FALLBACK_LANGUAGE, async_load_texts
 
 __all__ = [
     "async_migrate_entry",
@@ -43,8 +44,9 @@ PLATFORMS = [
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Serve the pictures of recent recognitions by reference (RecognitionPictureView)."""
+    """Serve recent recognitions' pictures by reference; load the texts the logbook writes."""
     hass.http.register_view(RecognitionPictureView(hass))
+    await async_load_texts(hass, FALLBACK_LANGUAGE)
     return True
 
 

@@ -12,7 +12,7 @@ from .api import Device, DeviceType, shorten
 from .compat import device_by_identifier, via_device_kwargs
 from .const import DOMAIN, MANUFACTURER
 from .identity import device_identifier
-from .texts import TEXT_CATEGORIES
+from .texts import async_load_texts
 
 # The box's model when its translation is missing; attached devices' models are translated
 # by device type (strings.json "device" category), else shown as the box wrote the type.
@@ -37,8 +37,7 @@ class DeviceRegistrar:
         """Read the models and our own texts in Home Assistant's language (it may change)."""
         language = self._hass.config.language
         self._texts = await async_get_translations(self._hass, language, "device", {DOMAIN})
-        for category in TEXT_CATEGORIES:  # texts.text() reads them from the cache
-            await async_get_translations(self._hass, language, category, {DOMAIN})
+        await async_load_texts(self._hass)
 
     def register(self, title: str, devices: dict[str, Device], chosen: set[str] | None) -> None:
         """Put the box and each listed device in the device registry.

@@ -68,16 +68,6 @@ class StoredImage:
         """Return the bytes held (0 for a picture still to fetch)."""
         return self.picture.size
 
-    @property
-    def retry_at(self) -> datetime | None:
-        """Return when a failed fetch of the picture may be tried again (None: whenever)."""
-        return self.picture.retry_at
-
-    @retry_at.setter
-    def retry_at(self, value: datetime | None) -> None:
-        """Let a failed fetch be tried again at value."""
-        self.picture.retry_at = value
-
 
 type Pictures = dict[ImageKind, StoredImage]
 

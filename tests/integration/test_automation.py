@@ -197,6 +197,7 @@ async def test_logbook_reads_one_line_per_recognition(
 
 
 async def test_logbook_names_strangers_and_unknown_devices(hass: HomeAssistant) -> None:
+    assert await async_setup_component(hass, DOMAIN, {})  # loads the texts, no box needed
     event = Event(
         EVENT_RECOGNITION,
         {"device_id": None, "sophon_device_id": "abc", "person_type": "stranger", "score": None},

@@ -505,9 +505,10 @@ def _end_the_cool_down(coordinator: SophonCoordinator, device_id: str) -> None:
     stored = coordinator.recognitions.records[canonical_device_id(device_id)].images[
         ImageKind.SCENE
     ]
-    if stored.retry_at is not None:
-        assert stored.retry_at - dt_util.utcnow() > COOL_DOWN - timedelta(minutes=1)
-        stored.retry_at = coordinator.client.pictures.down_until = dt_util.utcnow()
+    picture = stored.picture
+    if picture.retry_at is not None:
+        assert picture.retry_at - dt_util.utcnow() > COOL_DOWN - timedelta(minutes=1)
+        picture.retry_at = coordinator.client.pictures.down_until = dt_util.utcnow()
 
 
 @pytest.mark.parametrize("simulator", ["2.0"], indirect=True)  # 2.0 keeps the scene by event id
