@@ -44,7 +44,12 @@ class SophonFaceCamera(SophonDeviceEntity, Camera):
         Camera.__init__(self)
         self.content_type = "image/jpeg"
 
-    def _handle_recognition(self, event: RecognitionEvent, newest: bool) -> None:
+    def _handle_recognition(
+        self,
+        event: RecognitionEvent,
+        newest: bool,
+        replayed: bool,
+    ) -> None:
         """Write nothing: a new face changes no state; cards and snapshots fetch the image."""
 
     async def async_camera_image(

@@ -15,7 +15,7 @@ from homeassistant.const import CONF_HOST
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 
-from .api import Device, Jpeg, RecognitionEvent, canonical_device_id
+from .api import Device, Jpeg, Picture, RecognitionEvent, canonical_device_id
 from .const import CONF_DEVICES, DOMAIN
 from .coordinator import SophonConfigEntry, SophonCoordinator
 from .identity import attached_device_key
@@ -139,10 +139,10 @@ def _event(event: RecognitionEvent | None) -> dict[str, Any] | None:
     }
 
 
-def _size(picture: Jpeg | None) -> int:
-    """Return a picture's size in bytes: 0 when absent or not decodable."""
-    if picture is None:
-        return 0
+def _size(picture: Picture | None) -> int:
+    """Return a picture's size in bytes: 0 when absent, not decodable or not fetched yet."""
+    if not isinstance(picture, Jpeg):
+        return 0 if picture is None else picture.size
     try:
         return len(picture.content())
     except ValueError:

@@ -109,7 +109,12 @@ class SophonDeviceEntity(SophonEntity):
             )
         )
 
-    def _handle_recognition(self, event: RecognitionEvent, newest: bool) -> None:  # noqa: ARG002
+    def _handle_recognition(
+        self,
+        event: RecognitionEvent,  # noqa: ARG002
+        newest: bool,
+        replayed: bool,  # noqa: ARG002
+    ) -> None:
         """Write the new state after a recognition that is now the device's latest."""
         if newest:
             self.async_write_soon()

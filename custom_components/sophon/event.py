@@ -37,8 +37,18 @@ class SophonRecognitionEvent(SophonDeviceEntity, EventEntity):
         """Describe the event entity."""
         super().__init__(coordinator, device, "recognition")
 
-    def _handle_recognition(self, event: RecognitionEvent, newest: bool) -> None:  # noqa: ARG002
-        """Trigger the event for every recognition at once, in or out of time order."""
+    def _handle_recognition(
+        self,
+        event: RecognitionEvent,
+        newest: bool,  # noqa: ARG002
+        replayed: bool,
+    ) -> None:
+        """Trigger the event for every live recognition at once, in or out of time order.
+
+        Not for one received late (a catch-up after an outage): the event entity means "now".
+        """
+        if replayed:
+            return
         self._trigger_event(
             event.person_type.value,
             {

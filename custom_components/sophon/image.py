@@ -78,12 +78,17 @@ class SophonImage(SophonDeviceEntity, ImageEntity):
         stored = self._stored
         return stored.updated if stored else None
 
-    def _handle_recognition(self, event: RecognitionEvent, newest: bool) -> None:
+    def _handle_recognition(
+        self,
+        event: RecognitionEvent,
+        newest: bool,
+        replayed: bool,
+    ) -> None:
         """Write the state only when the recognition brought a new picture of this kind."""
         updated = self._picture_time
         if updated != self._attr_image_last_updated:
             self._attr_image_last_updated = updated
-            super()._handle_recognition(event, newest)
+            super()._handle_recognition(event, newest, replayed)
 
     async def async_image(self) -> bytes | None:
         """Return the JPEG bytes of the picture held, fetched first if the box did not push it."""

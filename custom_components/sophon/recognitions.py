@@ -24,8 +24,9 @@ from .pictures import (
 
 _LOGGER = logging.getLogger(__name__)
 
-# Called with each recognition of a device, and whether it is the newest one the device has seen.
-type RecognitionListener = Callable[[RecognitionEvent, bool], None]
+# Called with each recognition of a device, whether it is the newest one the device has seen,
+# and whether it was received late (replayed from the box's memory after an outage).
+type RecognitionListener = Callable[[RecognitionEvent, bool, bool], None]
 
 # Records kept for device ids that the box's device list does not (yet) name.
 MAX_UNKNOWN_DEVICES = 64
@@ -123,8 +124,12 @@ class Recognitions:
             update_callback()
 
     @callback
-    def handle(self, event: RecognitionEvent) -> None:
-        """Fire a recognition on the bus and tell the device's entities; keep it if newest."""
+    def handle(self, event: RecognitionEvent, replayed: bool = False) -> None:
+        """Fire a recognition on the bus and tell the device's entities; keep it if newest.
+
+        replayed: received late, from the box's memory (the bus event says so; the entities
+        move only if it is newer than what they show).
+        """
         key = event.device_key
         device = self._box.devices().get(key)
         if device is None and not self._keep_unknown_device(key):
@@ -137,7 +142,7 @@ class Recognitions:
             record.keep(event, pictures)
         else:
             self.older_recognitions += 1
-        data = self._bus_data(event, key, device)
+        data = self.bus_data(event, replayed)
         data["pictures"] = (
             picture_urls(self._box.entry_id, self.recent_pictures.add(pictures), pictures)
             if pictures
@@ -148,7 +153,7 @@ class Recognitions:
         self._hass.bus.async_fire(EVENT_RECOGNITION, data)
         self._box.on_recognition()
         for listener in record.listeners:
-            listener(event, newest)
+            listener(event, newest, replayed)
         self.async_counters_changed()
 
     async def async_image(self, key: str, kind: ImageKind) -> bytes | None:
@@ -168,8 +173,10 @@ class Recognitions:
         unknown = sum(1 for known_key in self.records if known_key not in devices)
         return key in self.records or unknown < MAX_UNKNOWN_DEVICES
 
-    def _bus_data(self, event: RecognitionEvent, key: str, device: Device | None) -> dict[str, Any]:
-        """Return the data of the sophon_recognition event: never an image."""
+    def bus_data(self, event: RecognitionEvent, replayed: bool) -> dict[str, Any]:
+        """Return the data of the sophon_recognition event, but its pictures: never an image."""
+        key = event.device_key
+        device = self._box.devices().get(key)
         device_type = event.device_type
         if device_type is DeviceType.UNKNOWN and device is not None:
             device_type = device.device_type
@@ -191,4 +198,5 @@ class Recognitions:
             # Bounded by the client: no long string (a picture, a template) reaches the bus.
             "identity_info": event.identity_info,
             "face_attributes": event.face_attributes,
+            "replayed": replayed,
         }

@@ -101,6 +101,7 @@ async def test_recognition_fires_the_bus_event_with_exactly_its_data(
         "person_type": "vip",
         **sent,
         "timestamp": sent["timestamp"].isoformat(),
+        "replayed": False,
     }
     assert sent["person_type_code"] == (5 if simulator.generation == "1.0" else None)
 
@@ -248,7 +249,7 @@ async def test_a_scene_photo_the_box_fails_to_give_is_logged_once_and_left_out(
     for _ in range(2):
         response = await http.get(scene)
         assert response.status != HTTPStatus.OK
-    assert caplog.text.count("no longer keeps a scene photo") == 1
+    assert caplog.text.count("no longer keeps a picture") == 1
     frame = await push(hass, simulator, bus_events, device_id=device_id, person_type=PersonType.VIP)
     response = await http.get(scene)
     assert response.status == HTTPStatus.OK
@@ -497,7 +498,7 @@ def long_cool_down(monkeypatch: pytest.MonkeyPatch) -> None:
 def stored_event_id(coordinator: SophonCoordinator, device_id: str) -> str:
     """Return the event id of the scene photo held for a device (kept by the box, 2.0)."""
     record = coordinator.recognitions.records[canonical_device_id(device_id)]
-    return record.images[ImageKind.SCENE].picture.event_id  # type: ignore[attr-defined]
+    return record.images[ImageKind.SCENE].picture.key  # type: ignore[attr-defined]
 
 
 def _end_the_cool_down(coordinator: SophonCoordinator, device_id: str) -> None:
@@ -564,7 +565,7 @@ async def test_a_scene_photo_the_box_says_is_gone_is_not_asked_for_again(
     _end_the_cool_down(coordinator, device_id)
     assert (await http.get(scene)).status != HTTPStatus.OK
     assert simulator.rest_requests == requests
-    assert caplog.text.count("no longer keeps a scene photo") == 1
+    assert caplog.text.count("no longer keeps a picture") == 1
     assert stored_event_id(coordinator, device_id) not in caplog.text  # identifies a passage
 
 

@@ -21,12 +21,14 @@ from .models import (
     ConnectionState,
     Device,
     DeviceType,
+    History,
+    HistoryQuery,
     PersonType,
     RecognitionEvent,
     Subscription,
     canonical_device_id,
 )
-from .pictures import Jpeg, Picture, SceneOnRequest
+from .pictures import Jpeg, Picture, PictureOnRequest
 from .push import MAX_FRAME_BYTES
 from .text import clean_text, shorten
 
@@ -46,13 +48,15 @@ __all__ = [
     "Drop",
     "FrameRejectedError",
     "Generation",
+    "History",
+    "HistoryQuery",
     "Jpeg",
     "PersonType",
     "Picture",
+    "PictureOnRequest",
     "PingBehaviour",
     "RateLimitedLog",
     "RecognitionEvent",
-    "SceneOnRequest",
     "SophonBoxStartingError",
     "SophonConnectionClosedError",
     "SophonConnectionError",

@@ -2,7 +2,8 @@
 
 `BoxClient` is the one facade; its jobs live beside it: `rest.py` (the HTTP calls, the
 generation), `push.py` (the WebSocket and its reconnects), `frames.py` (frames into events),
-`pictures.py` (an event's pictures and how to get their bytes).
+`pictures.py` (an event's pictures and how to get their bytes), `history.py` (past
+recognitions, with `history_v1.py` and `history_v2.py`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from .clock import BoxTime, ClockWatch
 from .connection import Backoff, Drop, PingBehaviour
 from .frames import EventCallback, FrameReader, RejectCallback
 from .generation import Generation
-from .models import ClientCounters, ConnectionState, Device, Subscription
+from .history import HistoryReader
+from .models import ClientCounters, ConnectionState, Device, History, HistoryQuery, Subscription
 from .pictures import BoxPictures
 from .push import Listener, PushLoop, StateCallback, open_push
 from .rest import BoxRest
@@ -62,12 +64,14 @@ class BoxClient:
     _frames: FrameReader = field(init=False, repr=False)
     _rest: BoxRest = field(init=False, repr=False)
     _push: PushLoop = field(init=False, repr=False)
+    _history: HistoryReader = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         """Set up the client's jobs; each reads the settings above as they are when used."""
         self._frames = FrameReader(self)
         self._rest = BoxRest(self, self._frames)
         self._push = PushLoop(self, self._frames, self._rest)
+        self._history = HistoryReader(self, self._rest)
 
     async def __aenter__(self) -> Self:
         """Use the client as an async context manager."""
@@ -135,6 +139,15 @@ class BoxClient:
         An event's pictures fetch themselves (RecognitionEvent.picture); this is the call below.
         """
         return await self._rest.scene_image(event_id)
+
+    async def async_get_recognitions(self, query: HistoryQuery) -> History:
+        """Return the box's past recognitions that match query, oldest first (api section 1).
+
+        Their times are on our clock (a time-zone error of the box's clock taken off, as for the
+        push); their pictures are fetched from the box when first asked for. Tolerates what api
+        section 7 lists (see history.py). Raises SophonError when the box cannot be asked.
+        """
+        return await self._history.query(query)
 
     async def async_get_box_time(self) -> BoxTime | None:
         """Read the box's clock and time zone (api section 4); None when it gives none.

@@ -172,13 +172,13 @@ def parse_event(
     ext_value = _extension_reader(frame, problems)
     timestamp, box_time = checked_time(frame.get("timestamp"), received_at, problems)
     identity_id = as_text(frame.get("identity_id"), "identity_id", problems) or ""
-    person_type, code = _person_type(ext_value("person_type"), identity_id, problems)
+    person_type, code = person_type_of(ext_value("person_type"), identity_id, problems)
     type_raw = as_text(ext_value("device_type"), "device_type_raw", problems)
     score, score_raw = checked_score(frame.get("score"), SCORE_SCALE, problems)
     name = as_text(frame.get("identity_name"), "identity_name", problems) or ""
     group_name = as_text(frame.get("group_name"), "group_name", problems)
     device_ip = as_text(ext_value("device_ip"), "device_ip", problems)
-    info = _identity_info(frame.get("identity_info"), problems)
+    info = identity_info_of(frame.get("identity_info"), problems)
     face, scene, registered = _pictures(frame, ext_value, problems, pictures)
     return RecognitionEvent(
         device_id=device_id,
@@ -228,7 +228,7 @@ def _extension_reader(frame: dict[str, Any], problems: list[str]) -> Callable[[s
     return ext_value
 
 
-def _identity_info(raw: Any, problems: list[str]) -> dict[str, Any]:
+def identity_info_of(raw: Any, problems: list[str]) -> dict[str, Any]:
     """Return the identity info object, cleaned and bounded; empty when absent or of the wrong type.
 
     Bounded (bounded_info): a picture or template hidden in it never goes further.
@@ -254,7 +254,9 @@ def _pictures(
     return face, scene, registered
 
 
-def _person_type(raw: Any, identity_id: str, problems: list[str]) -> tuple[PersonType, int | None]:
+def person_type_of(
+    raw: Any, identity_id: str, problems: list[str]
+) -> tuple[PersonType, int | None]:
     """Map the 1.0 person type code; absent means employee (per the vendor) if someone matched."""
     if raw is None:
         return (PersonType.EMPLOYEE if identity_id else PersonType.STRANGER), None

@@ -20,7 +20,7 @@ from .plausibility import checked_score, checked_time
 
 if TYPE_CHECKING:
     from .generation import Rest
-    from .pictures import BoxPictures, Jpeg, SceneOnRequest
+    from .pictures import BoxPictures, Jpeg, PictureOnRequest
 
 NAME = "2.0"
 DEVICE_LIST_PATH = "/sophon/v2/face/getmediadevices"
@@ -66,7 +66,7 @@ class GenerationV2:
 
     async def fetch_devices(self, rest: Rest) -> list[Device]:
         """Read the media devices with POST /sophon/v2/face/getmediadevices."""
-        answer = _checked(await rest("POST", DEVICE_LIST_PATH, {}))
+        answer = checked(await rest("POST", DEVICE_LIST_PATH, {}))
         items = answer.get("devices")
         if not isinstance(items, list):
             raise SophonResponseError(f"no device list in the answer: {describe(answer)}")
@@ -77,22 +77,22 @@ class GenerationV2:
 
     async def fetch_firmware_version(self, rest: Rest, port: int) -> str | None:
         """Read the flat answer of POST /sophon/v2/system/getsoftwareversion."""
-        answer = _checked(await rest("POST", VERSION_PATH, {}, port=port))
+        answer = checked(await rest("POST", VERSION_PATH, {}, port=port))
         return as_str(answer.get("app_version_details"))
 
     async def fetch_serial_number(self, rest: Rest, port: int) -> str | None:
         """Read the flat answer of POST /sophon/v2/system/getdevicesn (api section 4)."""
-        answer = _checked(await rest("POST", SERIAL_PATH, {}, port=port))
+        answer = checked(await rest("POST", SERIAL_PATH, {}, port=port))
         return as_serial(answer.get("device_sn"))
 
     async def fetch_hostname(self, rest: Rest, port: int) -> str | None:
         """Read the flat {"hostname": ...} of POST /sophon/v2/system/gethostname (api section 4)."""
-        answer = _checked(await rest("POST", HOSTNAME_PATH, {}, port=port))
+        answer = checked(await rest("POST", HOSTNAME_PATH, {}, port=port))
         return as_clean_str(answer.get("hostname"))
 
     async def fetch_box_time(self, rest: Rest, port: int) -> tuple[Any, Any]:
         """Read the flat {"time": ms, "timezone": -8} of POST /sophon/v2/system/gettime (api 4)."""
-        answer = _checked(await rest("POST", TIME_PATH, {}, port=port))
+        answer = checked(await rest("POST", TIME_PATH, {}, port=port))
         return answer.get("time"), answer.get("timezone")
 
     async def fetch_scene_image(self, rest: Rest, event_id: str) -> bytes | None:
@@ -102,14 +102,14 @@ class GenerationV2:
         ID_NOT_FOUND or EVENT_NOT_FOUND answer, a record without a picture, or a 404).
         """
         try:
-            record = _checked(await rest("POST", EVENT_PATH, {"event_id": event_id}))
+            record = checked(await rest("POST", EVENT_PATH, {"event_id": event_id}))
         except SophonNotSupportedError as err:
-            raise _gone_or_failed(err, f"the record of event {event_id}") from err
+            raise gone_or_failed(err, f"the record of event {event_id}") from err
         spot_id = as_str(record.get("spot_image_id"))
         timestamp = as_str(record.get("timestamp"))
         if not spot_id or timestamp is None:
             raise SophonNotFoundError(f"event {event_id} has no scene photo: {describe(record)}")
-        return await _fetch_spot_image(rest, spot_id, timestamp)
+        return await fetch_spot_image(rest, spot_id, timestamp)
 
     def subscription_message(self, subscription: Subscription) -> dict[str, Any]:
         """Return the subscription frame sent after the WebSocket opens."""
@@ -126,14 +126,14 @@ class GenerationV2:
         return parse_event(frame, received_at, pictures)
 
 
-def _gone_or_failed(err: SophonNotSupportedError, what: str) -> SophonResponseError:
+def gone_or_failed(err: SophonNotSupportedError, what: str) -> SophonResponseError:
     """Return what a "no such call" answer means on a call this box has: 404 is "gone"."""
     if err.status == HTTPStatus.NOT_FOUND:
         return SophonNotFoundError(f"{what} is gone")
     return SophonResponseError(f"{what} could not be read: {err}")
 
 
-async def _fetch_spot_image(rest: Rest, spot_id: str, timestamp: str) -> bytes:
+async def fetch_spot_image(rest: Rest, spot_id: str, timestamp: str) -> bytes:
     """Fetch a scene photo: GET, then POST where GET is refused (api sections 2 and 7.5)."""
     path, params = SPOT_IMAGE_PATH.format(spot_id), {"timestamp": timestamp}
     for method in ("GET", "POST"):
@@ -141,16 +141,16 @@ async def _fetch_spot_image(rest: Rest, spot_id: str, timestamp: str) -> bytes:
             answer = await rest(method, path, params=params, raw=True)
         except SophonNotSupportedError as err:
             if err.status == HTTPStatus.NOT_FOUND:
-                raise _gone_or_failed(err, f"scene photo {spot_id}") from err
+                raise gone_or_failed(err, f"scene photo {spot_id}") from err
             continue
         if isinstance(answer, bytes):
             return answer
-        _checked(answer)  # the error envelope: not found, or another error
+        checked(answer)  # the error envelope: not found, or another error
         raise SophonResponseError(f"scene photo {spot_id} is no JPEG: {describe(answer)}")
     raise SophonResponseError(f"scene photo {spot_id}: neither GET nor POST is answered")
 
 
-def _checked(answer: Any) -> dict[str, Any]:
+def checked(answer: Any) -> dict[str, Any]:
     """Return an answer object, or raise for the box's error envelope."""
     if not isinstance(answer, dict):
         raise SophonResponseError(f"expected an object, got {describe(answer)}")
@@ -192,13 +192,13 @@ def parse_event(
     problems: list[str] = []
     timestamp, box_time = checked_time(frame.get("timestamp"), received_at, problems)
     identity_id = as_text(frame.get("identity_id"), "identity_id", problems) or ""
-    person_type, type_raw = _person_type(frame.get("user_type"), identity_id, problems)
+    person_type, type_raw = person_type_of(frame.get("user_type"), identity_id, problems)
     score, score_raw = checked_score(frame.get("score"), SCORE_SCALE, problems)
     device_type_raw = as_text(frame.get("media_device_type"), "device_type_raw", problems)
     name = as_text(frame.get("identity_name"), "identity_name", problems) or ""
     group_name = as_text(frame.get("group_name"), "group_name", problems)
     device_ip = as_text(frame.get("media_device_ip"), "device_ip", problems)
-    attributes = _face_attributes(frame.get("recognize_face_attr"), problems)
+    attributes = face_attributes(frame.get("recognize_face_attr"), problems)
     face, registered, scene = _pictures(frame, problems, pictures)
     return RecognitionEvent(
         device_id=device_id,
@@ -225,7 +225,7 @@ def parse_event(
 
 def _pictures(
     frame: dict[str, Any], problems: list[str], box: BoxPictures | None
-) -> tuple[Jpeg | None, Jpeg | None, SceneOnRequest | None]:
+) -> tuple[Jpeg | None, Jpeg | None, PictureOnRequest | None]:
     """Return the face crop and registered photo pushed with a frame, and the scene the box keeps.
 
     Without a box to fetch it from, an event has no scene photo.
@@ -239,7 +239,9 @@ def _pictures(
     return face, registered, scene
 
 
-def _person_type(raw: Any, identity_id: str, problems: list[str]) -> tuple[PersonType, str | None]:
+def person_type_of(
+    raw: Any, identity_id: str, problems: list[str]
+) -> tuple[PersonType, str | None]:
     """Map user_type in any letter case; anything else is unknown, kept raw."""
     text = as_text(raw, "person_type_raw", problems)
     if text is None:
@@ -253,7 +255,7 @@ def _person_type(raw: Any, identity_id: str, problems: list[str]) -> tuple[Perso
     return person_type, text
 
 
-def _face_attributes(raw: Any, problems: list[str]) -> dict[str, str]:
+def face_attributes(raw: Any, problems: list[str]) -> dict[str, str]:
     """Keep the readable attributes that the box sent with a value, cleaned; drop the template."""
     attributes = as_dict(raw) or {}
     cleaned: list[str] = []

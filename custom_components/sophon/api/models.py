@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from .coerce import as_dict, as_int, describe
+from .exceptions import SophonResponseError
 from .text import trim
 
 if TYPE_CHECKING:
-    from .pictures import Jpeg, Picture, SceneOnRequest
+    from .pictures import Jpeg, Picture
 
 
 class PersonType(StrEnum):
@@ -111,12 +114,13 @@ class RecognitionEvent:
     event_id: str | None = None
     video_id: str | None = None
     face_attributes: dict[str, str] = field(default_factory=dict)
-    # The pictures pushed with the event.
-    face_image: Jpeg | None = field(default=None, repr=False)
+    # The pictures pushed with the event (a past event's are fetched from the box when asked).
+    face_image: Picture | None = field(default=None, repr=False)
     scene_image: Jpeg | None = field(default=None, repr=False)
-    registered_image: Jpeg | None = field(default=None, repr=False)
-    # The scene photo where the box keeps it rather than pushing it (2.0): fetched on request.
-    scene_on_request: SceneOnRequest | None = field(default=None, repr=False)
+    registered_image: Picture | None = field(default=None, repr=False)
+    # The scene photo where the box keeps it rather than pushing it (2.0, and past events):
+    # fetched on request.
+    scene_on_request: Picture | None = field(default=None, repr=False)
     problems: tuple[str, ...] = ()
 
     def picture(self, name: str) -> Picture | None:
@@ -149,6 +153,90 @@ class RecognitionEvent:
         return self.person_type is PersonType.STRANGER
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HistoryQuery:
+    """Which past recognitions to ask a box for (api section 1); times are on our clock.
+
+    device_ids: the devices (in any form; empty: all). limit: the most recognitions wanted;
+    where more match, the newest are given.
+    """
+
+    start: datetime
+    end: datetime | None = None
+    device_ids: tuple[str, ...] = ()
+    identity_id: str | None = None
+    person_type: PersonType | None = None
+    limit: int = 100
+
+
+@dataclass(slots=True, kw_only=True)
+class History:
+    """The past recognitions a box gave for a query.
+
+    recognitions: oldest first, at most the query's limit (the newest, where more matched).
+    matched: how many the box gave that matched the query. complete: False when the box's
+    pages were not all read (the client reads at most history.MAX_PAGES pages, for at most
+    history.MAX_SECONDS); the recognitions are then the newest of those read.
+    """
+
+    recognitions: list[RecognitionEvent]
+    matched: int
+    complete: bool = True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HistoryPageRequest:
+    """One page of a history query, as a generation sends it.
+
+    start and end are on the box's clock (our time plus its time-zone error). filter_ms: the
+    unit of the time filters: True milliseconds, False seconds, None not known yet (the start
+    is then sent in seconds and the end in milliseconds: read in either unit, each bound then
+    lets through at least what was asked, and the answer is filtered again here).
+    """
+
+    query: HistoryQuery
+    start: datetime
+    end: datetime | None
+    page: int
+    per_page: int
+    filter_ms: bool | None
+
+    def time_filters(self) -> tuple[int, int | None]:
+        """Return the start and end filter values, in the units described above."""
+        start_ms = self.filter_ms is True
+        end_ms = self.filter_ms is not False
+        start = math.floor(self.start.timestamp() * (1000 if start_ms else 1))
+        if self.end is None:
+            return start, None
+        return start, math.ceil(self.end.timestamp() * (1000 if end_ms else 1))
+
+
+@dataclass(slots=True, kw_only=True)
+class HistoryPage:
+    """One page of a box's answer: its raw events and what it says of the whole."""
+
+    items: list[Any]
+    # How many events the whole query matches, and the page size the box used (None: not said).
+    total: int | None = None
+    per_page: int | None = None
+
+    @classmethod
+    def of(cls, answer: dict[str, Any], items_key: str, per_page_key: str) -> HistoryPage:
+        """Read a page: the events under items_key, pagination.{total_count, per_page_key}.
+
+        Raises SophonResponseError when the answer holds no list of events.
+        """
+        items = answer.get(items_key)
+        if not isinstance(items, list):
+            raise SophonResponseError(f"no event list in the answer: {describe(answer)}")
+        pagination = as_dict(answer.get("pagination")) or {}
+        return cls(
+            items=items,
+            total=as_int(pagination.get("total_count")),
+            per_page=as_int(pagination.get(per_page_key)),
+        )
+
+
 @dataclass(slots=True)
 class ClientCounters:
     """What the receive loop has seen since the client was made."""
@@ -168,6 +256,11 @@ class ClientCounters:
     quirks_accepted: dict[str, int] = field(default_factory=dict)
     # Connections the box closed itself, by close code.
     closed_by_box: dict[str, int] = field(default_factory=dict)
+    # History queries answered, failed, and the past recognitions they brought that could not
+    # be read (no device, no time).
+    history_queries: int = 0
+    history_failures: int = 0
+    history_rejected: int = 0
 
     @property
     def rejected_total(self) -> int:
@@ -187,4 +280,7 @@ class ClientCounters:
             "frames_rejected": dict(self.frames_rejected),
             "quirks_accepted": dict(self.quirks_accepted),
             "closed_by_box": dict(self.closed_by_box),
+            "history_queries": self.history_queries,
+            "history_failures": self.history_failures,
+            "history_rejected": self.history_rejected,
         }

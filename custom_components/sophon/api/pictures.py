@@ -28,6 +28,7 @@ SCENE_RETRY_AFTER = timedelta(seconds=10)
 
 type ProblemCounter = Callable[[str], None]
 type SceneFetch = Callable[[str], Awaitable[bytes | None]]
+type PictureFetch = Callable[[], Awaitable[bytes | None]]
 
 
 class Picture(ABC):
@@ -125,25 +126,26 @@ class Jpeg(Picture):
         return f"<Jpeg {state}, {self.size} bytes>"
 
 
-class SceneOnRequest(Picture):
-    """The scene photo of an event that the box keeps rather than pushes (2.0).
+class PictureOnRequest(Picture):
+    """A picture that the box keeps rather than pushes: fetched when first asked for.
 
-    Fetched by event id when first asked for: one fetch of it at a time, and at most
-    BoxPictures.MAX_FETCHES of the box's at once. A box that says it has no such photo is not
-    asked again; after a passing failure neither this photo nor any other of the box is asked
-    for until SCENE_RETRY_AFTER has passed, so requests queued behind a box that is down end at
-    once rather than one timeout after another.
+    The scene photo of a 2.0 event (by event id), and every picture of a past event (by image
+    id). One fetch of it at a time, and at most BoxPictures.MAX_FETCHES of the box's at once. A
+    box that says it has no such picture is not asked again; after a passing failure neither
+    this picture nor any other of the box is asked for until SCENE_RETRY_AFTER has passed, so
+    requests queued behind a box that is down end at once rather than one timeout after another.
     """
 
-    __slots__ = ("_box", "_content", "_lock", "event_id")
+    __slots__ = ("_box", "_content", "_fetch", "_lock", "key")
 
-    def __init__(self, box: BoxPictures, event_id: str) -> None:
-        """Fetch the scene of event_id from box when asked for."""
+    def __init__(self, box: BoxPictures, key: str, fetch: PictureFetch) -> None:
+        """Fetch the picture with fetch() from box when asked for; key names it (an id)."""
         super().__init__()
         self._box = box
         self._content: bytes | None = None
+        self._fetch = fetch
         self._lock: asyncio.Lock | None = None
-        self.event_id = event_id
+        self.key = key
 
     @property
     def size(self) -> int:
@@ -151,13 +153,13 @@ class SceneOnRequest(Picture):
         return 0 if self._content is None else len(self._content)
 
     async def async_content(self) -> bytes | None:
-        """Return the photo, fetched first; None when the box does not give it (now)."""
+        """Return the picture, fetched first; None when the box does not give it (now)."""
         if self._content is None and self._due():
             if self._lock is None:
                 self._lock = asyncio.Lock()
             async with self._lock, self._box.fetches:
                 if self._content is None and self._due():
-                    await self._fetch()
+                    await self._fetch_now()
         return self._content
 
     def _due(self) -> bool:
@@ -169,17 +171,17 @@ class SceneOnRequest(Picture):
             and self._box.reachable(now)
         )
 
-    async def _fetch(self) -> None:
-        """Fetch the photo; log (rate-limited) if it fails."""
+    async def _fetch_now(self) -> None:
+        """Fetch the picture; log (rate-limited) if it fails."""
         box = self._box
         try:
-            self._content = await box.fetch_scene(self.event_id)
+            self._content = await self._fetch()
         except SophonNotFoundError:
             self.failed = True
             box.gone()
             return
         except SophonError as err:
-            # Passing trouble: the box may still have the photo; ask again after a pause.
+            # Passing trouble: the box may still have the picture; ask again after a pause.
             self.retry_at = box.retry_later(err)
             return
         self.retry_at = None
@@ -211,11 +213,16 @@ class BoxPictures:
         # The subscription asked for pictures: scenes the box keeps are offered to fetch.
         self.scenes_wanted = False
 
-    def scene_on_request(self, event_id: str | None) -> SceneOnRequest | None:
+    def scene_on_request(self, event_id: str | None) -> PictureOnRequest | None:
         """Return the scene photo of an event to fetch from the box, if pictures are wanted."""
         if event_id is None or not self.scenes_wanted:
             return None
-        return SceneOnRequest(self, event_id)
+        fetch_scene = self.fetch_scene
+        return PictureOnRequest(self, event_id, lambda: fetch_scene(event_id))
+
+    def on_request(self, image_id: str, fetch: PictureFetch) -> PictureOnRequest:
+        """Return a picture of a past event, fetched from the box with fetch() when asked for."""
+        return PictureOnRequest(self, image_id, fetch)
 
     def reachable(self, now: datetime) -> bool:
         """Return True unless a fetch failed for a passing reason less than a pause ago."""
@@ -226,7 +233,7 @@ class BoxPictures:
         self.counters.scene_fetch_retries += 1
         self._log.warning(
             "scene_fetch",
-            "Could not fetch a scene photo from %s (will try again on the next request): %s",
+            "Could not fetch a picture from %s (will try again on the next request): %s",
             self.host,
             err,
         )
@@ -234,10 +241,10 @@ class BoxPictures:
         return self.down_until
 
     def gone(self) -> None:
-        """Log (rate-limited) a scene photo the box no longer keeps (it keeps its last events)."""
+        """Log (rate-limited) a picture the box no longer keeps (it keeps its last events)."""
         self._log.warning(
             "scene_gone",
-            "%s no longer keeps a scene photo that was asked for (it keeps its latest events only)",
+            "%s no longer keeps a picture that was asked for (it keeps its latest events only)",
             self.host,
         )
 

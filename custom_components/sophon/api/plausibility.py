@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from .coerce import as_float, as_timestamp
+from .coerce import as_float, as_timestamp, describe
+from .exceptions import FrameRejectedError
 
 MAX_AHEAD = timedelta(minutes=5)
 """How far ahead of its receipt a recognition's time may be: clocks drift, boxes do not see ahead.
@@ -65,3 +66,24 @@ def checked_time(
 def plausible(moment: datetime, received_at: datetime) -> bool:
     """Return True when a time is within MAX_AHEAD after and MAX_BEHIND before its receipt."""
     return -MAX_BEHIND <= moment - received_at <= MAX_AHEAD
+
+
+def checked_score_either_scale(raw: Any, problems: list[str]) -> tuple[float | None, float | None]:
+    """Return a past event's score on 0..1 and the raw value, read on 0..1 or on 0..100.
+
+    The box's examples give both scales (api section 7.2), and a 1.0 box's query gives 0..100
+    where its push gives 0..1: a number above 1 is read on 0..100.
+    """
+    value = as_float(raw)
+    return checked_score(raw, 100.0 if value is not None and value > 1 else 1.0, problems)
+
+
+def past_event_time(raw: Any) -> datetime:
+    """Return a past event's time, as the box stamped it (seconds or ms; api section 7.1).
+
+    Not judged against its receipt; FrameRejectedError(timestamp_invalid) when it is no time.
+    """
+    moment, _quirk = as_timestamp(raw)
+    if moment is None:
+        raise FrameRejectedError("timestamp_invalid", describe(raw))
+    return moment
