@@ -59,7 +59,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="append",
         default=[],
         metavar="NAME[=VALUE]",
-        help="switch a fault on (repeatable)",
+        help=(
+            "switch a fault on (repeatable; the names are in sophon_sim/faults.py); the event"
+            " history's: history_order=newest_first|oldest_first|unordered,"
+            " history_page_cap=N, history_filter_ms, history_answer_ms,"
+            " history_query=error|status_500|timeout|reset|empty_body|no_events"
+        ),
     )
     args = parser.parse_args(argv)
     args.faults = Faults()

@@ -36,6 +36,18 @@ BASE64_VARIANTS = (
 # How a box turns a push client away right after its subscription (refuse_push); the close
 # codes and reasons are in sophon_sim.server.REFUSAL_CLOSES.
 REFUSALS = ("", "max_clients", "try_later", "no_reason", "dirty_reason")
+# The order of the event-history query's answers (history_order).
+HISTORY_ORDERS = ("newest_first", "oldest_first", "unordered")
+# How the event-history list query fails (history_query).
+HISTORY_QUERY_FAULTS = (
+    "",
+    "error",
+    "status_500",
+    "timeout",
+    "reset",
+    "empty_body",
+    "no_events",
+)
 # The switches that take one of a few words, and the words.
 CHOICES = {
     "rest_shape": REST_SHAPES,
@@ -45,9 +57,11 @@ CHOICES = {
     "rest_encoding": REST_ENCODINGS,
     "base64_variant": BASE64_VARIANTS,
     "refuse_push": REFUSALS,
+    "history_order": HISTORY_ORDERS,
+    "history_query": HISTORY_QUERY_FAULTS,
 }
 # What a choice switch named without a value means (the others: off).
-BARE_CHOICES = {"base64_variant": "rotate", "refuse_push": "max_clients"}
+BARE_CHOICES = {"base64_variant": "rotate", "refuse_push": "max_clients", "history_query": "error"}
 
 
 @dataclass
@@ -141,6 +155,21 @@ class Faults:
     forget_after: float = 0.0
     refuse_push: str = ""
     newest_client_only: bool = False
+    # The event history (1.0 GET /SophonFace/api/events, 2.0 POST getevents), where the vendor
+    # leaves choices open. history_order: "newest_first", "oldest_first" or "unordered" (a fixed
+    # scramble, the same on every page). history_page_cap: the most events a page gives whatever
+    # was asked, the pagination then telling that size (0: as asked). history_filter_ms:
+    # datetime_gte/lte are read as ms (the 2.0 table) instead of s. history_answer_ms: each
+    # event's timestamp is given as int ms instead of float s (the image calls then take it).
+    # history_query: the list query fails: "error" (the generation's error envelope: 2.0
+    # INTERNAL_ERROR with HTTP 200, 1.0 code 500 "INTERNAL" with HTTP 500), "status_500" (an HTML
+    # page), "timeout" (no answer for 10 s), "reset" (connection closed), "empty_body" (HTTP 200,
+    # nothing in it), "no_events" (a well-formed answer without events, total_count 0).
+    history_order: str = "newest_first"
+    history_page_cap: int = 0
+    history_filter_ms: bool = False
+    history_answer_ms: bool = False
+    history_query: str = ""
 
     def reset(self) -> None:
         """Switch every fault off again."""

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     import random
 
     from .faults import Faults
+    from .history import History, Recognition
     from .imagery import ImageBank, Picture
     from .roster import Person, SimDevice
 
@@ -34,6 +35,8 @@ class RestRequest:
     query: Mapping[str, str] = field(default_factory=dict)
     content_type: str = ""
     body: bytes = b""
+    # Every value of each query key, for keys given more than once (query has the first).
+    repeated: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,8 @@ class RestAnswer:
     """Hold one HTTP answer of the box.
 
     device_list answers are subject to the REST faults, scene_fetch answers (a past event's
-    record or scene photo) to the connection-level scene_fetch faults.
+    record or scene photo) to the connection-level scene_fetch faults, history answers (the
+    event-history list) to the connection-level history_query faults.
     """
 
     status: int
@@ -49,6 +53,7 @@ class RestAnswer:
     content_type: str = "application/json"
     device_list: bool = False
     scene_fetch: bool = False
+    history: bool = False
 
 
 @dataclass
@@ -69,20 +74,19 @@ class EventSpec:
 
 @dataclass
 class BuiltEvent:
-    """Hold an event as pushed (all pictures in it) and what the box remembers about it.
+    """Hold an event as pushed (all pictures in it) and what the box keeps of it besides.
 
     images: the picture bytes the frame carries (face, registered) and the scene photo the box
-    serves for it (scene). templates: the biometric template strings in the frame. record: what
-    the REST port answers about the event (None where the generation has no such call). served:
-    the pictures the REST port hands out for this event, by image id.
+    serves for it (scene). templates: the biometric template strings in the frame. attrs: the
+    face attributes the frame was built with, kept for the event's record (None where the
+    generation's frames carry none; see history.face_attributes).
     """
 
     event_id: str
     frame: dict[str, Any]
     images: dict[str, bytes]
     templates: tuple[str, ...] = ()
-    record: dict[str, Any] | None = None
-    served: dict[str, bytes] = field(default_factory=dict)
+    attrs: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -107,7 +111,7 @@ class BoxState:
 
     devices: list[SimDevice]
     faults: Faults
-    events: Mapping[str, BuiltEvent]
+    history: History
     registered_photo: Callable[[str], bytes | None]
 
 
@@ -163,3 +167,6 @@ class Generation(Protocol):
 
     def tailor(self, frame: dict[str, Any], sub: Subscription) -> dict[str, Any]:
         """Return the frame as sent to one connection: without the pictures it did not ask for."""
+
+    def event_record(self, kept: Recognition, faults: Faults) -> dict[str, Any]:
+        """Return what the event-history query answers about a kept recognition."""

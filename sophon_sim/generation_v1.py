@@ -1,8 +1,16 @@
-"""Speak generation 1.0 (firmware up to V5): device list, subscription and event frames."""
+"""Speak generation 1.0 (firmware up to V5): device list, subscription, event frames, history.
+
+The event history: GET /SophonFace/api/events (query parameters, 0-based pages) gives
+{"data": [<event>...], "pagination": {...}} from the events the box keeps (sophon_sim.history);
+GET /SophonFace/api/event_images/<id>?datetime=<event timestamp> serves an event's face crop or
+scene, GET /SophonFace/api/images/<id> a registered photo; failures are the
+{"error": {"code", "message", "status"}} envelope.
+"""
 
 from __future__ import annotations
 
 import json
+import math
 from typing import TYPE_CHECKING, Any
 
 from .generation import (
@@ -13,13 +21,17 @@ from .generation import (
     apply_overrides,
     read_subscription,
 )
+from .history import BadArgumentError, HistoryQuery, seconds, select, stable_rng
 from .oddities import odd_device_names, odd_names, odd_pictures, odd_score
+from .roster import PersonType, stable_uuid
 
 if TYPE_CHECKING:
     import random
+    from collections.abc import Callable
 
     from .faults import Faults
     from .generation import BoxState, RestRequest, SystemInfo
+    from .history import Recognition
     from .roster import SimDevice
 
 VERSION = "1.0"
@@ -29,6 +41,15 @@ VERSION_PATH = "/SophonSystem/api/systemVersion"
 SERIAL_PATH = "/SophonSystem/api/deviceSN"
 TIME_PATH = "/SophonSystem/api/time"
 HOSTNAME_PATH = "/SophonSystem/api/hostname"
+EVENTS_PATH = "/SophonFace/api/events"
+EVENT_IMAGES_PATH = "/SophonFace/api/event_images/"
+IMAGES_PATH = "/SophonFace/api/images/"
+FACE_SUFFIX, SCENE_SUFFIX = "1", "2"  # an event's picture ids: its _id and one of these
+# The query's ep_type of each push device_type (the vendor gives no mapping).
+EP_TYPES = {"0": "photo", "1": "photo", "3": "rtsp", "4": "card"}
+FEATURE_SIZE = 128  # floats in an event's fake face feature
+# The error envelope's status for each HTTP status the box answers errors with (undocumented).
+ERROR_STATUSES = {400: "INVALID_ARGUMENT", 404: "NOT_FOUND", 500: "INTERNAL"}
 PICTURE_FIELDS = {"registered": "reg_pic", "scene": "spot_pic", "face": "recognize_face"}
 FACE_FIELDS = frozenset({"spot_pic", "recognize_face"})
 MOVABLE = ("person_type", "device_type", "device_ip", "spot_pic", "recognize_face")
@@ -198,6 +219,190 @@ def _fault_field_input(frame: dict[str, Any], spec: EventSpec) -> None:
     odd_pictures(holders, PICTURE_FIELDS.values(), spec.seq, spec.faults)
 
 
+def _error(code: int, message: str) -> RestAnswer:
+    """Answer with the 1.0 error envelope, its code also the HTTP status."""
+    body = {"error": {"code": code, "message": message, "status": ERROR_STATUSES[code]}}
+    return RestAnswer(code, json.dumps(body, ensure_ascii=False))
+
+
+def _parameter[N: (int, float)](
+    request: RestRequest, key: str, read: Callable[[str], N], valid: Callable[[N], bool]
+) -> N | None:
+    """Return a query parameter read and checked, or raise BadArgumentError naming it."""
+    text = request.query.get(key)
+    if text is None:
+        return None
+    try:
+        value = read(text)
+    except ValueError as err:
+        raise BadArgumentError(key) from err
+    if not valid(value):
+        raise BadArgumentError(key)
+    return value
+
+
+def _whole(request: RestRequest, key: str, minimum: int) -> int | None:
+    """Return a whole-number query parameter of at least minimum."""
+    return _parameter(request, key, int, lambda value: value >= minimum)
+
+
+def _number(request: RestRequest, key: str) -> float | None:
+    """Return a finite number query parameter (float or int text)."""
+    return _parameter(request, key, float, math.isfinite)
+
+
+def _stream_ids(text: str) -> list[str]:
+    """Read one streams value: a JSON list text, or device ids separated by commas."""
+    if not text.strip().startswith("["):
+        return [part.strip() for part in text.split(",") if part.strip()]
+    try:
+        items = json.loads(text)
+    except ValueError as err:
+        raise BadArgumentError("streams") from err
+    if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+        raise BadArgumentError("streams")
+    return items
+
+
+def _streams(request: RestRequest) -> frozenset[str] | None:
+    """Return the device ids of every streams value (repeated keys, commas or a JSON list)."""
+    if "streams" not in request.query:
+        return None
+    values = request.repeated.get("streams", (request.query["streams"],))
+    return frozenset(device_id for value in values for device_id in _stream_ids(value))
+
+
+def _history_query(request: RestRequest, faults: Faults) -> HistoryQuery:
+    """Read the events query's parameters, or raise BadArgumentError naming the wrong one."""
+    user_type = _whole(request, "userType", 1)
+    if user_type is not None and user_type > max(PersonType):
+        raise BadArgumentError("userType")
+    since, until = _number(request, "datetime_gte"), _number(request, "datetime_lte")
+    page, per_page = _whole(request, "page", 0), _whole(request, "per_page", 1)
+    return HistoryQuery(
+        since=None if since is None else seconds(since, faults),
+        until=None if until is None else seconds(until, faults),
+        identity_id=request.query.get("identity_id"),
+        name=request.query.get("name"),
+        score_min=_number(request, "score_min"),
+        score_max=_number(request, "score_max"),
+        person_types=None if user_type is None else frozenset({PersonType(user_type)}),
+        device_ids=_streams(request),
+        top_k=_whole(request, "top_k", 0),
+        page=0 if page is None else page,
+        per_page=10 if per_page is None else per_page,
+    )
+
+
+def _events(request: RestRequest, box: BoxState) -> RestAnswer:
+    """Answer GET events with a page of the event history, or the error the faults ask for."""
+    try:
+        query = _history_query(request, box.faults)
+    except BadArgumentError as err:
+        return _error(400, f"invalid argument: {err.args[0]}")
+    if box.faults.history_query == "error":
+        return _error(500, "event history query failed")
+    page = select(box.history, query, box.faults)
+    pagination = {
+        "num_pages": page.pages,
+        "page": page.page,
+        "per_page": page.per_page,
+        "total_count": page.total,
+    }
+    body = {
+        "data": [event_object(kept, box.faults) for kept in page.events],
+        "pagination": pagination,
+    }
+    return RestAnswer(200, json.dumps(body, ensure_ascii=False), history=True)
+
+
+def _event_image(image_id: str, request: RestRequest, box: BoxState) -> RestAnswer:
+    """Serve a kept event's face crop or scene; datetime (s or ms) must be the event's time."""
+    try:
+        when = float(request.query["datetime"])
+    except (KeyError, ValueError):
+        return _error(400, "invalid argument: datetime")
+    kept = box.history.by_record_id(image_id[:-1])
+    if kept is not None and kept.taken_at(when, ms=True):
+        data = {FACE_SUFFIX: kept.face, SCENE_SUFFIX: kept.scene}.get(image_id[-1:])
+        if data is not None:
+            return RestAnswer(200, data, "image/jpeg")
+    return _error(404, f"event image {image_id} not found")
+
+
+def _registered_image(image_id: str, box: BoxState) -> RestAnswer:
+    """Serve a registered person's library photo."""
+    data = box.registered_photo(image_id)
+    if data is None:
+        return _error(404, f"image {image_id} not found")
+    return RestAnswer(200, data, "image/jpeg")
+
+
+def _feature(seq: int) -> list[float]:
+    """Return an event's fake face feature: FEATURE_SIZE floats, the same for every answer."""
+    rng = stable_rng(f"feature-{seq}")
+    return [round(rng.gauss(0, 0.044), 6) for _ in range(FEATURE_SIZE)]
+
+
+def _common(kept: Recognition, attrs: dict[str, Any]) -> dict[str, Any]:
+    """Return an event's common part: who, where, the picture ids, the score on 0..100."""
+    person, device, record_id = kept.person, kept.device, kept.record_id
+    info = person.info if isinstance(person.info, dict) else {}
+    identity_info = {"face_ids": list(info.get("face_ids", [])), "image_id": person.image_id}
+    return {
+        "identity_id": person.identity_id,
+        "identity_name": person.name,
+        "identity_info": identity_info if person.registered else {},
+        "recognize_face_pic_id": "" if kept.face is None else record_id + FACE_SUFFIX,
+        "spot_pic_id": "" if kept.scene is None else record_id + SCENE_SUFFIX,
+        "group_id": person.group,
+        "group_name": person.group,
+        "permission_id": device.permission_id,
+        "permission_name": "default",
+        "person_type": int(person.person_type),
+        "score": kept.score_100,
+        "ep_info": {
+            "ep_id": stable_uuid("ep" + device.device_id),
+            "ep_type": EP_TYPES.get(device.device_type, "rtsp"),
+            "ep_ip": device.ip,
+            "ep_name": device.name,
+            "device_id": device.device_id,
+        },
+        "want_action": "0",
+        "frame_id": kept.seq % 100_000,
+        "recognize_face_attr": attrs,
+        "is_send": 0,
+        "card_id": "",
+    }
+
+
+def event_object(kept: Recognition, faults: Faults) -> dict[str, Any]:
+    """Return the event object the events query gives for a kept event (no frame faults in it)."""
+    attrs = kept.face_attributes()
+    attrs["feature"] = _feature(kept.seq)
+    stamp = kept.timestamp
+    age = stable_rng("age" + kept.person.image_key).randint(18, 70)
+    return {
+        "_id": kept.record_id,
+        "timestamp": kept.answer_time(faults),
+        "common": _common(kept, attrs),
+        "gate_data": {"ir_image_id": "", "depth_image_id": ""},
+        "grab_data": {"grap_fiqa_info": {"age": age, "sex": int(attrs["gender"] == "male")}},
+        "video_data": {
+            "track_id": kept.seq % 997,
+            "video_shape": [1080, 1920, 3],
+            "in_timestamp": round(stamp - 0.35, 6),
+            "in_bg_pic_id": "",
+            "in_face_pic_id": "",
+            "in_box": attrs["box"],
+            "recognition_timestamp": stamp,
+            "pose_score": round(stable_rng(f"pose-{kept.seq}").uniform(0.6, 1.0), 4),
+            "out_timestamp": round(stamp + 0.8, 6),
+            "unknown_id": "",
+        },
+    }
+
+
 class GenerationV1:
     """Speak generation 1.0."""
 
@@ -205,11 +410,20 @@ class GenerationV1:
     default_firmware = FIRMWARE
 
     def rest_answer(self, request: RestRequest, box: BoxState) -> RestAnswer | None:
-        """Answer GET /SophonDevice/api/Devices; anything else is unknown."""
-        if request.method != "GET" or request.path != DEVICE_LIST_PATH:
+        """Answer GET Devices, events, event_images/<id> and images/<id>; the rest is unknown."""
+        path = request.path
+        if request.method != "GET":
             return None
-        body = device_list_body(box.devices, box.faults)
-        return RestAnswer(200, json.dumps(body, ensure_ascii=False), device_list=True)
+        if path == DEVICE_LIST_PATH:
+            body = device_list_body(box.devices, box.faults)
+            return RestAnswer(200, json.dumps(body, ensure_ascii=False), device_list=True)
+        if path == EVENTS_PATH:
+            return _events(request, box)
+        if path.startswith(EVENT_IMAGES_PATH):
+            return _event_image(path.removeprefix(EVENT_IMAGES_PATH), request, box)
+        if path.startswith(IMAGES_PATH):
+            return _registered_image(path.removeprefix(IMAGES_PATH), box)
+        return None
 
     def system_answer(self, request: RestRequest, system: SystemInfo) -> RestAnswer | None:
         """Answer GET systemVersion, deviceSN, time and hostname with the V5 {"data": {...}}."""
@@ -262,6 +476,10 @@ class GenerationV1:
                 key: value for key, value in out["ext_data"].items() if key not in drop
             }
         return out
+
+    def event_record(self, kept: Recognition, faults: Faults) -> dict[str, Any]:
+        """Return the event object the events query gives for a kept event."""
+        return event_object(kept, faults)
 
 
 GENERATION = GenerationV1()

@@ -6,15 +6,15 @@ with_register_image, media_device_ids}; frames carry media_device_*, a lowercase
 score, data-URI pictures and recognize_face_attr (with fake biometric templates). The scene photo
 is not pushed: POST getevent {"event_id"} gives the record (timestamp in float seconds, a
 spot_image_id), GET (or POST) getspotimage/<spot_image_id>?timestamp=<it> gives the JPEG.
+POST getevents {"filters", "page_limit", "page_index"} gives a page of the box's event history
+(sophon_sim.history) as {"events": [<record>...], "pagination": {...}}.
 """
 
 from __future__ import annotations
 
 import base64
-import copy
 import hashlib
 import json
-import random
 from typing import TYPE_CHECKING, Any
 
 from .generation import (
@@ -26,18 +26,21 @@ from .generation import (
     read_subscription,
 )
 from .generation_v1 import BAD_BASE64
+from .history import BadArgumentError, HistoryQuery, face_attributes, seconds, select
 from .oddities import odd_device_names, odd_names, odd_pictures, odd_score
 from .roster import PersonType
 
 if TYPE_CHECKING:
     from .faults import Faults
     from .generation import BoxState, RestRequest, SystemInfo
+    from .history import Recognition
     from .roster import SimDevice
 
 VERSION = "2.0"
 FIRMWARE = "V6R2C01_9f3c2a1"
 DEVICE_LIST_PATH = "/sophon/v2/face/getmediadevices"
 EVENT_PATH = "/sophon/v2/face/getevent"
+EVENTS_PATH = "/sophon/v2/face/getevents"
 SPOT_PATH = "/sophon/v2/face/getspotimage/"
 REGISTER_PATH = "/sophon/v2/face/getregisterimage/"
 VERSION_PATH = "/sophon/v2/system/getsoftwareversion"
@@ -70,24 +73,26 @@ INT_CODES = {
     "ID_NOT_FOUND": 1006,
     "INTERNAL_ERROR": 1007,
 }
-AGES = ("child", "juvenile", "youth", "middle-aged", "aged")
-EXPRESSIONS = ("neutral", "happy", "surprise", "sad")
 EVENT_ID_BASE = 1_764_000_000
 TEMPLATE_BYTES = 700
 INIT_MESSAGE = "设备初始化中\uff0c请稍候"  # "the device is initialising, please wait"
-SPOT_TOLERANCE = 1.0  # seconds between getspotimage's timestamp and the event's
-_LANDMARKS = ((0.3, 0.4), (0.7, 0.4), (0.5, 0.58), (0.35, 0.78), (0.65, 0.78))
+SPOT_PREFIX, FACE_PREFIX = "00", "01"  # an event's picture ids: one of these and its event id
+# getevents' filters: the JSON types each takes ("number": int or float, not bool).
+FILTER_TYPES = {
+    "datetime_gte": "number",
+    "datetime_lte": "number",
+    "identity_id": "str",
+    "identity_name": "str",
+    "user_type": "str",
+    "media_device_ids": "list",
+    "score_min": "number",
+    "score_max": "number",
+}
 
 
 def make_event_id(seq: int) -> str:
     """Return the event id of the seq-th event: "1764000001.000001" style, unique, increasing."""
     return f"{EVENT_ID_BASE + seq // 1_000_000}.{seq % 1_000_000:06d}"
-
-
-def _stable_rng(key: str) -> random.Random:
-    """Return a generator seeded from key (for traits that stay the same per person)."""
-    seed = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big")
-    return random.Random(seed)  # noqa: S311 - simulated traits, not secrets
 
 
 def _json(body: Any, status: int = 200, device_list: bool = False) -> RestAnswer:
@@ -183,7 +188,7 @@ def _devices(request: RestRequest, box: BoxState) -> RestAnswer:
 
 
 def _event(request: RestRequest, box: BoxState) -> RestAnswer:
-    """Answer getevent with the record of one of the last events pushed."""
+    """Answer getevent with the record of one of the events the box keeps."""
     body = _read_json(request, box.faults)
     if isinstance(body, RestAnswer):
         return body
@@ -192,15 +197,28 @@ def _event(request: RestRequest, box: BoxState) -> RestAnswer:
         return _error("MISSING_ARGUMENTS", "event_id", box.faults)
     if (fault := _scene_fault(box.faults, str(event_id))) is not None:
         return fault
-    built = box.events.get(str(event_id))
-    if built is None or built.record is None:
+    kept = box.history.get(str(event_id))
+    if kept is None:
         return _error("EVENT_NOT_FOUND", str(event_id), box.faults)
-    answer = _json(built.record)
+    answer = _json(event_record(kept, box.faults))
     return RestAnswer(answer.status, answer.body, scene_fetch=True)
 
 
+def _kept_picture(image_id: str, box: BoxState) -> tuple[Recognition, bytes] | None:
+    """Return the kept event a picture id names and the picture (scene or face), if any."""
+    prefix, event_id = image_id[:2], image_id[2:]
+    kept = box.history.get(event_id)
+    if kept is None or prefix not in (SPOT_PREFIX, FACE_PREFIX):
+        return None
+    data = kept.scene if prefix == SPOT_PREFIX else kept.face
+    return None if data is None else (kept, data)
+
+
 def _spot_image(image_id: str, request: RestRequest, box: BoxState) -> RestAnswer:
-    """Serve an event's scene (or face) picture; the event's timestamp must come along."""
+    """Serve an event's scene (or face) picture; the event's timestamp must come along.
+
+    The timestamp is the record's, in s (in ms too with history_answer_ms, whose records give ms).
+    """
     try:
         when = float(request.query["timestamp"])
     except (KeyError, ValueError):
@@ -211,13 +229,82 @@ def _spot_image(image_id: str, request: RestRequest, box: BoxState) -> RestAnswe
         return _error("ID_NOT_FOUND", image_id, box.faults)
     if box.faults.scene_fetch == "get_refused" and request.method == "GET":  # api 7.5
         return RestAnswer(405, "405: Method Not Allowed", "text/plain")
-    for built in reversed(list(box.events.values())):
-        data = built.served.get(image_id)
-        if data is not None and built.record is not None:
-            if abs(built.record["timestamp"] - when) <= SPOT_TOLERANCE:
-                return RestAnswer(200, data, "image/jpeg", scene_fetch=True)
-            break
+    found = _kept_picture(image_id, box)
+    if found is not None and found[0].taken_at(when, ms=box.faults.history_answer_ms):
+        return RestAnswer(200, found[1], "image/jpeg", scene_fetch=True)
     return _error("ID_NOT_FOUND", image_id, box.faults, status=404)
+
+
+def _typed(value: Any, kind: str) -> bool:
+    """Tell whether a JSON value has the type a getevents argument takes."""
+    if kind == "number":
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if kind == "list":
+        return isinstance(value, list) and all(isinstance(item, str) for item in value)
+    return isinstance(value, str)
+
+
+def _whole(body: dict[str, Any], key: str, default: int, minimum: int) -> int:
+    """Return a whole-number argument (page_limit, page_index), or raise BadArgumentError."""
+    value = body.get(key)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise BadArgumentError(key)
+    return value
+
+
+def _history_query(body: dict[str, Any], faults: Faults) -> HistoryQuery:
+    """Read getevents' filters and paging, or raise BadArgumentError naming the wrong one."""
+    filters = {} if body.get("filters") is None else body["filters"]
+    if not isinstance(filters, dict):
+        raise BadArgumentError("filters")
+    given = {key: filters.get(key) for key in FILTER_TYPES if filters.get(key) is not None}
+    for key, value in given.items():
+        if not _typed(value, FILTER_TYPES[key]):
+            raise BadArgumentError(key)
+    user_type = given.get("user_type")
+    device_ids = given.get("media_device_ids")
+    since, until = given.get("datetime_gte"), given.get("datetime_lte")
+    return HistoryQuery(
+        since=None if since is None else seconds(since, faults),
+        until=None if until is None else seconds(until, faults),
+        identity_id=given.get("identity_id"),
+        name=given.get("identity_name"),
+        score_min=given.get("score_min"),
+        score_max=given.get("score_max"),
+        person_types=None
+        if user_type is None
+        else frozenset(t for t, word in USER_TYPES.items() if word == user_type.lower()),
+        device_ids=None if device_ids is None else frozenset(device_ids),
+        page=_whole(body, "page_index", 0, 0),
+        per_page=_whole(body, "page_limit", 10, 1),
+    )
+
+
+def _events(request: RestRequest, box: BoxState) -> RestAnswer:
+    """Answer getevents with a page of the event history, or the error the faults ask for."""
+    body = _read_json(request, box.faults)
+    if isinstance(body, RestAnswer):
+        return body
+    try:
+        query = _history_query(body, box.faults)
+    except BadArgumentError as err:
+        return _error("INVALID_ARGUMENTS", f"invalid argument: {err.args[0]}", box.faults)
+    if box.faults.history_query == "error":
+        return _error("INTERNAL_ERROR", "event history query failed", box.faults)
+    page = select(box.history, query, box.faults)
+    answer = _json(
+        {
+            "events": [event_record(kept, box.faults) for kept in page.events],
+            "pagination": {
+                "page_index": page.page,
+                "page_limit": page.per_page,
+                "total_count": page.total,
+            },
+        }
+    )
+    return RestAnswer(answer.status, answer.body, history=True)
 
 
 def _register_image(image_id: str, box: BoxState) -> RestAnswer:
@@ -235,27 +322,12 @@ def _template(seq: int, tag: str) -> str:
     return base64.b64encode(raw).decode("ascii")
 
 
-def _attributes(spec: EventSpec) -> dict[str, Any]:
-    """Return recognize_face_attr: traits stable per person, position and mood per event."""
-    rng, traits = spec.rng, _stable_rng(spec.person.image_key)
-    gender, age, glasses = traits.choice(("male", "female")), traits.choice(AGES), traits.random()
-    x, y, size = rng.uniform(80, 1000), rng.uniform(60, 380), rng.uniform(110, 260)
-    point = []
-    for fx, fy in _LANDMARKS:
-        point += [round(x + fx * size + rng.uniform(-3, 3), 4)]
-        point += [round(y + fy * size * 1.2 + rng.uniform(-3, 3), 4)]
-    return {
-        "gender": gender,
-        "age": age,
-        "mask": "yes" if rng.random() < 0.15 else "no",  # noqa: PLR2004
-        "glasses": "yes" if glasses < 0.3 else "no",  # noqa: PLR2004
-        "hat": None,
-        "expression": rng.choice(EXPRESSIONS),
-        "box": [round(x, 4), round(y, 4), round(x + size, 4), round(y + size * 1.2, 4)],
-        "point": point,
-        "feature_binary": _template(spec.seq, "BIN"),
-        "feature_base64_str": _template(spec.seq, "STR"),
-    }
+def _frame_attributes(attrs: dict[str, Any], seq: int) -> dict[str, Any]:
+    """Return recognize_face_attr as frames and records give it: lists, and the templates."""
+    out = {key: list(value) if isinstance(value, tuple) else value for key, value in attrs.items()}
+    out["feature_binary"] = _template(seq, "BIN")
+    out["feature_base64_str"] = _template(seq, "STR")
+    return out
 
 
 def _base_frame(spec: EventSpec, event_id: str, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -275,7 +347,7 @@ def _base_frame(spec: EventSpec, event_id: str, attrs: dict[str, Any]) -> dict[s
     for key, name in IMAGE_FIELDS.items():
         if key in spec.pictures:
             frame[name] = spec.pictures[key].jpeg_uri
-    frame["recognize_face_attr"] = copy.deepcopy(attrs)
+    frame["recognize_face_attr"] = _frame_attributes(attrs, spec.seq)
     return frame
 
 
@@ -361,32 +433,24 @@ def _templates(frame: dict[str, Any]) -> tuple[str, ...]:
     return tuple(value for value in values if isinstance(value, str) and value)
 
 
-def _record(
-    spec: EventSpec, event_id: str, attrs: dict[str, Any]
-) -> tuple[dict[str, Any], dict[str, bytes]]:
-    """Return what getevent answers for the event, and the pictures served by image id."""
-    person, device, pictures = spec.person, spec.device, spec.pictures
-    seconds = round(spec.timestamp_ms / 1000 + (spec.seq % 1000) / 1e6, 6)
-    spot_id, face_id = f"00{event_id}", f"01{event_id}"
-    served = {}
-    if "scene" in pictures:
-        served[spot_id] = pictures["scene"].data
-    if "face" in pictures:
-        served[face_id] = pictures["face"].data
-    record = {
+def event_record(kept: Recognition, faults: Faults) -> dict[str, Any]:
+    """Return what getevent and getevents answer about a kept event (no frame faults in it)."""
+    person, device = kept.person, kept.device
+    event_id, stamp = kept.event_id, kept.timestamp
+    return {
         "event_id": event_id,
-        "timestamp": seconds,
+        "timestamp": kept.answer_time(faults),
         "identity_id": person.identity_id,
         "identity_name": person.name,
         "register_image_id": person.image_id if person.registered else "",
-        "recognize_face_image_id": face_id if face_id in served else "",
-        "spot_image_id": spot_id if spot_id in served else "",
+        "recognize_face_image_id": "" if kept.face is None else FACE_PREFIX + event_id,
+        "spot_image_id": "" if kept.scene is None else SPOT_PREFIX + event_id,
         "permission_id": device.permission_id,
         "permission_name": "default",
         "user_type": USER_TYPES[person.person_type],
-        "score": round(spec.score * 100, 2),
+        "score": kept.score_100,
         "post_action": "0",
-        "frame_id": spec.seq % 100_000,
+        "frame_id": kept.seq % 100_000,
         "is_send": 0,
         "media_device_id": device.device_id,
         "media_device_info": {
@@ -395,10 +459,9 @@ def _record(
             "media_device_name": device.name,
             "media_device_type": device.media_type,
         },
-        "recognize_face_attr": attrs,
-        "ext_data": {"in_timestamp": round(seconds - 0.35, 6), "recognition_timestamp": seconds},
+        "recognize_face_attr": _frame_attributes(kept.face_attributes(), kept.seq),
+        "ext_data": {"in_timestamp": round(stamp - 0.35, 6), "recognition_timestamp": stamp},
     }
-    return record, served
 
 
 def _fault_field_input(frame: dict[str, Any], spec: EventSpec) -> None:
@@ -416,12 +479,11 @@ class GenerationV2:
     default_firmware = FIRMWARE
 
     def rest_answer(self, request: RestRequest, box: BoxState) -> RestAnswer | None:
-        """Answer getmediadevices, getevent, getspotimage and getregisterimage."""
+        """Answer getmediadevices, getevent(s), getspotimage and getregisterimage."""
         method, path = request.method, request.path
-        if method == "POST" and path == DEVICE_LIST_PATH:
-            return _devices(request, box)
-        if method == "POST" and path == EVENT_PATH:
-            return _event(request, box)
+        posted = {DEVICE_LIST_PATH: _devices, EVENT_PATH: _event, EVENTS_PATH: _events}
+        if method == "POST" and path in posted:
+            return posted[path](request, box)
         if method in ("GET", "POST") and path.startswith(SPOT_PATH):
             return _spot_image(path.removeprefix(SPOT_PATH), request, box)
         if method in ("GET", "POST") and path.startswith(REGISTER_PATH):
@@ -455,7 +517,7 @@ class GenerationV2:
     def build_event(self, spec: EventSpec) -> BuiltEvent:
         """Build a 2.0 event with its pictures, its record and the active faults applied."""
         event_id = make_event_id(spec.seq)
-        attrs = _attributes(spec)
+        attrs = face_attributes(spec.rng, spec.person.image_key)
         frame = _base_frame(spec, event_id, attrs)
         images = {key: picture.data for key, picture in spec.pictures.items()}
         _fault_pictures(frame, images, spec)
@@ -463,8 +525,7 @@ class GenerationV2:
         _fault_layout(frame, spec.faults)
         _fault_field_input(frame, spec)
         apply_overrides(frame, spec.overrides, merged="recognize_face_attr")
-        record, served = _record(spec, event_id, attrs)
-        return BuiltEvent(event_id, frame, images, _templates(frame), record, served)
+        return BuiltEvent(event_id, frame, images, _templates(frame), attrs)
 
     def tailor(self, frame: dict[str, Any], sub: Subscription) -> dict[str, Any]:
         """Drop recognize_face_image without with_face_image, register_image without its flag."""
@@ -474,6 +535,10 @@ class GenerationV2:
         if not drop:
             return frame
         return {key: value for key, value in frame.items() if key not in drop}
+
+    def event_record(self, kept: Recognition, faults: Faults) -> dict[str, Any]:
+        """Return the record getevent and getevents give for a kept event."""
+        return event_record(kept, faults)
 
 
 GENERATION = GenerationV2()

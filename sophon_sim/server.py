@@ -14,6 +14,7 @@ from aiohttp import WSMsgType, web
 
 from .faults import Faults
 from .generation import BoxState, RestAnswer, RestRequest, SystemInfo
+from .history import History
 from .oddities import TextBytes, box_now_ms, encode_answer
 
 if TYPE_CHECKING:
@@ -24,9 +25,11 @@ _LOGGER = logging.getLogger(__name__)
 MAX_CONFIG_BYTES = 1 << 20
 SEND_TIMEOUT = 30.0
 CLOSE_TIMEOUT = 3.0
-# The scene_fetch faults the server plays (the others are answers of the generation).
+# The scene_fetch and history_query faults the server plays (the others are answers of the
+# generation).
 CONNECTION_SCENE_FAULTS = frozenset({"timeout", "reset", "status_500"})
-STALL = 10.0  # s a request stalls with the scene_fetch "timeout" fault (clients give up first)
+CONNECTION_HISTORY_FAULTS = frozenset({"timeout", "reset", "status_500", "empty_body"})
+STALL = 10.0  # s a request stalls with a "timeout" fault (clients give up first)
 LOOP_TURN = 0.005  # s of sending back to back before the simulator lets the loop turn
 GARBAGE_BODY = "<html><body>Sophon service starting\x00\x01 {not json"
 ERROR_PAGE = "<html><head><title>{0}</title></head><body><h1>{0} Server Error</h1></body></html>"
@@ -129,7 +132,21 @@ async def _rest_request(request: web.BaseRequest) -> RestRequest:
     """Read what a generation needs of an HTTP request."""
     body = await request.read()
     content_type = request.headers.get("Content-Type", "")
-    return RestRequest(request.method, request.path, dict(request.query), content_type, body)
+    query = request.query
+    repeated = {key: tuple(query.getall(key)) for key in set(query) if len(query.getall(key)) > 1}
+    return RestRequest(request.method, request.path, dict(query), content_type, body, repeated)
+
+
+async def _connection_fault(kind: str, request: web.BaseRequest) -> web.StreamResponse:
+    """Fail a request for a passing reason: no answer, a reset, HTTP 500, or an empty body."""
+    if kind == "empty_body":
+        return web.Response(status=200, body=b"", content_type="application/json")
+    if kind == "timeout":
+        await asyncio.sleep(STALL)
+    elif kind == "reset" and request.transport is not None:
+        request.transport.abort()
+    page = ERROR_PAGE.format(500)
+    return web.Response(status=500, text=page, content_type="text/html")
 
 
 class BoxServer:
@@ -229,7 +246,7 @@ class BoxServer:
 
     def _box_state(self) -> BoxState:
         """Show the generation what the box knows (the simulator adds its events and photos)."""
-        return BoxState(self.devices, self.faults, {}, lambda _image_id: None)
+        return BoxState(self.devices, self.faults, History(0), lambda _image_id: None)
 
     def _switch_generation(self, generation: Generation) -> None:
         """Speak another generation from now on; drop every WebSocket and its subscription."""
@@ -256,18 +273,10 @@ class BoxServer:
         if answer.device_list and faults.rest_garbage:
             return web.Response(status=200, text=GARBAGE_BODY, content_type="application/json")
         if answer.scene_fetch and faults.scene_fetch in CONNECTION_SCENE_FAULTS:
-            return await self._scene_fetch_fault(request)
+            return await _connection_fault(faults.scene_fetch, request)
+        if answer.history and faults.history_query in CONNECTION_HISTORY_FAULTS:
+            return await _connection_fault(faults.history_query, request)
         return _response(answer, self.faults)
-
-    async def _scene_fetch_fault(self, request: web.BaseRequest) -> web.StreamResponse:
-        """Fail a scene photo fetch for a passing reason: no answer, a reset, or HTTP 500."""
-        kind = self.faults.scene_fetch
-        if kind == "timeout":
-            await asyncio.sleep(STALL)
-        elif kind == "reset" and request.transport is not None:
-            request.transport.abort()
-        page = ERROR_PAGE.format(500)
-        return web.Response(status=500, text=page, content_type="text/html")
 
     def _system_info(self) -> SystemInfo:
         """Show the generation what the system port tells: firmware, serial, the box's clock."""

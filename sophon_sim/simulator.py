@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from . import generation_v1, generation_v2
 from .generation import BoxState, EventSpec
+from .history import HISTORY_KEEP, History
 from .imagery import ImageBank
 from .oddities import box_clock, encode_frame
 from .roster import ROSTER, Person, PersonType, SimDevice, make_devices, unknown_device_id
@@ -64,10 +65,12 @@ class BoxSimulator(BoxServer):
         version_port: int = 0,
         seed: int | None = None,
         hex_ids: bool = False,
+        history_keep: int = HISTORY_KEEP,
     ) -> None:
         """Prepare a box with generated (or the given) devices; nothing is bound yet.
 
         hex_ids: generated device ids are 32 hex digits without dashes (as some 2.0 boxes give).
+        history_keep: how many recognitions the box keeps for its event history (and pictures).
         """
         super().__init__(get_generation(generation), host, rest_port, ws_port, version_port)
         self.generation = generation
@@ -80,7 +83,9 @@ class BoxSimulator(BoxServer):
         self.last_event_id: str | None = None
         # How many connections the last pushed event reached (0: the box made it, nobody got it).
         self.last_reached = 0
-        self._events: dict[str, BuiltEvent] = {}
+        self._history = History(history_keep)
+        # The template strings of the last KEEP frames pushed that carried any (templates_of).
+        self._templates: dict[str, tuple[str, ...]] = {}
         self._photos = {p.image_id: p.image_key for p in self.roster if p.registered}
         self._rng = random.Random(seed)  # noqa: S311 - simulated events, not secrets
         # Its own generator: the events stay the same for a seed whatever else is drawn.
@@ -133,22 +138,42 @@ class BoxSimulator(BoxServer):
                 return device
         raise KeyError(device_id)
 
+    @property
+    def history_keep(self) -> int:
+        """Return how many recognitions the box keeps."""
+        return self._history.keep
+
+    @history_keep.setter
+    def history_keep(self, keep: int) -> None:
+        """Keep this many recognitions from now on, forgetting the oldest beyond them at once."""
+        self._history.keep = max(keep, 0)
+        self._history.trim()
+
+    @property
+    def history_count(self) -> int:
+        """Count the recognitions the box keeps (at most history_keep)."""
+        return len(self._history)
+
+    def history_record(self, event_id: str | int) -> dict[str, Any] | None:
+        """Return what the history query gives for an event (by the push's event id), if kept."""
+        kept = self._history.get(str(event_id))
+        return None if kept is None else self.spoken.event_record(kept, self.faults)
+
     def images_of(self, event_id: str | int) -> dict[str, bytes]:
-        """Return an event's pictures: keys face, registered (as pushed) and scene.
+        """Return a kept event's pictures: keys face, registered (as pushed) and scene.
 
         In 1.0 the scene photo is pushed; in 2.0 it is the one getspotimage serves for the event.
         """
-        built = self._events.get(str(event_id))
-        return dict(built.images) if built is not None else {}
+        kept = self._history.get(str(event_id))
+        return dict(kept.images) if kept is not None else {}
 
     def templates_of(self, event_id: str | int) -> list[str]:
-        """Return the biometric template strings an event's frame carried (2.0; none in 1.0)."""
-        built = self._events.get(str(event_id))
-        return list(built.templates) if built is not None else []
+        """Return the biometric template strings one of the last KEEP frames carried (2.0)."""
+        return list(self._templates.get(str(event_id), ()))
 
     def _box_state(self) -> BoxState:
-        """Show the generation the devices, the last KEEP events and the registered photos."""
-        return BoxState(self.devices, self.faults, self._events, self._registered_photo)
+        """Show the generation the devices, the kept events and the registered photos."""
+        return BoxState(self.devices, self.faults, self._history, self._registered_photo)
 
     def _registered_photo(self, image_id: str) -> bytes | None:
         """Return the registered photo with this image id, if a known person has it."""
@@ -192,14 +217,19 @@ class BoxSimulator(BoxServer):
         """Return a plausible match score for a person."""
         return self._rng.uniform(0.72, 0.99) if person.registered else self._rng.uniform(0.2, 0.6)
 
-    def _record(self, seq: int, built: BuiltEvent) -> None:
-        """Remember the last KEEP events sent, their pictures and what the box tells about them."""
-        self.sent.append((seq, built.frame))
+    def _record(self, spec: EventSpec, built: BuiltEvent) -> None:
+        """Keep the event in the history, and the last KEEP frames sent and their templates.
+
+        The frame goes once pushed (but for sent); the history keeps what it needs to answer.
+        """
+        self.sent.append((spec.seq, built.frame))
         if len(self.sent) > KEEP:
             del self.sent[0]
-        self._events[built.event_id] = built
-        if len(self._events) > KEEP:
-            del self._events[next(iter(self._events))]
+        self._history.add(spec, built)
+        if built.templates:
+            self._templates[built.event_id] = built.templates
+            if len(self._templates) > KEEP:
+                del self._templates[next(iter(self._templates))]
         self.last_event_id = built.event_id
 
     async def push_event(
@@ -271,7 +301,7 @@ class BoxSimulator(BoxServer):
             overrides=overrides or {},
         )
         built = self.spoken.build_event(spec)
-        self._record(self._seq, built)
+        self._record(spec, built)
         delivered = self.last_reached = await self._deliver(built.frame, listed_id, broadcast)
         return built, delivered
 

@@ -220,15 +220,15 @@ async def test_getevent_errors_and_strangers(
     assert set(sim.images_of(frame["event_id"])) == {"face", "scene"}
 
 
-async def test_only_the_last_1000_events_are_kept(
-    session: aiohttp.ClientSession, sim: BoxSimulator
-) -> None:
-    ids = await sim.push_many(1001)
-    assert (await get_event(session, sim, ids[0]))["error"]["code"] == "EVENT_NOT_FOUND"
-    record = await get_event(session, sim, ids[-1])
-    assert record["event_id"] == ids[-1]
-    assert record["spot_image_id"] == ""
-    assert sim.images_of(ids[-1]) == {}
+async def test_getevent_answers_for_every_kept_event(session: aiohttp.ClientSession) -> None:
+    async with BoxSimulator(devices=1, generation="2.0", host=LOOPBACK, history_keep=1001) as box:
+        ids = await box.push_many(1002)
+        assert (await get_event(session, box, ids[0]))["error"]["code"] == "EVENT_NOT_FOUND"
+        for event_id in (ids[1], ids[-1]):  # ids[1]: older than the last 1000 frames sent
+            record = await get_event(session, box, event_id)
+            assert record["event_id"] == event_id
+            assert record["spot_image_id"] == record["recognize_face_image_id"] == ""
+            assert box.images_of(event_id) == {}
 
 
 async def test_custom_people_have_registered_photos(
