@@ -21,6 +21,7 @@ from .const import (
 from .coordinator import SophonConfigEntry, SophonCoordinator
 from .identity import attached_device_key
 from .migration import async_migrate_entry
+from .past_pictures import PastPictureView, forget_past_pictures
 from .pictures import RecognitionPictureView, forget_recent_pictures
 from .texts import FALLBACK_LANGUAGE, async_load_texts
 
@@ -44,8 +45,9 @@ PLATFORMS = [
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Serve recent recognitions' pictures by reference; load the texts the logbook writes."""
+    """Serve recognitions' pictures (recent and past); load the texts the logbook writes."""
     hass.http.register_view(RecognitionPictureView(hass))
+    hass.http.register_view(PastPictureView(hass))
     await async_load_texts(hass, FALLBACK_LANGUAGE)
     return True
 
@@ -87,12 +89,14 @@ async def async_unload_entry(hass: HomeAssistant, entry: SophonConfigEntry) -> b
     entry.runtime_data.async_delete_repairs()
     if entry.disabled_by is not None:
         forget_recent_pictures(hass, entry.entry_id)
+        forget_past_pictures(hass, entry.entry_id)
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: SophonConfigEntry) -> None:
     """Forget the pictures of a removed box."""
     forget_recent_pictures(hass, entry.entry_id)
+    forget_past_pictures(hass, entry.entry_id)
 
 
 async def async_remove_config_entry_device(
