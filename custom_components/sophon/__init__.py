@@ -23,6 +23,7 @@ from .identity import attached_device_key
 from .migration import async_migrate_entry
 from .past_pictures import PastPictureView, forget_past_pictures
 from .pictures import RecognitionPictureView, forget_recent_pictures
+from .services import async_setup_services
 from .texts import FALLBACK_LANGUAGE, async_load_texts
 
 __all__ = [
@@ -45,9 +46,10 @@ PLATFORMS = [
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Serve recognitions' pictures (recent and past); load the texts the logbook writes."""
+    """Serve recognitions' pictures, register the actions, load the texts the logbook writes."""
     hass.http.register_view(RecognitionPictureView(hass))
     hass.http.register_view(PastPictureView(hass))
+    async_setup_services(hass)
     await async_load_texts(hass, FALLBACK_LANGUAGE)
     return True
 
