@@ -10,6 +10,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
 from .api import DEFAULT_VERSION_PORT, BoxClient
+from .catch_up import async_remove_catch_up
 from .compat import OPTIONS_FLOW_RELOADS
 from .const import (
     CONF_STALE_MINUTES,
@@ -68,6 +69,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SophonConfigEntry) -> bo
     await coordinator.async_config_entry_first_refresh()
     entry.runtime_data = coordinator
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    await coordinator.catch_up.async_load()
     coordinator.async_start()
     entry.async_on_unload(
         hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, coordinator.async_stop)
@@ -88,6 +90,7 @@ async def _async_reload(
 async def async_unload_entry(hass: HomeAssistant, entry: SophonConfigEntry) -> bool:
     """Stop listening and unload the entities (a disabled entry forgets its pictures)."""
     await entry.runtime_data.async_stop()
+    await entry.runtime_data.catch_up.async_save()
     entry.runtime_data.async_delete_repairs()
     if entry.disabled_by is not None:
         forget_recent_pictures(hass, entry.entry_id)
@@ -96,9 +99,10 @@ async def async_unload_entry(hass: HomeAssistant, entry: SophonConfigEntry) -> b
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: SophonConfigEntry) -> None:
-    """Forget the pictures of a removed box."""
+    """Forget the pictures of a removed box and when it was last heard."""
     forget_recent_pictures(hass, entry.entry_id)
     forget_past_pictures(hass, entry.entry_id)
+    await async_remove_catch_up(hass, entry.entry_id)
 
 
 async def async_remove_config_entry_device(

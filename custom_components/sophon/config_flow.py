@@ -23,13 +23,16 @@ from .api import (
 )
 from .compat import OptionsFlowBase, vol
 from .const import (
+    CONF_CATCH_UP_HOURS,
     CONF_DEVICES,
     CONF_NEED_FACE,
     CONF_NEED_REGISTER,
     CONF_STALE_MINUTES,
     CONF_WS_PORT,
+    DEFAULT_CATCH_UP_HOURS,
     DEFAULT_STALE_MINUTES,
     DOMAIN,
+    MAX_CATCH_UP_HOURS,
 )
 from .coordinator import SophonConfigEntry
 from .identity import box_unique_id, reconfigured_unique_id
@@ -41,6 +44,15 @@ PORT_SELECTOR = selector.NumberSelector(
     selector.NumberSelectorConfig(min=1, max=65535, mode=selector.NumberSelectorMode.BOX)
 )
 # Up to a day of silence before the push is reopened; 0 never reopens it.
+CATCH_UP_SELECTOR = selector.NumberSelector(
+    selector.NumberSelectorConfig(
+        min=0,
+        max=MAX_CATCH_UP_HOURS,
+        step=1,
+        unit_of_measurement="h",
+        mode=selector.NumberSelectorMode.BOX,
+    )
+)
 STALE_SELECTOR = selector.NumberSelector(
     selector.NumberSelectorConfig(
         min=0,
@@ -210,8 +222,9 @@ class SophonOptionsFlow(OptionsFlowBase):
             if {canonical_device_id(d) for d in user_input[CONF_DEVICES]} >= set(coordinator.data):
                 # Everything chosen means every device, including those added to the box later.
                 user_input = {k: v for k, v in user_input.items() if k != CONF_DEVICES}
-            if CONF_STALE_MINUTES in user_input:  # the number selector gives a float
-                user_input[CONF_STALE_MINUTES] = int(user_input[CONF_STALE_MINUTES])
+            for key in (CONF_STALE_MINUTES, CONF_CATCH_UP_HOURS):
+                if key in user_input:  # the number selector gives a float
+                    user_input[key] = int(user_input[key])
             return self.async_create_entry(data=user_input)
         devices, options = coordinator.data, entry.options
         choices = [
@@ -234,6 +247,10 @@ class SophonOptionsFlow(OptionsFlowBase):
                     CONF_STALE_MINUTES,
                     default=options.get(CONF_STALE_MINUTES, DEFAULT_STALE_MINUTES),
                 ): STALE_SELECTOR,
+                vol.Required(
+                    CONF_CATCH_UP_HOURS,
+                    default=options.get(CONF_CATCH_UP_HOURS, DEFAULT_CATCH_UP_HOURS),
+                ): CATCH_UP_SELECTOR,
             }
         )
         return self.async_show_form(step_id="init", data_schema=schema)

@@ -19,6 +19,10 @@ CONF_NEED_REGISTER: Final = "need_register"
 # Minutes without a recognition after which the push is reopened quietly (0: never).
 CONF_STALE_MINUTES: Final = "stale_minutes"
 DEFAULT_STALE_MINUTES: Final = 30
+# Hours of recognitions made while away that are delivered late after an outage (0: none).
+CONF_CATCH_UP_HOURS: Final = "catch_up_hours"
+DEFAULT_CATCH_UP_HOURS: Final = 24
+MAX_CATCH_UP_HOURS: Final = 168
 
 EVENT_RECOGNITION: Final = "sophon_recognition"
 DEVICE_LIST_REFRESH: Final = timedelta(minutes=5)

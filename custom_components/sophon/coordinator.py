@@ -14,6 +14,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 
 from .api import (
     BoxClient,
+    ConnectionState,
     Device,
     Generation,
     RateLimitedLog,
@@ -23,6 +24,7 @@ from .api import (
     canonical_device_id,
 )
 from .box_clock import ClockMonitor
+from .catch_up import CatchUp
 from .const import (
     CONF_DEVICES,
     CONF_NEED_FACE,
@@ -71,6 +73,13 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
                 on_unknown_device=self._refresh_for_unknown_device,
                 on_recognition=self.clock.async_evaluate,
             ),
+        )
+        self.catch_up = CatchUp(
+            hass,
+            entry,
+            client,
+            self.recognitions,
+            lambda: () if self.subscription is None else self.subscription.device_ids,
         )
         self.subscription: Subscription | None = None
         self._device_callbacks: list[DeviceCallback] = []
@@ -198,15 +207,23 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
             self.hass,
             self.client.listen(
                 self.subscription,
-                self.recognitions.handle,
-                self.outages.handle_state,
+                self.catch_up.live,
+                self._handle_state,
                 self._handle_reject,
             ),
             f"{DOMAIN}-listen-{self.config_entry.entry_id}",
         )
 
+    @callback
+    def _handle_state(self, state: ConnectionState) -> None:
+        """Follow the push's state; each new connection catches up on what it missed."""
+        self.outages.handle_state(state)
+        if state is ConnectionState.CONNECTED:
+            self.catch_up.connected()
+
     async def async_stop(self, *_: Any) -> None:
         """Close the WebSocket and wait for the listener to end (cancel it if it hangs)."""
+        self.catch_up.async_stop()
         self.outages.async_stop()
         self.clock.async_stop()
         await self.client.disconnect()

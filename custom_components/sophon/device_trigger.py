@@ -15,6 +15,7 @@ from homeassistant.helpers.typing import ConfigType
 from .compat import vol
 from .const import DOMAIN, EVENT_RECOGNITION
 from .recognition_filter import (
+    CONF_INCLUDE_LATE,
     CONF_MIN_SCORE,
     MIN_SCORE,
     TRIGGER_TYPES,
@@ -32,6 +33,7 @@ TRIGGER_SCHEMA = DEVICE_TRIGGER_BASE_SCHEMA.extend(
     {
         vol.Required(CONF_TYPE): vol.In(TRIGGER_TYPES),
         vol.Optional(CONF_MIN_SCORE): MIN_SCORE,
+        vol.Optional(CONF_INCLUDE_LATE, default=False): bool,
     }
 )
 
@@ -51,10 +53,12 @@ async def async_get_trigger_capabilities(
     hass: HomeAssistant,
     config: ConfigType,
 ) -> dict[str, vol.Schema]:
-    """Let the user ask for a minimum score (strangers carry none: not offered for them)."""
-    if config.get(CONF_TYPE) == "stranger_detected":
-        return {}
-    return {"extra_fields": vol.Schema({vol.Optional(CONF_MIN_SCORE): MIN_SCORE_SELECTOR})}
+    """Offer a minimum score (strangers carry none: not for them), and late ones too."""
+    fields: dict[vol.Marker, Any] = {}
+    if config.get(CONF_TYPE) != "stranger_detected":
+        fields[vol.Optional(CONF_MIN_SCORE)] = MIN_SCORE_SELECTOR
+    fields[vol.Optional(CONF_INCLUDE_LATE, default=False)] = selector.BooleanSelector()
+    return {"extra_fields": vol.Schema(fields)}
 
 
 async def async_attach_trigger(
@@ -65,7 +69,9 @@ async def async_attach_trigger(
 ) -> CALLBACK_TYPE:
     """Run the action on each matching sophon_recognition event."""
     device_id = config[CONF_DEVICE_ID]
-    wanted = RecognitionFilter.for_trigger(config[CONF_TYPE], config.get(CONF_MIN_SCORE))
+    wanted = RecognitionFilter.for_trigger(
+        config[CONF_TYPE], config.get(CONF_MIN_SCORE), config.get(CONF_INCLUDE_LATE, False)
+    )
     job = HassJob(action, f"sophon device trigger {trigger_info}")
     trigger_data = trigger_info["trigger_data"]
 

@@ -187,6 +187,8 @@ def _box(coordinator: SophonCoordinator, stand_ins: DeviceStandIns) -> dict[str,
         "stale_after_seconds": client.stale_after,
         "clock": {**client.clock_watch.as_dict(), "repair": coordinator.clock.raised},
         "counters": client.counters.as_dict(),
+        # Recognitions made while away, delivered late (times and counts only; issue 16).
+        "catch_up": coordinator.catch_up.as_dict(),
         "subscription": None
         if subscription is None
         else {

@@ -37,6 +37,8 @@ def async_describe_events(
 def describe_recognition(hass: HomeAssistant, data: Mapping[str, Any]) -> dict[str, str]:
     """Return e.g. '小明 (VIP) recognized at Gate 1, score 62%', linked to the device.
 
+    One received late (replayed after an outage) says so: '… score 62% (received late)'.
+
     The message says it all: where the line links to an entity, the Activity panel shows the
     entity's name in the place of the line's name.
     """
@@ -48,20 +50,25 @@ def describe_recognition(hass: HomeAssistant, data: Mapping[str, Any]) -> dict[s
         where = device.name_by_user or device.name or "?"
         if (entity_id := _recognition_entity(hass, device.id)) is not None:
             line[LOGBOOK_ENTRY_ENTITY_ID] = entity_id
+    late = text(hass, "common.logbook_late") if data.get("replayed") else ""
     person_type = str(data.get("person_type", "unknown"))
     if person_type == "stranger":
         line[LOGBOOK_ENTRY_NAME] = text(hass, "common.logbook_stranger_name")
-        line[LOGBOOK_ENTRY_MESSAGE] = text(hass, "common.logbook_stranger").format(device=where)
+        message = text(hass, "common.logbook_stranger").format(device=where)
+        line[LOGBOOK_ENTRY_MESSAGE] = message + late
         return line
     score = data.get("score")
     template = "common.logbook_recognized" + ("" if score is None else "_score")
     name = str(data.get("identity_name") or data.get("identity_id") or "?")
     line[LOGBOOK_ENTRY_NAME] = name
-    line[LOGBOOK_ENTRY_MESSAGE] = text(hass, template).format(
-        name=name,
-        person_type=text(hass, f"entity.sensor.person_type.state.{person_type}") or person_type,
-        device=where,
-        score="" if score is None else f"{score * 100:.0f}",
+    line[LOGBOOK_ENTRY_MESSAGE] = (
+        text(hass, template).format(
+            name=name,
+            person_type=text(hass, f"entity.sensor.person_type.state.{person_type}") or person_type,
+            device=where,
+            score="" if score is None else f"{score * 100:.0f}",
+        )
+        + late
     )
     return line
 

@@ -15,6 +15,8 @@ from .texts import text
 
 CONF_MIN_SCORE = "min_score"
 MIN_SCORE = vol.All(vol.Coerce(float), vol.Range(min=0, max=100))
+# Also fire for recognitions received late (a catch-up after an outage; replayed: true).
+CONF_INCLUDE_LATE = "include_late"
 
 # Trigger type -> the person_type it fires for; None fires for everyone.
 TRIGGER_TYPES: dict[str, str | None] = {
@@ -29,18 +31,26 @@ TRIGGER_TYPES: dict[str, str | None] = {
 
 @dataclass(frozen=True, slots=True)
 class RecognitionFilter:
-    """One trigger's wish: a person type (None: anyone) and a minimum score in %."""
+    """One trigger's wish: a person type (None: anyone), a minimum score in %, late ones too."""
 
     person_type: str | None
     min_score: float | None = None
+    include_late: bool = False
 
     @classmethod
-    def for_trigger(cls, trigger_type: str, min_score: float | None) -> RecognitionFilter:
+    def for_trigger(
+        cls, trigger_type: str, min_score: float | None, include_late: bool = False
+    ) -> RecognitionFilter:
         """Return the filter of a trigger type ("vip_recognized", …)."""
-        return cls(TRIGGER_TYPES[trigger_type], min_score)
+        return cls(TRIGGER_TYPES[trigger_type], min_score, include_late)
 
     def matches(self, data: Mapping[str, Any]) -> bool:
-        """Return True for a sophon_recognition event's data of the wanted type and score."""
+        """Return True for a sophon_recognition event's data of the wanted type and score.
+
+        A recognition received late (replayed) matches only a filter that includes late ones.
+        """
+        if data.get("replayed") and not self.include_late:
+            return False
         if self.person_type is not None and data.get("person_type") != self.person_type:
             return False
         if self.min_score is None:

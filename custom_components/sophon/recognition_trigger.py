@@ -18,6 +18,7 @@ from homeassistant.helpers.typing import ConfigType
 from .compat import vol
 from .const import DOMAIN, EVENT_RECOGNITION
 from .recognition_filter import (
+    CONF_INCLUDE_LATE,
     CONF_MIN_SCORE,
     MIN_SCORE,
     TRIGGER_TYPES,
@@ -31,7 +32,10 @@ if TYPE_CHECKING:
 RECOGNITION_TRIGGER_SCHEMA = vol.Schema(
     {
         vol.Required(CONF_TARGET): cv.TARGET_FIELDS,
-        vol.Optional(CONF_OPTIONS, default=dict): {vol.Optional(CONF_MIN_SCORE): MIN_SCORE},
+        vol.Optional(CONF_OPTIONS, default=dict): {
+            vol.Optional(CONF_MIN_SCORE): MIN_SCORE,
+            vol.Optional(CONF_INCLUDE_LATE, default=False): bool,
+        },
     }
 )
 
@@ -54,8 +58,10 @@ class RecognitionTrigger(Trigger):
         """Keep the target and what to fire for."""
         super().__init__(hass, config)
         self._target: ConfigType = config.target or {}
-        min_score = (config.options or {}).get(CONF_MIN_SCORE)
-        self._wanted = RecognitionFilter.for_trigger(self.trigger_type, min_score)
+        options = config.options or {}
+        self._wanted = RecognitionFilter.for_trigger(
+            self.trigger_type, options.get(CONF_MIN_SCORE), options.get(CONF_INCLUDE_LATE, False)
+        )
 
     @callback
     def _targeted_devices(self) -> set[str]:

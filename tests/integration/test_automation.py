@@ -459,7 +459,10 @@ async def test_a_recognition_without_a_usable_time_holds_no_later_one_back(
 async def test_the_stranger_trigger_offers_no_minimum_score(
     hass: HomeAssistant, coordinator: SophonCoordinator, simulator: BoxSimulator
 ) -> None:
-    """Strangers carry no score: a minimum would make the trigger never fire."""
+    """Strangers carry no score: a minimum would make the trigger never fire.
+
+    Every trigger offers to fire for recognitions received late as well.
+    """
     device = attached_device(coordinator, simulator.devices[0].device_id)
     base = {"platform": "device", "domain": DOMAIN, "device_id": device.id}
     stranger = await device_trigger.async_get_trigger_capabilities(
@@ -468,5 +471,5 @@ async def test_the_stranger_trigger_offers_no_minimum_score(
     vip = await device_trigger.async_get_trigger_capabilities(
         hass, {**base, "type": "vip_recognized"}
     )
-    assert stranger == {}
-    assert "min_score" in vip["extra_fields"].schema
+    assert set(stranger["extra_fields"].schema) == {"include_late"}
+    assert set(vip["extra_fields"].schema) == {"min_score", "include_late"}
