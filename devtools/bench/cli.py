@@ -10,11 +10,12 @@ from time import perf_counter
 
 from homeassistant import runner
 
+from devtools.bench.catch_up_times import MISSED, run_catch_ups
 from devtools.bench.docs import DOCS, markdown, write_docs
 from devtools.bench.environment import environment, load_average
 from devtools.bench.hass import home_assistant
 from devtools.bench.report import report, targets, verdict
-from devtools.bench.results import MEMORY_EVENTS, SetupResult, WorkloadResult
+from devtools.bench.results import MEMORY_EVENTS, CatchUpResult, SetupResult, WorkloadResult
 from devtools.bench.rounds import profile_workload, run_workload
 from devtools.bench.setup_times import run_setups
 from devtools.bench.simulator import realistic_registered_photo
@@ -28,7 +29,10 @@ DESCRIPTION = (
 
 
 def print_summary(
-    env: dict[str, str], results: list[WorkloadResult], setups: list[SetupResult]
+    env: dict[str, str],
+    results: list[WorkloadResult],
+    setups: list[SetupResult],
+    catch_ups: list[CatchUpResult],
 ) -> None:
     """Print the machine, the result tables, the targets and any problem seen."""
     print(f"\nSophon benchmark, {env['Date']}: {env['CPU']}, {env['Cores']} cores")
@@ -38,8 +42,8 @@ def print_summary(
         f"{env['ulid_transform']}; load {env['Load average at start']} -> "
         f"{env['Load average at end']}; took {env['Duration']}\n"
     )
-    print("\n".join(report(results, setups, markdown=False)), end="\n\n")
-    for name, ok in targets(results):
+    print("\n".join(report(results, setups, markdown=False, catch_ups=catch_ups)), end="\n\n")
+    for name, ok in targets(results, catch_ups):
         print(f"{verdict(ok)}  {name}")
     for result in results:
         for problem in result.problems:
@@ -62,16 +66,19 @@ async def bench(options: Options) -> int:
     photo = realistic_registered_photo()
     results: list[WorkloadResult] = []
     setups: list[SetupResult] = []
+    catch_ups: list[CatchUpResult] = []
     async with home_assistant() as hass:
         for workload in options.workloads:
             results.append(await run_workload(hass, workload, options, photo))  # noqa: PERF401
         if options.setup:
             setups = await run_setups(hass)
+        if options.catch_up:
+            catch_ups = await run_catch_ups(hass, options.catch_up)
     env["Load average at end"] = load_average()
     env["Duration"] = f"{perf_counter() - started:.0f} s"
-    print_summary(env, results, setups)
+    print_summary(env, results, setups, catch_ups)
     if options.write:
-        write_docs(markdown(env, results, setups, options.command))
+        write_docs(markdown(env, results, setups, options.command, catch_ups))
     return 0
 
 
@@ -87,12 +94,15 @@ def parse_args(argv: list[str]) -> Options:
     )
     parser.add_argument("--only", action="append", choices=keys, help="this workload (repeat)")
     parser.add_argument("--no-setup", action="store_true", help="skip the setup timings")
+    parser.add_argument(
+        "--no-catch-up", action="store_true", help=f"skip the catch-up of {MISSED:,} missed"
+    )
     parser.add_argument("--no-write", action="store_true", help=f"do not write {DOCS.name}")
     parser.add_argument("--quick", action="store_true", help="smoke test; implies --no-write")
     parser.add_argument("--profile", choices=keys, help="profile one workload with pyinstrument")
     args = parser.parse_args(argv)
     quick = bool(args.quick)
-    subset = quick or bool(args.only) or args.no_setup
+    subset = quick or bool(args.only) or args.no_setup or args.no_catch_up
     return Options(
         rounds=1 if quick else args.rounds,
         scale=0.05 if quick else args.scale,
@@ -103,6 +113,7 @@ def parse_args(argv: list[str]) -> Options:
         write=not (args.no_write or subset),
         command=" ".join(["scripts/bench", *argv]),
         profile=next((w for w in WORKLOADS if w.key == args.profile), None),
+        catch_up=0 if args.no_catch_up else 200 if quick else MISSED,
     )
 
 

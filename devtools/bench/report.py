@@ -9,6 +9,7 @@ from devtools.bench.results import (
     BUSY_SHARE,
     FLOOR,
     INTEGRATION,
+    LAG_TARGET_MS,
     MEMORY_EVENTS,
     MEMORY_TARGET_MIB,
     MIB,
@@ -17,6 +18,7 @@ from devtools.bench.results import (
     PICTURES,
     RATIO_TARGET,
     RECEIVE,
+    CatchUpResult,
     SetupResult,
     WorkloadResult,
 )
@@ -144,6 +146,32 @@ def setup_table(setups: list[SetupResult]) -> tuple[list[str], list[list[str]]]:
     return headers, rows
 
 
+def catch_up_table(catch_ups: list[CatchUpResult]) -> tuple[list[str], list[list[str]]]:
+    """Return the catch-up table: late beside live, and the loop's lag in each."""
+    headers = [
+        "generation",
+        "recognitions",
+        "catch-up s",
+        "live s",
+        "catch-up / live",
+        "lag p99 ms (catch-up)",
+        "lag p99 ms (live)",
+    ]
+    rows = [
+        [
+            c.generation,
+            f"{c.events:,}",
+            f"{c.catch_up:.2f}",
+            f"{c.live:.2f}",
+            f"{c.catch_up / c.live:.2f}",
+            f"{c.lag_p99_ms:.1f}",
+            f"{c.live_lag_p99_ms:.1f}",
+        ]
+        for c in catch_ups
+    ]
+    return headers, rows
+
+
 def throughput_legend(rounds: int) -> list[str]:
     """Return the lines that explain the throughput table."""
     return [
@@ -157,7 +185,12 @@ def throughput_legend(rounds: int) -> list[str]:
     ]
 
 
-def report(results: list[WorkloadResult], setups: list[SetupResult], markdown: bool) -> list[str]:
+def report(
+    results: list[WorkloadResult],
+    setups: list[SetupResult],
+    markdown: bool,
+    catch_ups: list[CatchUpResult] | None = None,
+) -> list[str]:
     """Return every result table, as text or Markdown."""
     out: list[str] = []
     if results:
@@ -176,15 +209,26 @@ def report(results: list[WorkloadResult], setups: list[SetupResult], markdown: b
         out += ["", "Setup, s: from config entry setup until every entity has a state and every"]
         out += ["box is subscribed (components already loaded)", ""]
         out += table(*setup_table(setups), markdown)
+    if catch_ups:
+        out += ["", "Catch-up: recognitions made while the push was down, delivered late once it"]
+        out += ["is back, beside as many pushed live; s until the last bus event (median of runs)"]
+        out += ["", *table(*catch_up_table(catch_ups), markdown)]
     if results:
         out += ["", f"First config entry of the run (cold): {results[0].setup_seconds:.2f} s."]
     return out
 
 
-def targets(results: list[WorkloadResult]) -> list[tuple[str, bool]]:
+def targets(
+    results: list[WorkloadResult], catch_ups: list[CatchUpResult] | None = None
+) -> list[tuple[str, bool]]:
     """Return each target with whether every workload measured met it."""
     memory = [r.memory for r in results if r.memory is not None]
+    late = []
+    if catch_ups:
+        name = f"event loop lag p99 < {LAG_TARGET_MS:.0f} ms while {catch_ups[0].events:,} late"
+        late.append((name, all(c.lag_p99_ms < LAG_TARGET_MS and not c.problems for c in catch_ups)))
     return [
+        *late,
         (
             f"integration >= {RATIO_TARGET} x baseline events/s on every workload",
             bool(results) and all(r.ratio >= RATIO_TARGET for r in results),

@@ -13,6 +13,7 @@ RATIO_TARGET = 0.5
 MEMORY_TARGET_MIB = 10.0
 MEMORY_EVENTS = 100_000
 P99_TARGET_MS = 20.0
+LAG_TARGET_MS = 50.0  # the event loop's lag p99 during a catch-up of 1,000 recognitions
 PACE = 200.0  # events per second for the latency measurement
 RECEIVE, BASELINE, INTEGRATION, FLOOR = "receive-only", "baseline", "integration", "HA floor"
 CONSUMERS = (RECEIVE, BASELINE, INTEGRATION)  # fed by the simulator, one gate each
@@ -104,3 +105,52 @@ class SetupResult:
     devices: int
     states: int
     seconds: list[float]
+
+
+@dataclass
+class CatchUpResult:
+    """A catch-up of recognitions missed during an outage, beside the same number live.
+
+    Seconds: from the push's port opening again (or the first push, live) until the last bus
+    event. Lags: how late the event loop woke a sleeper meanwhile, in seconds.
+    """
+
+    generation: str
+    events: int
+    catch_up_seconds: list[float] = field(default_factory=list)
+    live_seconds: list[float] = field(default_factory=list)
+    catch_up_lags: list[float] = field(default_factory=list)
+    live_lags: list[float] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @classmethod
+    def merged(cls, runs: list[CatchUpResult]) -> CatchUpResult:
+        """Return the runs of one generation as one result."""
+        merged = cls(generation=runs[0].generation, events=runs[0].events)
+        for run in runs:
+            merged.catch_up_seconds += run.catch_up_seconds
+            merged.live_seconds += run.live_seconds
+            merged.catch_up_lags += run.catch_up_lags
+            merged.live_lags += run.live_lags
+            merged.problems += run.problems
+        return merged
+
+    @property
+    def catch_up(self) -> float:
+        """Return the median seconds of a catch-up."""
+        return statistics.median(self.catch_up_seconds)
+
+    @property
+    def live(self) -> float:
+        """Return the median seconds of the same number live."""
+        return statistics.median(self.live_seconds)
+
+    @property
+    def lag_p99_ms(self) -> float:
+        """Return the loop lag's 99th percentile during catch-ups, ms."""
+        return percentile(self.catch_up_lags, 0.99) * 1000
+
+    @property
+    def live_lag_p99_ms(self) -> float:
+        """Return the loop lag's 99th percentile while the same number arrived live, ms."""
+        return percentile(self.live_lags, 0.99) * 1000

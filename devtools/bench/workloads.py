@@ -71,3 +71,5 @@ class Options:
     write: bool
     command: str
     profile: Workload | None = None
+    # Recognitions missed in the catch-up measurement (0: not measured).
+    catch_up: int = 0
