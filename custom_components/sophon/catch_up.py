@@ -101,16 +101,20 @@ class Delivered:
         self.forgotten_until: float | None = None
         # The box's history and push name a recognition by the same id (learnt).
         self.ids_match = False
-        self._ids: OrderedDict[str, None] = OrderedDict()
+        # Event ids, and whether the push gave each (not the history).
+        self._ids: OrderedDict[str, bool] = OrderedDict()
         # (device key, identity mark, time in s, score or -1), oldest first; indexed by the
         # device, identity and whole second.
         self._marks: OrderedDict[Mark, None] = OrderedDict()
         self._by_second: dict[tuple[str, str, int], list[Mark]] = {}
 
-    def add(self, event: RecognitionEvent) -> None:
-        """Remember a delivered recognition (the oldest are forgotten past REMEMBERED)."""
+    def add(self, event: RecognitionEvent, pushed: bool = True) -> None:
+        """Remember a delivered recognition (the oldest are forgotten past REMEMBERED).
+
+        pushed: it came by the push (not from the history): its id is the push's.
+        """
         if event.event_id:
-            self._ids[event.event_id] = None
+            self._ids[event.event_id] = pushed
             if len(self._ids) > REMEMBERED:
                 self._ids.popitem(last=False)
         self._add_mark(_mark(event))
@@ -151,12 +155,13 @@ class Delivered:
     def learn_ids(self, events: list[RecognitionEvent]) -> None:
         """Learn from a history answer whether its ids are those the push gave."""
         if not self.ids_match:
-            self.ids_match = any(e.event_id and e.event_id in self._ids for e in events)
+            # Only an id the push gave tells: a replayed one is the history's own.
+            self.ids_match = any(e.event_id and self._ids.get(e.event_id) for e in events)
 
     def as_dict(self, since: float) -> dict[str, Any]:
         """Return what is kept on disk: the ids and marks (of those since a time, the marks)."""
         return {
-            "ids": list(self._ids),
+            "ids": [[event_id, pushed] for event_id, pushed in self._ids.items()],
             "marks": [list(mark) for mark in self._marks if mark.when >= since],
             "forgotten_until": self.forgotten_until,
             "ids_match": self.ids_match,
@@ -167,9 +172,9 @@ class Delivered:
         if isinstance(until := data.get("forgotten_until"), float):
             self.forgotten_until = until
         self.ids_match = data.get("ids_match") is True
-        for event_id in data.get("ids", []):
-            if isinstance(event_id, str):
-                self._ids[event_id] = None
+        for item in data.get("ids", []):
+            if isinstance(item, list) and len(item) == 2 and isinstance(item[0], str):  # noqa: PLR2004
+                self._ids[item[0]] = item[1] is True
         for mark in data.get("marks", []):
             if isinstance(mark, list) and len(mark) == len(Mark.__annotations__):
                 device, who, when, score = mark
@@ -342,8 +347,8 @@ class CatchUp:
         for event in new[-MAX_CATCH_UP:]:
             if self._live_meanwhile is not None and self._live_meanwhile.has(event):
                 continue  # the push brought it meanwhile
-            self._note(event)
-            self._replayed.add(event)
+            self._note(event, pushed=False)
+            self._replayed.add(event, pushed=False)
             self._recognitions.handle(event, replayed=True)
             delivered += 1
             if delivered % BATCH == 0:
@@ -387,9 +392,9 @@ class CatchUp:
         self._cancel_retry = None
         self._start()
 
-    def _note(self, event: RecognitionEvent) -> None:
+    def _note(self, event: RecognitionEvent, pushed: bool = True) -> None:
         """Remember a delivered recognition, and its time when it is the newest."""
-        self._delivered.add(event)
+        self._delivered.add(event, pushed)
         if self.last is None or event.timestamp > self.last:
             self.last = event.timestamp
         self._save_soon()

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import itertools
 import logging
+import math
 import random
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -16,6 +22,7 @@ from custom_components.sophon.api import Backoff, BoxClient, canonical_device_id
 from custom_components.sophon.const import EVENT_RECOGNITION
 from custom_components.sophon.coordinator import SophonCoordinator
 from sophon_sim import BoxSimulator, PersonType
+from sophon_sim.roster import ROSTER
 from tests.conftest import GENERATIONS, LOOPBACK, wait_for
 from tests.frames import CONTENT_FAULTS
 from tests.integration.conftest import entry_for
@@ -290,3 +297,67 @@ async def test_flood_keeps_one_record_and_one_picture_set_per_device(
     }
     for record in faulty.coordinator.recognitions.records.values():
         assert len(record.images) <= 3
+
+
+def _recognition_key(device_id: str, identity_id: str, moment: datetime) -> tuple[str, str, int]:
+    """Return what tells recognitions apart across the push and the history: device, who, ms."""
+    return canonical_device_id(device_id), identity_id, math.floor(moment.timestamp() * 1000)
+
+
+async def test_recognitions_made_through_random_drops_arrive_exactly_once(
+    hass: HomeAssistant, boxes: tuple[Box, Box], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The box recognizes all along while its push drops at random: each arrives once.
+
+    About ten recognitions a second (a person at a device again only after two seconds, as at
+    a real gate), twelve drops of each kind at random moments; what the push missed comes late
+    from the box's history. Counted by device, person and time, the recognitions made and
+    those received are the same, none twice.
+    """
+    faulty, healthy = boxes
+    rng = random.Random(16)  # noqa: S311 - a repeatable choice of drops and moments
+    people = [p for p in ROSTER if p.person_type is not PersonType.STRANGER][:10]
+    slots = [(d.device_id, p) for p in people for d in faulty.sim.devices]
+    made: list[tuple[str, str, int]] = []
+
+    async def recognize() -> None:
+        for index in itertools.count():
+            device_id, person = slots[index % len(slots)]
+            frame = await faulty.sim.push_event(device_id, person=person)
+            moment = datetime.fromtimestamp(frame["timestamp"] / 1000, UTC)
+            made.append(_recognition_key(device_id, person.identity_id, moment))
+            await asyncio.sleep(0.1)
+
+    recognizing = asyncio.create_task(recognize())
+    try:
+        for _ in range(12):
+            await asyncio.sleep(rng.uniform(0.1, 1.0))
+            subscriptions = len(faulty.sim.subscriptions)
+            await rng.choice([_close, _abort, _refuse, _reboot])(faulty)
+            await faulty.ready(subscriptions + 1)
+    finally:
+        recognizing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await recognizing
+    await faulty.ready()
+    catch_up = faulty.coordinator.catch_up
+    runs = catch_up.runs
+    catch_up.connected()  # one more, after the last recognition: it finds nothing new
+    await wait_for(lambda: catch_up.runs > runs and catch_up._task is not None)
+    await wait_for(lambda: catch_up._task is not None and catch_up._task.done(), timeout=30)
+    await hass.async_block_till_done()
+
+    received = Counter(
+        _recognition_key(
+            e.data["sophon_device_id"],
+            e.data["identity_id"],
+            datetime.fromisoformat(e.data["timestamp"]),
+        )
+        for e in faulty.received
+    )
+    assert catch_up.replayed > 0  # the drops did cost recognitions to the push
+    assert max(received.values()) == 1
+    assert received == Counter(made)
+    await healthy.delivers(1)
+    assert healthy.coordinator.client.counters.reconnects == 0
+    _no_tracebacks(caplog)
