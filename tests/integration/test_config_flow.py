@@ -11,6 +11,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sophon import config_flow
 from custom_components.sophon.const import (
+    CONF_CATCH_UP_HOURS,
     CONF_DEVICES,
     CONF_NEED_FACE,
     CONF_NEED_REGISTER,
@@ -281,6 +282,32 @@ async def test_options_choose_devices_and_resubscribe(
         "need_register": True,
         "event_list": [chosen],
     }
+
+
+async def test_options_set_how_far_back_a_catch_up_reaches(
+    hass: HomeAssistant,
+    coordinator: SophonCoordinator,
+    config_entry: MockConfigEntry,
+    simulator: BoxSimulator,
+) -> None:
+    """The catch-up option is offered with its default, stored as whole hours and used."""
+    result = await hass.config_entries.options.async_init(config_entry.entry_id)
+    defaults = {str(key): key.default() for key in result["data_schema"].schema}
+    assert defaults[CONF_CATCH_UP_HOURS] == 24
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            CONF_DEVICES: [d.device_id for d in simulator.devices],
+            CONF_NEED_FACE: True,
+            CONF_NEED_REGISTER: True,
+            CONF_CATCH_UP_HOURS: 6.0,
+        },
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert config_entry.options[CONF_CATCH_UP_HOURS] == 6
+    assert isinstance(config_entry.options[CONF_CATCH_UP_HOURS], int)
+    await hass.async_block_till_done()
+    assert config_entry.runtime_data.catch_up.hours == 6
 
 
 async def test_options_with_every_device_follow_new_devices(

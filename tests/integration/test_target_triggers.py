@@ -23,6 +23,7 @@ from custom_components.sophon.recognition_filter import (
     describe_recognition,
 )
 from sophon_sim import BoxSimulator, PersonType
+from tests.conftest import wait_for
 from tests.integration.conftest import attached_device, automation_calls, push
 
 needs_target_triggers = pytest.mark.skipif(
@@ -81,6 +82,36 @@ async def test_min_score_filters_the_target_trigger(
     await push(
         hass, simulator, bus_events, device_id=gate, person_type=PersonType.EMPLOYEE, score=0.29
     )
+    assert len(calls) == (1 if fires else 0)
+
+
+@needs_target_triggers
+@pytest.mark.parametrize(("include_late", "fires"), [(None, False), (False, False), (True, True)])
+async def test_a_late_recognition_fires_the_target_trigger_only_when_asked(
+    hass: HomeAssistant,
+    coordinator: SophonCoordinator,
+    simulator: BoxSimulator,
+    bus_events: list[Event],
+    include_late: bool | None,
+    fires: bool,
+) -> None:
+    """A recognition delivered late after an outage (replayed) fires with include_late only."""
+    trigger: dict[str, Any] = {
+        "trigger": "sophon.anyone_recognized",
+        "target": {"device_id": [attached_device(coordinator, simulator.devices[0].device_id).id]},
+    }
+    if include_late is not None:
+        trigger["options"] = {"include_late": include_late}
+    calls = await automation_calls(hass, trigger)
+    runs = coordinator.catch_up.runs
+    simulator.stop_ws_listener()
+    await simulator.close_connections()
+    await wait_for(lambda: not coordinator.connected)
+    await simulator.push_event(simulator.devices[0].device_id, person_type=PersonType.VIP)
+    await simulator.start_ws_listener()
+    await wait_for(lambda: coordinator.catch_up.runs > runs and bool(bus_events))
+    await hass.async_block_till_done()
+    assert [event.data["replayed"] for event in bus_events] == [True]
     assert len(calls) == (1 if fires else 0)
 
 
@@ -160,12 +191,14 @@ async def test_the_triggers_are_described_and_translated(
             assert "min_score" not in description.get("fields", {})
         else:
             assert description["fields"]["min_score"]["selector"]["number"]["max"] == 100
+        assert "boolean" in description["fields"]["include_late"]["selector"]
     for language, name in (("en", "VIP recognized"), ("zh-Hans", "识别到 VIP")):
         strings = await async_get_translations(hass, language, "triggers", [DOMAIN])
         prefix = f"component.{DOMAIN}.triggers.vip_recognized"
         assert strings[f"{prefix}.name"] == name
         assert strings[f"{prefix}.description"]
         assert strings[f"{prefix}.fields.min_score.description"]
+        assert strings[f"{prefix}.fields.include_late.name"]
 
 
 @pytest.mark.skipif(TARGET_TRIGGERS, reason="this Home Assistant has integration triggers")
