@@ -48,6 +48,17 @@ HISTORY_QUERY_FAULTS = (
     "empty_body",
     "no_events",
 )
+# The face library (issue 17): what an upload is refused with whatever the picture
+# (library_reject); how 1.0 PUT users treats info keys it is not sent (library_put_info); what
+# 1.0 skip_num counts (library_skip_num); which spelling of 2.0 updateidentity is answered
+# (library_update_path); how 1.0 gives group_name (library_group_name); how 1.0 names its
+# library errors (library_errors).
+LIBRARY_REJECTS = ("", "no_face", "low_quality", "too_large", "decode", "full", "internal")
+LIBRARY_PUT_INFO = ("replace", "keep")
+LIBRARY_SKIP_NUM = ("records", "pages")
+LIBRARY_UPDATE_PATHS = ("both", "updateidentity", "updateidenity")
+LIBRARY_GROUP_NAMES = ("list", "string")
+LIBRARY_ERRORS = ("symbolic", "message_only")
 # The switches that take one of a few words, and the words.
 CHOICES = {
     "rest_shape": REST_SHAPES,
@@ -59,6 +70,12 @@ CHOICES = {
     "refuse_push": REFUSALS,
     "history_order": HISTORY_ORDERS,
     "history_query": HISTORY_QUERY_FAULTS,
+    "library_reject": LIBRARY_REJECTS,
+    "library_put_info": LIBRARY_PUT_INFO,
+    "library_skip_num": LIBRARY_SKIP_NUM,
+    "library_update_path": LIBRARY_UPDATE_PATHS,
+    "library_group_name": LIBRARY_GROUP_NAMES,
+    "library_errors": LIBRARY_ERRORS,
 }
 # What a choice switch named without a value means (the others: off).
 BARE_CHOICES = {"base64_variant": "rotate", "refuse_push": "max_clients", "history_query": "error"}
@@ -170,6 +187,28 @@ class Faults:
     history_filter_ms: bool = False
     history_answer_ms: bool = False
     history_query: str = ""
+    # The face library (1.0 /SophonFogSys/api/users and groups, 2.0 identities), where the
+    # vendor leaves choices open. library_reject: every picture uploaded is refused: "no_face"
+    # (NO_FACE_ERROR), "low_quality" (LOW_QUALITY_ERROR naming headpose and clarity), then
+    # "too_large", "decode" (IMAGE_SIZE_TOO_LARGE_ERROR, IMAGE_DECODE_ERROR), also "full"
+    # (GROUP_LEN_ERROR on adding a person), "internal" (INTERNAL_ERROR). library_put_info: 1.0 PUT
+    # users "replace"s info with what it is sent (name "" and type 1 when not sent,
+    # permission_ids ["0"]) or "keep"s the keys not sent. library_skip_num: 1.0 skip_num counts
+    # "records" or "pages". library_update_path: 2.0 answers "both" spellings of updateidentity,
+    # or only the one named (the other is a 404). library_group_name: 1.0 gives a person's
+    # group_name as a "list" or a comma-separated "string". library_reg_photo: 1.0 lists carry
+    # each person's photo as base64 in reg_photo (instead of ""). library_page_cap: the most
+    # people a page gives whatever was asked (0: as asked). library_errors: 1.0 errors name their
+    # kind in status ("symbolic": the 2.0 codes, e.g. NO_FACE_ERROR) or in words only
+    # ("message_only": status INVALID_ARGUMENT, NOT_FOUND or INTERNAL).
+    library_reject: str = ""
+    library_put_info: str = "replace"
+    library_skip_num: str = "records"
+    library_update_path: str = "both"
+    library_group_name: str = "list"
+    library_reg_photo: bool = False
+    library_page_cap: int = 0
+    library_errors: str = "symbolic"
 
     def reset(self) -> None:
         """Switch every fault off again."""

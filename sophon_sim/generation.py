@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from .faults import Faults
     from .history import History, Recognition
     from .imagery import ImageBank, Picture
+    from .library import Library
     from .roster import Person, SimDevice
 
 
@@ -113,6 +114,7 @@ class BoxState:
     faults: Faults
     history: History
     registered_photo: Callable[[str], bytes | None]
+    library: Library | None = None  # the face library (None: the people calls are unknown)
 
 
 def read_subscription(

@@ -13,6 +13,7 @@ import json
 import math
 from typing import TYPE_CHECKING, Any
 
+from . import library_v1
 from .generation import (
     BuiltEvent,
     EventSpec,
@@ -409,9 +410,13 @@ class GenerationV1:
     version = VERSION
     default_firmware = FIRMWARE
 
-    def rest_answer(self, request: RestRequest, box: BoxState) -> RestAnswer | None:
-        """Answer GET Devices, events, event_images/<id> and images/<id>; the rest is unknown."""
+    def rest_answer(  # noqa: PLR0911 - one return per path
+        self, request: RestRequest, box: BoxState
+    ) -> RestAnswer | None:
+        """Answer GET Devices, events, event_images/<id>, images/<id>, and the face library."""
         path = request.path
+        if (library := library_v1.answer(request, box)) is not None:
+            return library
         if request.method != "GET":
             return None
         if path == DEVICE_LIST_PATH:

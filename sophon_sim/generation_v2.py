@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 from typing import TYPE_CHECKING, Any
 
+from . import library_v2
+from .envelope_v2 import error_answer as _error
+from .envelope_v2 import json_answer as _json
+from .envelope_v2 import read_json as _read_json
 from .generation import (
     BuiltEvent,
     EventSpec,
@@ -63,16 +66,6 @@ ODD_CASE = {
     PersonType.STRANGER: "Stranger",
     PersonType.VIP: "VIP",
 }
-# The codes error_code_int sends instead of the strings (no firmware documents numbers).
-INT_CODES = {
-    "DEVICE_INIT_ERROR": 1001,
-    "UNSUPPORT_CONTENT_TYPE": 1002,
-    "INVALID_ARGUMENTS": 1003,
-    "MISSING_ARGUMENTS": 1004,
-    "EVENT_NOT_FOUND": 1005,
-    "ID_NOT_FOUND": 1006,
-    "INTERNAL_ERROR": 1007,
-}
 EVENT_ID_BASE = 1_764_000_000
 TEMPLATE_BYTES = 700
 INIT_MESSAGE = "设备初始化中\uff0c请稍候"  # "the device is initialising, please wait"
@@ -95,11 +88,6 @@ def make_event_id(seq: int) -> str:
     return f"{EVENT_ID_BASE + seq // 1_000_000}.{seq % 1_000_000:06d}"
 
 
-def _json(body: Any, status: int = 200, device_list: bool = False) -> RestAnswer:
-    """Answer with a JSON body."""
-    return RestAnswer(status, json.dumps(body, ensure_ascii=False), device_list=device_list)
-
-
 def _scene_fault(faults: Faults, what: str) -> RestAnswer | None:
     """Answer a scene photo fetch with the box's error envelope when scene_fetch asks for one."""
     if faults.scene_fetch == "internal_error":
@@ -107,14 +95,6 @@ def _scene_fault(faults: Faults, what: str) -> RestAnswer | None:
     if faults.scene_fetch == "not_found":
         return _error("ID_NOT_FOUND", what, faults, status=404)
     return None
-
-
-def _error(
-    code: str, message: str, faults: Faults, status: int = 200, device_list: bool = False
-) -> RestAnswer:
-    """Answer with the {"error": {"code", "message"}} envelope (code an int with error_code_int)."""
-    value: str | int = INT_CODES[code] if faults.error_code_int else code
-    return _json({"error": {"code": value, "message": message}}, status, device_list)
 
 
 def _media_url(device: SimDevice) -> str:
@@ -151,24 +131,6 @@ def _device_item(device: SimDevice) -> dict[str, Any]:
         "media_device_attr": {},
         "addtime": f"{added} {digest[3] % 24:02d}:{digest[4] % 60:02d}:{digest[5] % 60:02d}",
     }
-
-
-def _read_json(
-    request: RestRequest, faults: Faults, device_list: bool = False
-) -> dict[str, Any] | RestAnswer:
-    """Return the JSON object a POST carries, or the error the box answers instead."""
-    mime = request.content_type.split(";", 1)[0].strip().lower()
-    if mime != "application/json":
-        message = f"unsupported content type {request.content_type!r}, use application/json"
-        return _error("UNSUPPORT_CONTENT_TYPE", message, faults, device_list=device_list)
-    try:
-        body = json.loads(request.body or b"{}")
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        message = "the body must be a JSON object"
-        return _error("INVALID_ARGUMENTS", message, faults, device_list=device_list)
-    return body
 
 
 def _devices(request: RestRequest, box: BoxState) -> RestAnswer:
@@ -479,8 +441,10 @@ class GenerationV2:
     default_firmware = FIRMWARE
 
     def rest_answer(self, request: RestRequest, box: BoxState) -> RestAnswer | None:
-        """Answer getmediadevices, getevent(s), getspotimage and getregisterimage."""
+        """Answer getmediadevices, getevent(s), getspotimage, getregisterimage, the library."""
         method, path = request.method, request.path
+        if (library := library_v2.answer(request, box)) is not None:
+            return library
         posted = {DEVICE_LIST_PATH: _devices, EVENT_PATH: _event, EVENTS_PATH: _events}
         if method == "POST" and path in posted:
             return posted[path](request, box)

@@ -1,4 +1,12 @@
-"""Draw and cache the JPEG pictures a box attaches to its events."""
+"""Draw and cache the JPEG pictures a box attaches to its events.
+
+Every face the simulator draws (a live face crop, a registered photo) carries its face marker:
+32 bits and a 16-bit check, in a band of 4 x 6 grey blocks (four levels, two bits each) across
+the bottom quarter of the picture. Grey levels in large blocks survive what a client does to a
+picture before uploading it (scaling down to half size and less, re-encoding as JPEG or PNG), so
+the box's "face recognition" (sophon_sim.library) reads the marker back from an uploaded
+picture: the same marker is the same face. A picture without a readable band has no face.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +17,15 @@ import random
 from dataclasses import dataclass
 from functools import cached_property
 
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image, ImageDraw, ImageFilter, ImageStat
 
 _SKIN = ((241, 194, 125), (224, 172, 105), (198, 134, 66), (141, 85, 36), (255, 219, 172))
 _HAIR = ((20, 20, 20), (60, 40, 20), (110, 70, 30), (200, 170, 90), (130, 130, 130))
+MARKER_ROWS, MARKER_COLUMNS = 4, 6  # the face marker's blocks: 2 bits each, 48 in all
+MARKER_BAND = 0.25  # the share of the picture's height the band takes, at the bottom
+_LEVELS = (0, 85, 170, 255)
+_LEVEL_SLACK = 34  # how far a block's mean grey may stray from its level
+_CHROMA_SLACK = 40  # how far a block's channels may stray from one another (it is grey)
 
 
 @dataclass(frozen=True)
@@ -28,7 +41,7 @@ class Picture:
         return "data:image/jpeg;base64," + self.b64
 
 
-def _picture(data: bytes) -> Picture:
+def picture_of(data: bytes) -> Picture:
     """Wrap bytes with their base64 text."""
     return Picture(data, base64.b64encode(data).decode("ascii"))
 
@@ -43,13 +56,74 @@ def _jpeg(image: Image.Image, quality: int) -> Picture:
     """Encode an image as JPEG."""
     out = io.BytesIO()
     image.save(out, "JPEG", quality=quality)
-    return _picture(out.getvalue())
+    return picture_of(out.getvalue())
 
 
 def _noisy(image: Image.Image, sigma: float, alpha: float) -> Image.Image:
     """Blend sensor-like noise into an image."""
     noise = Image.effect_noise(image.size, sigma).convert("RGB")
     return Image.blend(image, noise, alpha)
+
+
+def face_marker(key: str) -> int:
+    """Return the face marker (32 bits) of the face drawn for a person key."""
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big")
+
+
+def _marker_bits(marker: int) -> int:
+    """Return the 48 bits a band carries: the marker and its 16-bit check."""
+    check = int.from_bytes(hashlib.sha256(marker.to_bytes(4, "big")).digest()[:2], "big")
+    return (marker << 16) | check
+
+
+def _blocks(size: tuple[int, int]) -> list[tuple[float, float, float, float]]:
+    """Return the marker blocks' boxes (left, top, right, bottom) in a picture of size."""
+    width, height = size
+    top, row_h = height * (1 - MARKER_BAND), height * MARKER_BAND / MARKER_ROWS
+    col_w = width / MARKER_COLUMNS
+    return [
+        (col * col_w, top + row * row_h, (col + 1) * col_w, top + (row + 1) * row_h)
+        for row in range(MARKER_ROWS)
+        for col in range(MARKER_COLUMNS)
+    ]
+
+
+def _draw_marker(image: Image.Image, marker: int) -> None:
+    """Draw the face marker's band across the bottom of the picture."""
+    bits, draw = _marker_bits(marker), ImageDraw.Draw(image)
+    blocks = _blocks(image.size)
+    for index, (left, top, right, bottom) in enumerate(blocks):
+        level = _LEVELS[(bits >> (2 * (len(blocks) - 1 - index))) & 3]
+        box = (round(left), round(top), round(right) - 1, round(bottom) - 1)
+        draw.rectangle(box, fill=(level, level, level))
+
+
+def read_marker(image: Image.Image) -> int | None:
+    """Return the face marker a picture carries, or None when it has no readable band."""
+    rgb = image.convert("RGB")
+    bits = 0
+    for left, top, right, bottom in _blocks(rgb.size):
+        w, h = right - left, bottom - top
+        box = (round(left + w / 4), round(top + h / 4), round(right - w / 4), round(bottom - h / 4))
+        if box[2] <= box[0] or box[3] <= box[1]:
+            return None
+        means = ImageStat.Stat(rgb.crop(box)).mean
+        grey = sum(means) / 3
+        level = min(range(len(_LEVELS)), key=lambda n: abs(_LEVELS[n] - grey))
+        if abs(_LEVELS[level] - grey) > _LEVEL_SLACK or max(means) - min(means) > _CHROMA_SLACK:
+            return None
+        bits = (bits << 2) | level
+    marker = bits >> 16
+    return marker if _marker_bits(marker) == bits else None
+
+
+def read_marker_of(data: bytes) -> int | None:
+    """Return the face marker of an encoded picture, or None (no band, or not a picture)."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            return read_marker(image)
+    except (OSError, ValueError, SyntaxError):
+        return None
 
 
 def _draw_face(
@@ -76,20 +150,23 @@ def _draw_face(
     draw.arc(mouth, 10, 170, fill=(150, 40, 40), width=3)
 
 
-def draw_face(key: str) -> Picture:
-    """Return the live face crop (about 160x160) of the person with this key."""
-    background = tuple(_rng("bg" + key).randrange(60, 200) for _ in range(3))
+def draw_face(marker: int) -> Picture:
+    """Return the live face crop (160x160) of the face with this marker, the marker in it."""
+    background = tuple(_rng(f"bg{marker}").randrange(60, 200) for _ in range(3))
     image = Image.new("RGB", (160, 160), background)
-    _draw_face(ImageDraw.Draw(image), _rng(key), (28, 18, 132, 150))
-    return _jpeg(_noisy(image.filter(ImageFilter.GaussianBlur(1)), 40, 0.12), 88)
+    _draw_face(ImageDraw.Draw(image), _rng(f"face{marker}"), (28, 12, 132, 118))
+    image = _noisy(image.filter(ImageFilter.GaussianBlur(1)), 40, 0.12)
+    _draw_marker(image, marker)
+    return _jpeg(image, 88)
 
 
-def draw_registered(key: str) -> Picture:
-    """Return the registered library photo (ID-photo style) of the person with this key."""
+def draw_registered(marker: int) -> Picture:
+    """Return the registered library photo (ID-photo style) of the face with this marker."""
     image = Image.new("RGB", (200, 260), (236, 242, 250))
     draw = ImageDraw.Draw(image)
-    draw.pieslice((10, 190, 190, 330), 180, 360, fill=(40, 50, 80))
-    _draw_face(draw, _rng(key), (45, 40, 155, 195))
+    draw.pieslice((10, 170, 190, 300), 180, 360, fill=(40, 50, 80))
+    _draw_face(draw, _rng(f"face{marker}"), (45, 30, 155, 180))
+    _draw_marker(image, marker)
     return _jpeg(image, 92)
 
 
@@ -123,23 +200,23 @@ class ImageBank:
 
     def __init__(self) -> None:
         """Start with empty caches."""
-        self._faces: dict[str, Picture] = {}
-        self._registered: dict[str, Picture] = {}
+        self._faces: dict[int, Picture] = {}
+        self._registered: dict[int, Picture] = {}
         self._scenes: dict[str, Picture] = {}
-        self.png = _picture(png_bytes())
-        self.random_bytes = _picture(random.Random(7).randbytes(600))  # noqa: S311
+        self.png = picture_of(png_bytes())
+        self.random_bytes = picture_of(random.Random(7).randbytes(600))  # noqa: S311
 
-    def face(self, key: str) -> Picture:
-        """Return the live face crop for a person key."""
-        if key not in self._faces:
-            self._faces[key] = draw_face(key)
-        return self._faces[key]
+    def face(self, marker: int) -> Picture:
+        """Return the live face crop of the face with this marker."""
+        if marker not in self._faces:
+            self._faces[marker] = draw_face(marker)
+        return self._faces[marker]
 
-    def registered(self, key: str) -> Picture:
-        """Return the registered photo for a person key."""
-        if key not in self._registered:
-            self._registered[key] = draw_registered(key)
-        return self._registered[key]
+    def registered(self, marker: int) -> Picture:
+        """Return the registered photo of the face with this marker."""
+        if marker not in self._registered:
+            self._registered[marker] = draw_registered(marker)
+        return self._registered[marker]
 
     def scene(self, key: str, label: str) -> Picture:
         """Return the scene photo for a device key."""

@@ -1,4 +1,10 @@
-"""Simulate a whole Sophon SE box: its devices, its people and the events it pushes."""
+"""Simulate a whole Sophon SE box: its devices, its people and the events it pushes.
+
+Recognitions come from the face library (sophon_sim.library, seeded from the roster): the face
+seen decides who is recognized, so a person deleted comes back as a stranger, a change of type
+shows in the next recognition, and a face registered (even a stranger's crop the box pushed)
+is recognized as its new person from then on.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +20,8 @@ from typing import TYPE_CHECKING, Any, Self
 from . import generation_v1, generation_v2
 from .generation import BoxState, EventSpec
 from .history import HISTORY_KEEP, History
-from .imagery import ImageBank
+from .imagery import ImageBank, read_marker_of
+from .library import LIBRARY_CAPACITY, Library, stranger
 from .oddities import box_clock, encode_frame
 from .roster import ROSTER, Person, PersonType, SimDevice, make_devices, unknown_device_id
 from .server import BoxServer
@@ -66,11 +73,13 @@ class BoxSimulator(BoxServer):
         seed: int | None = None,
         hex_ids: bool = False,
         history_keep: int = HISTORY_KEEP,
+        library_capacity: int = LIBRARY_CAPACITY,
     ) -> None:
         """Prepare a box with generated (or the given) devices; nothing is bound yet.
 
         hex_ids: generated device ids are 32 hex digits without dashes (as some 2.0 boxes give).
         history_keep: how many recognitions the box keeps for its event history (and pictures).
+        library_capacity: how many people the face library holds (library.capacity).
         """
         super().__init__(get_generation(generation), host, rest_port, ws_port, version_port)
         self.generation = generation
@@ -78,7 +87,10 @@ class BoxSimulator(BoxServer):
         self.devices = (
             make_devices(devices, seed, hex_ids) if isinstance(devices, int) else list(devices)
         )
-        self.roster: list[Person] = list(ROSTER)
+        self._bank = ImageBank()
+        self.library = Library(self._bank, capacity=library_capacity)
+        self.library.seed(ROSTER)
+        self._strangers = [person for person in ROSTER if not person.registered]
         self.sent: list[tuple[int, dict[str, Any]]] = []
         self.last_event_id: str | None = None
         # How many connections the last pushed event reached (0: the box made it, nobody got it).
@@ -86,12 +98,12 @@ class BoxSimulator(BoxServer):
         self._history = History(history_keep)
         # The template strings of the last KEEP frames pushed that carried any (templates_of).
         self._templates: dict[str, tuple[str, ...]] = {}
-        self._photos = {p.image_id: p.image_key for p in self.roster if p.registered}
+        # The registered photos of people pushed who are not in the library (by image id).
+        self._photos: dict[str, int] = {}
         self._rng = random.Random(seed)  # noqa: S311 - simulated events, not secrets
         # Its own generator: the events stay the same for a seed whatever else is drawn.
         serial_rng = random.Random(None if seed is None else f"serial-{seed}")  # noqa: S311
         self.serial_number = f"SE{serial_rng.getrandbits(48):012X}"
-        self._bank = ImageBank()
         self._seq = 1_000_000
         self._json_count = 0
         self._runner: asyncio.Task[None] | None = None
@@ -171,14 +183,24 @@ class BoxSimulator(BoxServer):
         """Return the biometric template strings one of the last KEEP frames carried (2.0)."""
         return list(self._templates.get(str(event_id), ()))
 
+    @property
+    def roster(self) -> list[Person]:
+        """Return the people recognitions are drawn from: the library's, then the strangers."""
+        return [entry.person for entry in self.library.people()] + self._strangers
+
     def _box_state(self) -> BoxState:
-        """Show the generation the devices, the kept events and the registered photos."""
-        return BoxState(self.devices, self.faults, self._history, self._registered_photo)
+        """Show the generation the devices, the kept events, the photos and the library."""
+        return BoxState(
+            self.devices, self.faults, self._history, self._registered_photo, self.library
+        )
 
     def _registered_photo(self, image_id: str) -> bytes | None:
         """Return the registered photo with this image id, if a known person has it."""
-        key = self._photos.get(image_id)
-        return self._bank.registered(key).data if key is not None else None
+        photo = self.library.photo(image_id)
+        if photo is not None:
+            return photo
+        marker = self._photos.get(image_id)
+        return self._bank.registered(marker).data if marker is not None else None
 
     def _device(self, device_id: str | None) -> SimDevice:
         """Find a device by id (first device by default); an unknown id gets a stand-in."""
@@ -192,25 +214,67 @@ class BoxSimulator(BoxServer):
         return SimDevice(device_id, "", "192.168.1.250")
 
     def _person(self, person: Person | None, person_type: PersonType | None) -> Person:
-        """Return the given person, or a random one (of the given type)."""
+        """Return the given person, or a random one (of the given type) of the library."""
         if person is not None:
             return person
-        pool = [p for p in self.roster if person_type is None or p.person_type == person_type]
+        pool: list[Person] = [
+            entry.person
+            for entry in self.library.people()
+            if person_type is None or entry.person_type == person_type
+        ]
+        if person_type in (None, PersonType.STRANGER):
+            pool += self._strangers
         if not pool:
-            raise ValueError(f"no person of type {person_type!r} in the roster")
+            raise ValueError(f"no person of type {person_type!r} in the library")
         chosen = self._rng.choice(pool)
         if chosen.person_type is PersonType.STRANGER:
             chosen = dataclasses.replace(chosen, face_seed=self._rng.randint(1, STRANGER_POOL))
         return chosen
 
-    def _pictures(self, device: SimDevice, person: Person) -> dict[str, Picture]:
-        """Return the cached pictures for a sighting of a person on a device."""
+    def _sighting(
+        self, person: Person | None, person_type: PersonType | None, marker: int | None
+    ) -> tuple[Person, int]:
+        """Return who a recognition names and the marker of the face seen.
+
+        The face decides: the library's person it belongs to (as the library has them now), or
+        a stranger. A registered person the library never had (made up by a test) is as given.
+        """
+        library, chosen = self.library, None
+        if marker is None:
+            chosen = self._person(person, person_type)
+            marker = library.marker_of(chosen)
+            made_up = chosen.identity_id not in library and not library.forgot(chosen.identity_id)
+            if chosen.registered and made_up:
+                return chosen, marker
+        entry = library.recognize(marker)
+        if entry is not None:
+            return entry.person, marker
+        if chosen is not None and not chosen.registered:
+            return chosen, marker
+        return stranger(marker), marker
+
+    def _face_marker(self, face: bytes | int | None, face_of: str | int | None) -> int | None:
+        """Return the marker of the face asked for: a picture's, a number, a kept event's."""
+        if face_of is not None:
+            face = self.images_of(face_of).get("face")
+            if face is None:
+                raise ValueError(f"no face picture kept for event {face_of}")
+        if isinstance(face, bytes):
+            marker = read_marker_of(face)
+            if marker is None:
+                raise ValueError("the picture shows no face the simulator drew")
+            return marker
+        return face
+
+    def _pictures(self, device: SimDevice, person: Person, marker: int) -> dict[str, Picture]:
+        """Return the cached pictures for a sighting of a face on a device."""
         pictures = {
-            "face": self._bank.face(person.image_key),
+            "face": self._bank.face(marker),
             "scene": self._bank.scene(device.device_id, f"{device.ip}  {device.device_type}"),
         }
         if person.registered:
-            pictures["registered"] = self._bank.registered(person.image_key)
+            photo = self.library.registered_picture(person.image_id)
+            pictures["registered"] = photo or self._bank.registered(marker)
         return pictures
 
     def _score(self, person: Person) -> float:
@@ -241,10 +305,15 @@ class BoxSimulator(BoxServer):
         score: float | None = None,
         timestamp_ms: int | None = None,
         overrides: dict[str, Any] | None = None,
+        face: bytes | int | None = None,
+        face_of: str | int | None = None,
     ) -> dict[str, Any]:
         """Build one event, send it to the connections that asked for its device, and return it.
 
-        score is on the 0..1 scale in both generations (2.0 frames carry it times 100).
+        score is on the 0..1 scale in both generations (2.0 frames carry it times 100). The face
+        seen: person's (or a random person's), or the one in a picture the simulator drew
+        (face: its bytes, even scaled or re-encoded, or its marker), or the face crop of a
+        kept event (face_of: its event id); whoever the library has with that face is named.
         """
         built, _ = await self._push(
             device_id,
@@ -253,6 +322,7 @@ class BoxSimulator(BoxServer):
             score=score,
             timestamp_ms=timestamp_ms,
             overrides=overrides,
+            marker=self._face_marker(face, face_of),
         )
         return built.frame
 
@@ -276,12 +346,14 @@ class BoxSimulator(BoxServer):
         timestamp_ms: int | None = None,
         overrides: dict[str, Any] | None = None,
         images: bool = True,
+        marker: int | None = None,
     ) -> tuple[BuiltEvent, int]:
         """Build, record and deliver one event; return it and how many connections got it."""
-        device, who = self._device(device_id), self._person(person, person_type)
+        device = self._device(device_id)
+        who, marker = self._sighting(person, person_type, marker)
         device, listed_id, broadcast = self._as_framed(device)
-        if who.registered:
-            self._photos[who.image_id] = who.image_key
+        if who.registered and who.identity_id not in self.library:
+            self._photos[who.image_id] = marker
         self._seq += 1
         spec = EventSpec(
             seq=self._seq,
@@ -294,7 +366,7 @@ class BoxSimulator(BoxServer):
                 self.faults,
                 self.timezone,
             ),
-            pictures=self._pictures(device, who) if images else {},
+            pictures=self._pictures(device, who, marker) if images else {},
             faults=self.faults,
             rng=self._rng,
             bank=self._bank,

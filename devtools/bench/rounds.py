@@ -38,7 +38,7 @@ from devtools.bench.timing import Tally, paced, rss_bytes, run_until_counted
 from devtools.bench.workloads import Options, Workload
 from devtools.progress import say_bench as say
 from sophon_sim import BoxSimulator
-from sophon_sim.imagery import Picture
+from sophon_sim.imagery import Picture, face_marker
 
 WARM_UP = 500  # events per consumer before the first round
 RECORDED = 500  # events through the integration that the HA floor records, before the warm-up
@@ -87,7 +87,7 @@ async def streams(
     """Run a simulator for a workload with the three consumers, and the HA floor recorded."""
     async with BoxSimulator(bench_devices(3), generation=workload.generation, seed=1) as sim:
         sim.faults.greeter_mode = workload.greeter
-        sim._bank._registered[REGISTERED_PERSON.image_key] = photo  # noqa: SLF001
+        sim._bank._registered[face_marker(REGISTERED_PERSON.image_key)] = photo  # noqa: SLF001
         clock = SendClock(sim)
         devices = dict(zip(CONSUMERS, (device.device_id for device in sim.devices), strict=True))
         tallies = {who: Tally() for who in ORDER}

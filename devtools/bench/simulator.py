@@ -12,7 +12,7 @@ from PIL import Image
 
 from devtools.bench.timing import GcWatch
 from sophon_sim import ROSTER, BoxSimulator, Person, SimDevice
-from sophon_sim.imagery import Picture, draw_registered
+from sophon_sim.imagery import Picture, draw_registered, face_marker
 
 LOOPBACK = "127.0.0.1"
 # A person in the face library, so every image workload's frame carries a registered photo.
@@ -23,7 +23,7 @@ REGISTERED_SIZE = (413, 579)
 
 def realistic_registered_photo() -> Picture:
     """Return the registered person's library photo at enrolment size, with camera noise."""
-    small = Image.open(io.BytesIO(draw_registered(REGISTERED_PERSON.image_key).data))
+    small = Image.open(io.BytesIO(draw_registered(face_marker(REGISTERED_PERSON.image_key)).data))
     image = small.convert("RGB").resize(REGISTERED_SIZE, Image.Resampling.BICUBIC)
     noise = Image.effect_noise(REGISTERED_SIZE, 40).convert("RGB")
     out = io.BytesIO()
