@@ -109,7 +109,8 @@ class HistoryReader:
         correction = self._client.clock_watch.correction
         found: dict[str, RecognitionEvent] = {}
         page, seen, unit = 0, 0, self.filter_ms
-        newest_first, previous = True, None
+        newest_first: bool | None = None
+        previous: datetime | None = None
         while page < MAX_PAGES:
             request = HistoryPageRequest(
                 query=query,
@@ -127,14 +128,14 @@ class HistoryReader:
             events = self._events(answer.items)
             if self._learn_unit(request, events) is not unit:
                 return found, True
-            newest_first = newest_first and _descending(events, previous)
+            newest_first = _newest_first(newest_first, events, previous)
             previous = events[-1].timestamp if events else previous
             seen += len(answer.items)
             for event in events:
                 if _matches(event, query):
                     found.setdefault(_key(event), event)
             if _last_page(answer, seen) or (
-                newest_first and events and _done_newest_first(events, query, len(found))
+                newest_first and events and _before_start(events, query)
             ):
                 return found, True
             page += 1
@@ -210,26 +211,39 @@ def _matches(event: RecognitionEvent, query: HistoryQuery) -> bool:
     return query.person_type is None or event.person_type is query.person_type
 
 
-def _descending(events: list[RecognitionEvent], previous: datetime | None) -> bool:
-    """Return True when a page's events are newest first, and none newer than the last page's."""
+def _newest_first(
+    known: bool | None, events: list[RecognitionEvent], previous: datetime | None
+) -> bool | None:
+    """Return whether the pages read are newest first, after this one (previous: the last time).
+
+    False once a time is newer than the one before it; True once one is older and none newer;
+    None (not known) while no two differ: a page of one event is in any order.
+    """
     times = [event.timestamp for event in events]
     if previous is not None:
         times.insert(0, previous)
-    return all(a >= b for a, b in itertools.pairwise(times))
+    pairs = list(itertools.pairwise(times))
+    if known is False or any(a < b for a, b in pairs):
+        return False
+    return True if any(a > b for a, b in pairs) else known
 
 
-def _done_newest_first(events: list[RecognitionEvent], query: HistoryQuery, found: int) -> bool:
-    """Return True when, newest first, the pages still to come can only hold older events.
+def _before_start(events: list[RecognitionEvent], query: HistoryQuery) -> bool:
+    """Return True when, newest first, this page reached before the start: no more can match.
 
-    Either this page already reached before the start, or the limit's newest are found.
+    Finding the limit's newest does not end the reading: matched counts every match.
     """
-    return events[-1].timestamp < query.start or found >= query.limit
+    return events[-1].timestamp < query.start
 
 
 def _last_page(answer: HistoryPage, seen: int) -> bool:
-    """Return True when no page follows: an empty one, all counted, or a short one."""
+    """Return True when no page follows: an empty one, all counted, or (uncounted) a short one.
+
+    Where the box counts the whole, a short page is not the last: a box may give fewer events
+    than the page size it says.
+    """
     if not answer.items:
         return True
-    if answer.total is not None and seen >= answer.total:
-        return True
+    if answer.total is not None:
+        return seen >= answer.total
     return answer.per_page is not None and len(answer.items) < answer.per_page

@@ -8,6 +8,8 @@ registered photo with getregisterimage.
 
 from __future__ import annotations
 
+import contextlib
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from .coerce import as_dict, as_id, as_str, as_text, describe
@@ -20,8 +22,9 @@ from .generation_v2 import (
     gone_or_failed,
     person_type_of,
 )
-from .models import DeviceType, HistoryPage, PersonType, RecognitionEvent
+from .models import DeviceType, HistoryPage, PersonType, RecognitionEvent, canonical_device_id
 from .plausibility import checked_score_either_scale, past_event_time
+from .text import trim
 
 if TYPE_CHECKING:
     from .generation import Rest
@@ -41,7 +44,7 @@ async def fetch_history_page(rest: Rest, request: HistoryPageRequest) -> History
     if end is not None:
         filters["datetime_lte"] = end
     if query.device_ids:
-        filters["media_device_ids"] = list(query.device_ids)
+        filters["media_device_ids"] = id_forms(query.device_ids)
     if query.identity_id is not None:
         filters["identity_id"] = query.identity_id
     if query.person_type not in (None, PersonType.UNKNOWN):
@@ -49,6 +52,22 @@ async def fetch_history_page(rest: Rest, request: HistoryPageRequest) -> History
     body = {"filters": filters, "page_limit": request.per_page, "page_index": request.page}
     answer = checked(await rest("POST", EVENTS_PATH, body))
     return HistoryPage.of(answer, "events", "page_limit")
+
+
+def id_forms(device_ids: tuple[str, ...]) -> list[str]:
+    """Return device ids in each form a box may keep them in: as given, dashed or not, any case.
+
+    The box compares them as text, and one device's id is written otherwise in its device list,
+    its pushes and its history (models.canonical_device_id); the answer is filtered again here.
+    """
+    forms: dict[str, None] = {}
+    for device_id in device_ids:
+        hex_id = canonical_device_id(device_id)
+        variants = [trim(device_id), hex_id]
+        with contextlib.suppress(ValueError):  # no UUID: no dashed form
+            variants.append(str(uuid.UUID(hex=hex_id)))
+        forms.update(dict.fromkeys([*variants, *(variant.upper() for variant in variants)]))
+    return list(forms)
 
 
 def parse_history_item(item: Any, rest: Rest, box: BoxPictures) -> RecognitionEvent:
