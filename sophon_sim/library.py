@@ -36,16 +36,6 @@ MAX_PICTURE_SIDE = 4096  # the largest width or height accepted, in pixels
 MIN_FACE_SIDE = 64  # a smaller picture fails the face_size check
 DARK, BRIGHT = 40, 235  # a face whose mean grey is outside these fails the brightness check
 DEFAULT_NAME = "佚名"  # "anonymous": the 2.0 default name, never a duplicate
-QUALITY_CHECKS = (
-    "headpose",
-    "clarity",
-    "face_size",
-    "partial",
-    "face_color",
-    "brightness",
-    "mask",
-    "occlusion",
-)
 # What the library_reject fault answers (a picture's upload fails this way whatever it is).
 FORCED = {
     "no_face": "NO_FACE_ERROR",
