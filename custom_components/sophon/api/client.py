@@ -3,7 +3,8 @@
 `BoxClient` is the one facade; its jobs live beside it: `rest.py` (the HTTP calls, the
 generation), `push.py` (the WebSocket and its reconnects), `frames.py` (frames into events),
 `pictures.py` (an event's pictures and how to get their bytes), `history.py` (past
-recognitions, with `history_v1.py` and `history_v2.py`).
+recognitions, with `history_v1.py` and `history_v2.py`), `people.py` (the face library, with
+`people_v1.py` and `people_v2.py`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,19 @@ from .connection import Backoff, Drop, PingBehaviour
 from .frames import EventCallback, FrameReader, RejectCallback
 from .generation import Generation
 from .history import HistoryReader
-from .models import ClientCounters, ConnectionState, Device, History, HistoryQuery, Subscription
+from .models import (
+    ClientCounters,
+    ConnectionState,
+    Device,
+    History,
+    HistoryQuery,
+    LibraryPerson,
+    NewPerson,
+    People,
+    PersonType,
+    Subscription,
+)
+from .people import MAX_PEOPLE, PeopleLibrary
 from .pictures import BoxPictures
 from .push import Listener, PushLoop, StateCallback, open_push
 from .rest import BoxRest
@@ -65,6 +78,7 @@ class BoxClient:
     _rest: BoxRest = field(init=False, repr=False)
     _push: PushLoop = field(init=False, repr=False)
     _history: HistoryReader = field(init=False, repr=False)
+    _people: PeopleLibrary = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         """Set up the client's jobs; each reads the settings above as they are when used."""
@@ -72,6 +86,7 @@ class BoxClient:
         self._rest = BoxRest(self, self._frames)
         self._push = PushLoop(self, self._frames, self._rest)
         self._history = HistoryReader(self, self._rest)
+        self._people = PeopleLibrary(self, self._rest)
 
     async def __aenter__(self) -> Self:
         """Use the client as an async context manager."""
@@ -148,6 +163,45 @@ class BoxClient:
         section 7 lists (see history.py). Raises SophonError when the box cannot be asked.
         """
         return await self._history.query(query)
+
+    async def async_list_people(self, max_people: int = MAX_PEOPLE) -> People:
+        """List the people of the box's face library, page by page, at most max_people.
+
+        People.complete is False when a bound (people, pages) cut the list. Raises SophonError
+        when the box cannot be asked.
+        """
+        return await self._people.list_people(max_people)
+
+    async def async_get_person(self, identity_id: str) -> LibraryPerson:
+        """Read one person of the face library (SophonPersonNotFoundError: none)."""
+        return await self._people.get_person(identity_id)
+
+    async def async_create_person(self, new: NewPerson) -> LibraryPerson:
+        """Register a person with a photo (JPEG bytes, sent as plain base64; api 7.15).
+
+        The box's refusals are SophonLibraryError subclasses: SophonNoFaceError,
+        SophonLowQualityError (.checks), SophonPictureTooLargeError, SophonDuplicateError
+        (.field), SophonLibraryFullError, SophonPictureUnreadableError.
+        """
+        return await self._people.create(new)
+
+    async def async_set_person_type(
+        self, identity_id: str, person_type: PersonType
+    ) -> LibraryPerson:
+        """Change a person's type; every other field is read first and sent back (api 7.17)."""
+        return await self._people.set_type(identity_id, person_type)
+
+    async def async_add_face(self, identity_id: str, jpeg: bytes) -> LibraryPerson:
+        """Add a face (a photo, JPEG bytes) to a person; refusals as for a new person."""
+        return await self._people.add_face(identity_id, jpeg)
+
+    async def async_delete_face(self, identity_id: str, face: str) -> LibraryPerson:
+        """Delete a face by its registered picture's id or face id (2.0; 1.0 has no such call)."""
+        return await self._people.delete_face(identity_id, face)
+
+    async def async_delete_person(self, identity_id: str) -> None:
+        """Delete a person and their faces (never a group, never a wipe)."""
+        await self._people.delete(identity_id)
 
     async def async_get_box_time(self) -> BoxTime | None:
         """Read the box's clock and time zone (api section 4); None when it gives none.

@@ -47,6 +47,56 @@ class SophonBoxStartingError(SophonResponseError):
     """The box is still starting and asks to be called again later."""
 
 
+class SophonLibraryError(SophonResponseError):
+    """The box refused a face-library call (api section 3).
+
+    code: the box's own code for it (2.0 symbol, 1.0 status, or a number), where it gave one.
+    """
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        """Keep the message and the box's code."""
+        super().__init__(message)
+        self.code = code
+
+
+class SophonNoFaceError(SophonLibraryError):
+    """The box found no face in the picture."""
+
+
+class SophonLowQualityError(SophonLibraryError):
+    """The face is of too low a quality; checks: the box's checks that failed (e.g. clarity)."""
+
+    def __init__(self, message: str, code: str | None = None, checks: tuple[str, ...] = ()) -> None:
+        """Keep the message, the code and the failed checks."""
+        super().__init__(message, code)
+        self.checks = checks
+
+
+class SophonPictureTooLargeError(SophonLibraryError):
+    """The picture is larger than the box accepts."""
+
+
+class SophonPictureUnreadableError(SophonLibraryError):
+    """The picture cannot be decoded (by the box, or before it is sent)."""
+
+
+class SophonDuplicateError(SophonLibraryError):
+    """Another person has this identity id or name; field: "identity_id" or "name"."""
+
+    def __init__(self, message: str, code: str | None = None, field: str = "identity_id") -> None:
+        """Keep the message, the code and which field is taken."""
+        super().__init__(message, code)
+        self.field = field
+
+
+class SophonLibraryFullError(SophonLibraryError):
+    """The face library holds as many people as it can."""
+
+
+class SophonPersonNotFoundError(SophonLibraryError, SophonNotFoundError):
+    """The box has no person (or face) with this id."""
+
+
 class FrameRejectedError(SophonError):
     """A WebSocket frame that cannot be a recognition event."""
 

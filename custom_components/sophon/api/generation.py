@@ -25,8 +25,13 @@ class Rest(Protocol):
         params: dict[str, str] | None = None,
         port: int | None = None,
         raw: bool = False,
+        envelope: bool = False,
     ) -> Any:
-        """Return the decoded JSON answer, or the bytes with raw=True."""
+        """Return the decoded JSON answer, or the bytes with raw=True.
+
+        envelope: an HTTP error status whose body is the box's {"error": ...} envelope returns
+        that envelope (1.0 answers refusals with 4xx; api section 7.4).
+        """
 
 
 class Generation(Protocol):

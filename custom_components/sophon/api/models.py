@@ -237,6 +237,53 @@ class HistoryPage:
         )
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LibraryPerson:
+    """One person of the box's face library, as the people calls give them; no picture held.
+
+    groups: the 1.0 face-library groups (empty on 2.0); face_ids and image_ids: the person's
+    faces and their registered pictures, in the box's order (2.0 pairs them; 1.0 gives one
+    image id).
+    """
+
+    identity_id: str
+    name: str = ""
+    person_type: PersonType = PersonType.UNKNOWN
+    person_type_raw: str | None = None
+    groups: tuple[str, ...] = ()
+    face_ids: tuple[str, ...] = ()
+    image_ids: tuple[str, ...] = ()
+    permission_ids: tuple[str, ...] = ()
+
+    @property
+    def registered_image_id(self) -> str | None:
+        """Return the id of the person's registered photo (the first face's), if any."""
+        return self.image_ids[0] if self.image_ids else None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewPerson:
+    """A person to register: name, type, one photo (JPEG bytes, never logged or shown).
+
+    identity_id: None lets the box (2.0) or the client (1.0) choose one; group: the 1.0
+    face-library group (None: default_group, else the box's first).
+    """
+
+    name: str
+    person_type: PersonType
+    jpeg: bytes = field(repr=False)
+    identity_id: str | None = None
+    group: str | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class People:
+    """The people of a box's face library as listed: complete, or cut at a bound."""
+
+    people: list[LibraryPerson] = field(default_factory=list)
+    complete: bool = True
+
+
 @dataclass(slots=True)
 class ClientCounters:
     """What the receive loop has seen since the client was made."""

@@ -60,16 +60,21 @@ class BoxRest:
         params: dict[str, str] | None = None,
         port: int | None = None,
         raw: bool = False,
+        envelope: bool = False,
     ) -> Any:
         """Call the box's HTTP API and return the decoded JSON answer.
 
         raw: return the bytes of a JPEG answer; an answer that is no JPEG is decoded as JSON
         (a box's error envelope) and returned as such, or raises SophonResponseError.
+        envelope: an HTTP error status that carries the box's {"error": ...} envelope returns
+        the envelope (api section 7.4) instead of raising.
         """
         url = URL.build(
             scheme="http", host=self._client.host, port=port or self._client.port, path=path
         )
         status, content = await self._request(method, url, body, params)
+        if envelope and status >= 400 and (answer := _error_envelope(content)) is not None:  # noqa: PLR2004
+            return answer
         if status in _NOT_SUPPORTED:
             raise SophonNotSupportedError(f"{url} answered HTTP {status}", status)
         if status >= 400:  # noqa: PLR2004
@@ -195,6 +200,17 @@ class BoxRest:
         if answer is not None and client.clock_watch.observe_box_time(answer):
             self._frames.log_correction()
         return answer
+
+
+def _error_envelope(content: bytes) -> dict[str, Any] | None:
+    """Return an answer that is the box's {"error": {...}} envelope, else None."""
+    try:
+        answer, _quirks = parse_json(content)
+    except ValueError:
+        return None
+    if isinstance(answer, dict) and isinstance(answer.get("error"), dict):
+        return answer
+    return None
 
 
 async def _read_bounded(response: aiohttp.ClientResponse, url: URL) -> bytes:
