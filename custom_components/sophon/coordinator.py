@@ -210,16 +210,17 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
                 self.catch_up.live,
                 self._handle_state,
                 self._handle_reject,
+                self.catch_up.connected,
             ),
             f"{DOMAIN}-listen-{self.config_entry.entry_id}",
         )
 
     @callback
     def _handle_state(self, state: ConnectionState) -> None:
-        """Follow the push's state; each new connection catches up on what it missed."""
+        """Follow the push's state (each connection that proves up catches up on the gap)."""
         self.outages.handle_state(state)
-        if state is ConnectionState.CONNECTED:
-            self.catch_up.connected()
+        if state is ConnectionState.DISCONNECTED:
+            self.catch_up.disconnected()
 
     async def async_stop(self, *_: Any) -> None:
         """Close the WebSocket and wait for the listener to end (cancel it if it hangs)."""

@@ -117,7 +117,7 @@ async def test_a_restart_catches_up_from_the_remembered_time(
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
     stored = hass_storage[f"{DOMAIN}.{entry.entry_id}.catch_up"]
-    assert dt_util.parse_datetime(stored["data"]["last"]) is not None
+    assert dt_util.parse_datetime(stored["data"]["heard_until"]) is not None
     text = json.dumps(stored)
     for person in simulator.roster:
         if person.name:
@@ -228,7 +228,10 @@ async def test_catch_up_reaches_back_the_chosen_hours_and_0_turns_it_off(
         "version": 1,
         "minor_version": 1,
         "key": f"{DOMAIN}.{entry.entry_id}.catch_up",
-        "data": {"last": (dt_util.utcnow() - timedelta(days=3)).isoformat(), "delivered": {}},
+        "data": {
+            "first": (dt_util.utcnow() - timedelta(days=30)).isoformat(),
+            "heard_until": (dt_util.utcnow() - timedelta(days=3)).isoformat(),
+        },
     }
     now_ms = int(dt_util.utcnow().timestamp() * 1000)
     await simulator.push_event(person_type=SimPersonType.VIP, timestamp_ms=now_ms - 30 * 3600_000)
@@ -308,7 +311,8 @@ async def test_diagnostics_of_the_catch_up_hold_times_and_counts_only(
     shown = coordinator.catch_up.as_dict()
     assert set(shown) == {
         "hours",
-        "last",
+        "gaps",
+        "down",
         "runs",
         "replayed",
         "duplicates_dropped",
@@ -317,3 +321,104 @@ async def test_diagnostics_of_the_catch_up_hold_times_and_counts_only(
         "last_run",
     }
     assert shown["hours"] == 24
+
+
+async def test_a_long_outage_whose_first_catch_up_fails_is_caught_up_whole(
+    hass: HomeAssistant,
+    coordinator: SophonCoordinator,
+    simulator: BoxSimulator,
+    bus_events: list[Event],
+) -> None:
+    """A recognition ten minutes into a quarter-hour outage arrives though the first ask failed.
+
+    Live recognitions after the reconnection do not narrow what is asked for again.
+    """
+    runs = coordinator.catch_up.runs
+    await drop_push(coordinator, simulator)
+    coordinator.catch_up.gaps.items[-1].start -= timedelta(minutes=15)  # down since then
+    coordinator.catch_up.first -= timedelta(minutes=20)  # and added before
+    ten_minutes_ago = int((dt_util.utcnow() - timedelta(minutes=10)).timestamp() * 1000)
+    await simulator.push_event(person_type=VIP, timestamp_ms=ten_minutes_ago)
+    simulator.faults.history_query = "error"
+    await restore_push(coordinator, simulator)
+    await wait_for(lambda: coordinator.catch_up.failures == 1)
+    await push(hass, simulator, bus_events, person_type=SimPersonType.EMPLOYEE)
+    simulator.faults.history_query = ""
+    async_fire_time_changed(hass, dt_util.utcnow() + catch_up.RETRY_AFTER + timedelta(seconds=1))
+    await caught_up(hass, coordinator, runs + 2)
+    assert [d["person_type"] for d in replayed(bus_events)] == ["vip"]
+    assert coordinator.catch_up.gaps.items == []
+
+
+async def test_a_stuck_push_reopened_quietly_catches_up(
+    hass: HomeAssistant,
+    coordinator: SophonCoordinator,
+    simulator: BoxSimulator,
+    bus_events: list[Event],
+) -> None:
+    """A push that stays open but sends nothing is reopened; what the box made arrives late."""
+    coordinator.client.stale_after = 1.0  # read by each new connection
+    subscriptions = len(simulator.subscriptions)
+    await simulator.close_connections()
+    await simulator.wait_for_subscription(count=subscriptions + 1)
+    await push(hass, simulator, bus_events, person_type=SimPersonType.EMPLOYEE)
+    runs = coordinator.catch_up.runs
+    simulator.faults.stale = True
+    await simulator.push_event(person_type=VIP)
+    assert simulator.last_reached == 0
+    await wait_for(lambda: coordinator.client.counters.stale_reconnects >= 1)
+    simulator.faults.stale = False
+    await caught_up(hass, coordinator, runs + 1)
+    assert [d["person_type"] for d in replayed(bus_events)] == ["vip"]
+    assert coordinator.connected
+
+
+async def test_a_restart_reads_the_history_of_a_box_stamping_local_time_right(
+    hass: HomeAssistant,
+    coordinator: SophonCoordinator,
+    simulator: BoxSimulator,
+    bus_events: list[Event],
+) -> None:
+    """A box stamping local time as UTC (8 h ahead): after a restart its history is read right.
+
+    The clock's correction, learnt from live recognitions, is kept across the restart.
+    """
+    entry = coordinator.config_entry
+    simulator.faults.events_local_time = True
+    for _ in range(3):
+        await push(hass, simulator, bus_events, person_type=SimPersonType.EMPLOYEE)
+    assert coordinator.client.clock_watch.correction == timedelta(hours=8)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    await simulator.push_event(person_type=VIP)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await caught_up(hass, entry.runtime_data, 1)
+    late = replayed(bus_events)
+    assert [d["person_type"] for d in late] == ["vip"]
+    moment = dt_util.parse_datetime(late[0]["timestamp"])
+    assert moment is not None
+    assert abs(moment - dt_util.utcnow()) < timedelta(minutes=1)
+
+
+@pytest.mark.parametrize("fault", ["clock_offset", "score_scale_wrong"])
+async def test_a_box_running_ahead_or_scoring_0_to_100_delivers_each_once(
+    hass: HomeAssistant,
+    coordinator: SophonCoordinator,
+    simulator: BoxSimulator,
+    bus_events: list[Event],
+    fault: str,
+) -> None:
+    """Twenty seconds ahead, or pushing 0..100 scores: live ones are not replayed; missed are."""
+    if fault == "clock_offset":
+        simulator.faults.clock_offset = 20.0
+    else:
+        simulator.faults.score_scale_wrong = True
+    for _ in range(3):
+        await push(hass, simulator, bus_events)
+    runs = coordinator.catch_up.runs
+    await drop_push(coordinator, simulator)
+    await simulator.push_event(person_type=VIP)
+    await restore_push(coordinator, simulator)
+    await caught_up(hass, coordinator, runs + 1)
+    assert [d["person_type"] for d in replayed(bus_events)] == ["vip"]
+    assert len(bus_events) == 4

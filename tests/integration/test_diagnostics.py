@@ -50,7 +50,6 @@ VOLATILE = props(
     "residual_seconds",
     "box_time_skew_seconds",
     "pings",
-    "last",
     "last_run",
 )
 # The simulator's pictures vary in size with what ran before: only that they are sizes is kept.

@@ -225,15 +225,20 @@ class BoxClient:
         on_event: EventCallback,
         on_state: StateCallback | None = None,
         on_reject: RejectCallback | None = None,
+        on_connection: Callable[[], None] | None = None,
     ) -> None:
         """Receive recognitions until disconnect(), reconnecting with backoff on every drop.
 
         A stale push (no recognition for stale_after s) is reopened at once and quietly: the
         state stays CONNECTED unless the new connection fails. on_reject is told the reason of
-        each frame that cannot be a recognition.
+        each frame that cannot be a recognition; on_connection is called each time a
+        connection proves up, a quiet reopen included (what the box recognized meanwhile is
+        not pushed: ask its history).
         """
         self._frames.follow(subscription, on_reject)
-        await self._push.listen(Listener(subscription, on_event, on_state, asyncio.Event()))
+        await self._push.listen(
+            Listener(subscription, on_event, on_state, asyncio.Event(), on_connection)
+        )
 
     async def disconnect(self) -> None:
         """Stop a running listen() and close the WebSocket."""

@@ -100,6 +100,16 @@ class ClockWatch:
         self.box = answer
         return self._decide()
 
+    def resume(self, skew: timedelta) -> bool:
+        """Start from a skew measured before (a restart): it counts as MIN_SAMPLES recognitions.
+
+        Live recognitions outweigh it as they come. Return True when the correction changed.
+        """
+        if self._samples or abs(skew) > MAX_ZONE + ZONE_TOLERANCE:
+            return False
+        self._samples.extend([skew.total_seconds()] * MIN_SAMPLES)
+        return self._decide()
+
     def fits(self, stamped: datetime, received: datetime) -> bool:
         """Return True when a recognition's own skew agrees with the correction."""
         return abs(stamped - received - self.correction) <= ZONE_TOLERANCE

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from . import history_v1, history_v2
+from .connection import RateLimitedLog
 from .exceptions import FrameRejectedError, SophonError, SophonResponseError
 from .models import (
     History,
@@ -68,6 +69,7 @@ class HistoryReader:
         self._rest = rest
         # The unit the box reads the time filters in, once learnt (True: milliseconds).
         self.filter_ms: bool | None = None
+        self._log = RateLimitedLog(_LOGGER)
 
     async def query(self, query: HistoryQuery) -> History:
         """Return the recognitions of a query, oldest first (see History).
@@ -89,11 +91,17 @@ class HistoryReader:
         if self._client.generation is None:
             await self._rest.devices()  # finds out the generation
         deadline = time.monotonic() + MAX_SECONDS
+        correction = self._client.clock_watch.correction  # one for the whole query
         for _attempt in range(2):  # once more after learning the filters' unit
             unit = self.filter_ms
-            found, complete = await self._read_pages(query, deadline)
+            found, complete = await self._read_pages(query, deadline, correction)
             if self.filter_ms == unit:
                 break
+        if not found and self.filter_ms is not None:
+            # Nothing in the unit learnt: ask once in the form either reading lets through,
+            # in case it was learnt wrongly (it is learnt again from what comes back).
+            self.filter_ms = None
+            found, complete = await self._read_pages(query, deadline, correction)
         matched = sorted(found.values(), key=lambda event: event.timestamp)
         return History(
             recognitions=matched[-query.limit :] if query.limit > 0 else [],
@@ -102,11 +110,10 @@ class HistoryReader:
         )
 
     async def _read_pages(
-        self, query: HistoryQuery, deadline: float
+        self, query: HistoryQuery, deadline: float, correction: timedelta
     ) -> tuple[dict[str, RecognitionEvent], bool]:
         """Read the query's pages; return the matching events by key and whether all were read."""
         calls = self._calls()
-        correction = self._client.clock_watch.correction
         found: dict[str, RecognitionEvent] = {}
         page, seen, unit = 0, 0, self.filter_ms
         newest_first: bool | None = None
@@ -125,7 +132,7 @@ class HistoryReader:
                     answer = await calls.fetch_history_page(self._rest, request)
             except TimeoutError:
                 return found, False
-            events = self._events(answer.items)
+            events = self._events(answer.items, correction)
             if self._learn_unit(request, events) is not unit:
                 return found, True
             newest_first = _newest_first(newest_first, events, previous)
@@ -148,10 +155,9 @@ class HistoryReader:
             raise SophonResponseError(f"{self._client.host} answers no known generation")
         return HISTORY_CALLS[generation.name]
 
-    def _events(self, items: list[Any]) -> list[RecognitionEvent]:
+    def _events(self, items: list[Any], correction: timedelta) -> list[RecognitionEvent]:
         """Parse a page's events onto our clock; an unreadable one is counted and skipped."""
         calls = self._calls()
-        correction = self._client.clock_watch.correction
         pictures = self._client.pictures
         events = []
         for item in items:
@@ -159,7 +165,12 @@ class HistoryReader:
                 event = calls.parse_history_item(item, self._rest, pictures)
             except FrameRejectedError as err:
                 self._client.counters.history_rejected += 1
-                _LOGGER.debug("Skipped a past event from %s: %s", self._client.host, err)
+                self._log.warning(
+                    err.reason,
+                    "Skipped a past recognition from %s that cannot be read: %s",
+                    self._client.host,
+                    err,
+                )
                 continue
             if correction:
                 event = dataclasses.replace(event, timestamp=event.timestamp - correction)

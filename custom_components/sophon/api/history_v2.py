@@ -22,7 +22,7 @@ from .generation_v2 import (
     gone_or_failed,
     person_type_of,
 )
-from .models import DeviceType, HistoryPage, PersonType, RecognitionEvent, canonical_device_id
+from .models import DeviceType, HistoryPage, RecognitionEvent, canonical_device_id
 from .plausibility import checked_score_either_scale, past_event_time
 from .text import trim
 
@@ -37,7 +37,7 @@ REGISTER_IMAGE_PATH = "/sophon/v2/face/getregisterimage/{}"
 
 
 async def fetch_history_page(rest: Rest, request: HistoryPageRequest) -> HistoryPage:
-    """Ask getevents for one page (the box's filters: time, devices, identity, person type)."""
+    """Ask getevents for one page (the box's filters: time, devices, identity)."""
     query = request.query
     start, end = request.time_filters()
     filters: dict[str, Any] = {"datetime_gte": start}
@@ -47,8 +47,8 @@ async def fetch_history_page(rest: Rest, request: HistoryPageRequest) -> History
         filters["media_device_ids"] = id_forms(query.device_ids)
     if query.identity_id is not None:
         filters["identity_id"] = query.identity_id
-    if query.person_type not in (None, PersonType.UNKNOWN):
-        filters["user_type"] = str(query.person_type)
+    # The person type is filtered on this side only: boxes write "VIP" and "vip" (api 7.10),
+    # and one that compares the letters as given would leave matches out.
     body = {"filters": filters, "page_limit": request.per_page, "page_index": request.page}
     answer = checked(await rest("POST", EVENTS_PATH, body))
     return HistoryPage.of(answer, "events", "page_limit")

@@ -62,12 +62,17 @@ type StateCallback = Callable[[ConnectionState], None]
 
 @dataclass(slots=True)
 class Listener:
-    """What one listen() delivers to, and the signal that ends it."""
+    """What one listen() delivers to, and the signal that ends it.
+
+    on_connection: called each time a connection proves up, a quiet reopen included (the
+    state, which stays CONNECTED then, is reported once).
+    """
 
     subscription: Subscription
     on_event: EventCallback
     on_state: StateCallback | None
     stop: asyncio.Event
+    on_connection: Callable[[], None] | None = None
 
 
 async def open_push(client: BoxClient) -> tuple[URL, aiohttp.ClientWebSocketResponse]:
@@ -274,9 +279,7 @@ class PushLoop:
     async def _connect_once(self, listener: Listener, first: bool) -> Drop:
         """Open, subscribe and read one push connection; return how it ended."""
         connection = self._connection = PushConnection(
-            self._client,
-            self._rest,
-            lambda: self._set_state(ConnectionState.CONNECTED, listener),
+            self._client, self._rest, lambda: self._proven(listener)
         )
         try:
             await self._check_generation(first)
@@ -326,6 +329,15 @@ class PushLoop:
                 raise
         else:
             self._rest_down = False
+
+    def _proven(self, listener: Listener) -> None:
+        """Report a connection that proved up: the state (once), and the connection itself."""
+        self._set_state(ConnectionState.CONNECTED, listener)
+        if listener.on_connection is not None:
+            try:
+                listener.on_connection()
+            except Exception:
+                _LOGGER.exception("Connection handler failed for %s", self._client.host)
 
     def _set_state(self, state: ConnectionState, listener: Listener) -> None:
         """Record a connection state change and report it once."""
