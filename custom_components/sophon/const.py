@@ -25,7 +25,11 @@ DEFAULT_CATCH_UP_HOURS: Final = 24
 MAX_CATCH_UP_HOURS: Final = 168
 
 EVENT_RECOGNITION: Final = "sophon_recognition"
+# Fired for each change the library actions make to a box's face library (the logbook's line).
+EVENT_LIBRARY_CHANGED: Final = "sophon_library_changed"
 DEVICE_LIST_REFRESH: Final = timedelta(minutes=5)
+# The face library's people are counted this often (and after each library action).
+LIBRARY_REFRESH: Final = timedelta(minutes=10)
 # A repair issue is raised when the box's push has been down this long.
 UNREACHABLE_REPAIR_AFTER: Final = timedelta(minutes=30)
 # A push that stays up this long ends an outage (logged as restored, repair cleared).

@@ -34,6 +34,7 @@ from .const import (
 )
 from .devices import DeviceRegistrar
 from .identity import async_adopt_serial
+from .library import LibraryCoordinator
 from .outage import PushOutages
 from .recognitions import BoxView, Recognitions
 
@@ -63,6 +64,8 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
         self.outages = PushOutages(hass, entry, client, self.async_update_listeners)
         self.clock = ClockMonitor(hass, entry, client)
         self.devices = DeviceRegistrar(hass, entry.entry_id)
+        # The face library's counts, polled on their own (a failure touches nothing else).
+        self.library = LibraryCoordinator(hass, entry, client)
         self.recognitions = Recognitions(
             hass,
             BoxView(

@@ -221,6 +221,8 @@ async def async_get_config_entry_diagnostics(
         {
             "entry": {"data": dict(entry.data), "options": _options(entry.options, stand_ins)},
             "box": _box(coordinator, stand_ins),
+            # Counts only: never a name or an id of the library's people.
+            "library": _library(coordinator),
             "devices": {
                 stand_ins(key): _device(
                     coordinator.data.get(key), coordinator.recognitions.records.get(key)
@@ -230,6 +232,13 @@ async def async_get_config_entry_diagnostics(
         },
         stand_ins,
     )
+
+
+def _library(coordinator: SophonCoordinator) -> dict[str, Any]:
+    """Return the face library's counts as last read, and whether that read worked."""
+    library = coordinator.library
+    counts = None if library.data is None else library.data.as_dict()
+    return {"last_update_success": library.last_update_success, "counts": counts}
 
 
 async def async_get_device_diagnostics(

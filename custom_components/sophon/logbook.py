@@ -10,7 +10,7 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 
 from .api import clean_text
-from .const import DOMAIN, EVENT_RECOGNITION
+from .const import DOMAIN, EVENT_LIBRARY_CHANGED, EVENT_RECOGNITION
 from .texts import text
 
 # The keys of a logbook entry (homeassistant.components.logbook.LOGBOOK_ENTRY_*).
@@ -32,6 +32,13 @@ def async_describe_events(
         return describe_recognition(hass, event.data)
 
     async_describe_event(DOMAIN, EVENT_RECOGNITION, describe)
+
+    @callback
+    def describe_change(event: Event) -> dict[str, str]:
+        """Return the line of one change to a box's face library."""
+        return describe_library_change(hass, event.data)
+
+    async_describe_event(DOMAIN, EVENT_LIBRARY_CHANGED, describe_change)
 
 
 def describe_recognition(hass: HomeAssistant, data: Mapping[str, Any]) -> dict[str, str]:
@@ -71,6 +78,24 @@ def describe_recognition(hass: HomeAssistant, data: Mapping[str, Any]) -> dict[s
         + late
     )
     return line
+
+
+def describe_library_change(hass: HomeAssistant, data: Mapping[str, Any]) -> dict[str, str]:
+    """Return e.g. 'Tom: registered as Visitor in the face library of Box by Alice'.
+
+    Names the user who made the change (an automation's call has none); never a picture.
+    """
+    entry = hass.config_entries.async_get_entry(str(data.get("config_entry_id") or ""))
+    box = entry.title if entry is not None else "?"
+    user = data.get("user_name") or text(hass, "common.logbook_library_no_user")
+    person_type = str(data.get("person_type", "unknown"))
+    name = str(data.get("identity_name") or data.get("identity_id") or "?")
+    message = text(hass, f"common.logbook_library_{data.get('change')}").format(
+        box=box,
+        user=user,
+        person_type=text(hass, f"entity.sensor.person_type.state.{person_type}") or person_type,
+    )
+    return {LOGBOOK_ENTRY_NAME: name, LOGBOOK_ENTRY_MESSAGE: message}
 
 
 def _recognition_entity(hass: HomeAssistant, device_id: str) -> str | None:

@@ -94,6 +94,7 @@ class _Recent:
     added: float
     pictures: Pictures
     size: int
+    event_id: str | None = None
 
 
 class RecentPictures:
@@ -108,6 +109,9 @@ class RecentPictures:
         self._clock = clock
         self._recent: OrderedDict[str, _Recent] = OrderedDict()
         self._bytes = 0
+        # The reference of each held recognition by the box's event id (the library actions
+        # register the face of a recognition named by its event id).
+        self._by_event: dict[str, str] = {}
         # Recognitions with a picture still to fetch (0 bytes when added): counted once fetched.
         self._uncounted: set[str] = set()
 
@@ -121,11 +125,13 @@ class RecentPictures:
         """Return the bytes of pictures held (as the box sent them)."""
         return self._bytes
 
-    def add(self, pictures: Pictures) -> str:
+    def add(self, pictures: Pictures, event_id: str | None = None) -> str:
         """Hold a recognition's pictures; return their reference (a ULID)."""
         ref = ulid_now()
         size = sum(stored.size for stored in pictures.values())
-        self._recent[ref] = _Recent(self._clock(), pictures, size)
+        self._recent[ref] = _Recent(self._clock(), pictures, size, event_id)
+        if event_id:
+            self._by_event[event_id] = ref
         self._bytes += size
         if any(stored.size == 0 for stored in pictures.values()):
             self._uncounted.add(ref)
@@ -137,6 +143,12 @@ class RecentPictures:
         self.expire()
         recent = self._recent.get(ref)
         return recent.pictures.get(kind) if recent is not None else None
+
+    def of_event(self, event_id: str, kind: ImageKind) -> StoredImage | None:
+        """Return the picture of a kind of the held recognition with this event id, if any."""
+        self.expire()
+        ref = self._by_event.get(event_id)
+        return None if ref is None else self.get(ref, kind)
 
     def recount(self, ref: str | None = None) -> None:
         """Count the pictures fetched since they were added (of ref, or of all), keep bounds.
@@ -173,12 +185,15 @@ class RecentPictures:
         """Forget every picture."""
         self._recent.clear()
         self._uncounted.clear()
+        self._by_event.clear()
         self._bytes = 0
 
     def _drop_oldest(self) -> None:
         """Forget the oldest recognition held."""
         ref, recent = self._recent.popitem(last=False)
         self._uncounted.discard(ref)
+        if recent.event_id and self._by_event.get(recent.event_id) == ref:
+            del self._by_event[recent.event_id]
         self._bytes -= recent.size
 
 

@@ -144,7 +144,11 @@ class Recognitions:
             self.older_recognitions += 1
         data = self.bus_data(event, replayed)
         data["pictures"] = (
-            picture_urls(self._box.entry_id, self.recent_pictures.add(pictures), pictures)
+            picture_urls(
+                self._box.entry_id,
+                self.recent_pictures.add(pictures, event.event_id or None),
+                pictures,
+            )
             if pictures
             else {}
         )

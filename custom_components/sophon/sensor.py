@@ -1,4 +1,4 @@
-"""Sensors: the last recognition of each attached device, and the box's counters."""
+"""Sensors: the last recognition of each attached device, the box's counters, its library."""
 
 from __future__ import annotations
 
@@ -17,13 +17,16 @@ from homeassistant.components.sensor import (
 )
 from homeassistant.const import MAX_LENGTH_STATE_STATE, PERCENTAGE, EntityCategory
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 from homeassistant.helpers.typing import StateType
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .api import Device, RecognitionEvent, shorten
-from .const import PERSON_TYPES, STRANGER_STATE
+from .const import DOMAIN, PERSON_TYPES, STRANGER_STATE
 from .coordinator import SophonConfigEntry, SophonCoordinator
 from .entity import SophonBoxEntity, SophonDeviceEntity, async_add_device_entities
+from .library import LibraryCoordinator
 
 PARALLEL_UPDATES = 0
 
@@ -132,6 +135,11 @@ async def async_setup_entry(
     """Add the box's sensors and each device's sensors."""
     coordinator = entry.runtime_data
     async_add_entities(SophonBoxSensor(coordinator, description) for description in BOX_SENSORS)
+    async_add_entities([SophonLibrarySensor(coordinator)])
+    # Counted in the background: a large library does not hold up the set-up.
+    entry.async_create_background_task(
+        hass, coordinator.library.async_refresh(), f"{DOMAIN}-library-{entry.entry_id}"
+    )
     async_add_device_entities(
         entry,
         async_add_entities,
@@ -195,3 +203,27 @@ class SophonBoxSensor(SophonBoxEntity, SensorEntity):
     def native_value(self) -> StateType:
         """Return the counter's value."""
         return self.entity_description.value_fn(self.coordinator)
+
+
+class SophonLibrarySensor(CoordinatorEntity[LibraryCoordinator], SensorEntity):
+    """How many people the box's face library holds; counts by person type (no names)."""
+
+    _attr_has_entity_name = True
+    _attr_translation_key = "library_people"
+    _attr_state_class = SensorStateClass.MEASUREMENT
+
+    def __init__(self, coordinator: SophonCoordinator) -> None:
+        """Attach the sensor to the box's device; it follows the library's own coordinator."""
+        super().__init__(coordinator.library)
+        self._attr_unique_id = f"{coordinator.box_identifier[1]}_library_people"
+        self._attr_device_info = DeviceInfo(identifiers={coordinator.box_identifier})
+
+    @property
+    def native_value(self) -> int | None:
+        """Return the number of people listed."""
+        return None if self.coordinator.data is None else self.coordinator.data.people
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """Return how many people of each type: counts only."""
+        return None if self.coordinator.data is None else dict(self.coordinator.data.by_type)

@@ -1,4 +1,7 @@
-"""Actions: sophon.get_recognitions, a box's past recognitions as data (response only)."""
+"""Actions: sophon.get_recognitions, a box's past recognitions as data (response only).
+
+The actions that change a box's face library are in library_actions.py, registered here.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from .api import HistoryQuery, PersonType, SophonError
 from .box_memory import attached_device, loaded_entry_or_raise, translated
 from .compat import vol
 from .const import DOMAIN
+from .library_actions import async_setup_library_services
 
 SERVICE_GET_RECOGNITIONS: Final = "get_recognitions"
 ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
@@ -57,6 +61,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
         schema=GET_RECOGNITIONS_SCHEMA,
         supports_response=SupportsResponse.ONLY,
     )
+    async_setup_library_services(hass)
 
 
 async def async_get_recognitions(hass: HomeAssistant, data: Mapping[str, Any]) -> ServiceResponse:

@@ -24,9 +24,9 @@ from tests.conftest import LOOPBACK, wait_for
 from tests.frames import subscription
 from tests.integration.conftest import FIXED_ENTRY_ID, entry_for, push
 
-# Per device: 4 sensors, 3 images, 1 camera, 1 event; per box: 2 sensors, 1 binary sensor.
+# Per device: 4 sensors, 3 images, 1 camera, 1 event; per box: 3 sensors, 1 binary sensor.
 ENTITIES_PER_DEVICE = 9
-ENTITIES_PER_BOX = 3
+ENTITIES_PER_BOX = 4
 
 
 async def _set_up(hass: HomeAssistant, entry: MockConfigEntry) -> SophonCoordinator:

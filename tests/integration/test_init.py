@@ -52,8 +52,8 @@ async def test_setup_creates_the_entities_of_each_device(
     entity_registry: er.EntityRegistry,
 ) -> None:
     entries = er.async_entries_for_config_entry(entity_registry, config_entry.entry_id)
-    # Per device: 4 sensors, 3 images, 1 camera, 1 event; per box: 2 sensors, 1 binary sensor.
-    assert len(entries) == 3 * 9 + 3
+    # Per device: 4 sensors, 3 images, 1 camera, 1 event; per box: 3 sensors, 1 binary sensor.
+    assert len(entries) == 3 * 9 + 4
     keys = {entry.translation_key for entry in entries}
     assert keys == {
         "last_identity",
@@ -68,6 +68,7 @@ async def test_setup_creates_the_entities_of_each_device(
         "connected",
         "events_received",
         "frames_rejected",
+        "library_people",
     }
 
 
