@@ -532,3 +532,31 @@ async def test_no_photo_in_states_events_or_logs(
         assert encoded not in text
         assert "/9j/" not in text  # the start of any JPEG as base64
     assert all(len(repr(change.data)) < 400 for change in changes)
+
+
+async def test_the_actions_describe_their_fields_with_valid_selectors(
+    hass: HomeAssistant, coordinator: SophonCoordinator
+) -> None:
+    from homeassistant.helpers import selector  # noqa: PLC0415
+    from homeassistant.helpers.service import async_get_all_descriptions  # noqa: PLC0415
+
+    descriptions = (await async_get_all_descriptions(hass))[DOMAIN]
+    picture = {"event_id", "picture_entity_id"}
+    expected = {
+        "register_person": {"config_entry_id", "name", "person_type", "identity_id", "group"}
+        | picture,
+        "add_face": {"config_entry_id", "identity_id"} | picture,
+        "set_person_type": {"config_entry_id", "identity_id", "person_type"},
+        "delete_person": {"config_entry_id", "identity_id"},
+    }
+    for service, fields in expected.items():
+        action = descriptions[service]
+        assert set(action["fields"]) == fields, service
+        for field in action["fields"].values():
+            selector.validate_selector(field["selector"])
+        if "person_type" in fields:
+            options = action["fields"]["person_type"]["selector"]["select"]["options"]
+            assert options == ["employee", "visitor", "blacklist", "vip"]
+    assert descriptions["register_person"]["response"] == {"optional": True}
+    entity = descriptions["add_face"]["fields"]["picture_entity_id"]["selector"]["entity"]
+    assert entity["domain"] == ["image", "camera"]
