@@ -26,7 +26,7 @@ from homeassistant.util import dt as dt_util
 from .api import BoxClient, HistoryQuery, RateLimitedLog, RecognitionEvent, SophonError
 from .const import CONF_CATCH_UP_HOURS, DEFAULT_CATCH_UP_HOURS, DOMAIN
 from .delivered import SAME_RECOGNITION, Delivered
-from .gaps import OVERLAP, Gap, Gaps
+from .gaps import OVERLAP, SLACK, Gap, Gaps
 from .recognitions import Recognitions
 
 _LOGGER = logging.getLogger(__name__)
@@ -244,8 +244,23 @@ class CatchUp:
         self._replayed.ids_match = self._delivered.ids_match
         new = [event for event in history.recognitions if self._missed(event, gaps, skew)]
         missed = max(len(new) - MAX_CATCH_UP, 0) + history.matched - len(history.recognitions)
+        new = new[-MAX_CATCH_UP:]
+        # Those around a gap's end may still come by the new connection: after the others,
+        # and a moment later, those it did not bring.
+        ends = [Gaps.where(gaps, event.timestamp, skew) == "end" for event in new]
+        at_end = [event for event, end in zip(new, ends, strict=True) if end]
+        delivered = await self._async_replay(
+            [event for event, end in zip(new, ends, strict=True) if not end]
+        )
+        if at_end:
+            await asyncio.sleep(SLACK.total_seconds())
+            delivered += await self._async_replay(at_end)
+        return delivered, missed, history.complete
+
+    async def _async_replay(self, events: list[RecognitionEvent]) -> int:
+        """Deliver recognitions late, oldest first, unless the push brought them meanwhile."""
         delivered = 0
-        for event in new[-MAX_CATCH_UP:]:
+        for event in events:
             if self._live_meanwhile is not None and self._live_meanwhile.has(event):
                 continue  # the push brought it meanwhile
             self._delivered.add(event, pushed=False)
@@ -254,7 +269,7 @@ class CatchUp:
             delivered += 1
             if delivered % BATCH == 0:
                 await asyncio.sleep(0)
-        return delivered, missed, history.complete
+        return delivered
 
     def _missed(self, event: RecognitionEvent, gaps: list[Gap], skew: timedelta) -> bool:
         """Return True for a recognition of a gap that was not delivered.

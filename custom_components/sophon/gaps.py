@@ -75,17 +75,19 @@ class Gaps:
         """Return where a recognition at moment (our clock; skew: the box's) lies.
 
         "gap": within a gap (the push was down: nothing was delivered live); "overlap": in the
-        OVERLAP before one (the push may have been sending it as it dropped) or within SLACK of
-        its end (it may have come by the new connection, which proves up at its first
-        recognition); None: in neither (the push delivered it).
+        OVERLAP before one (the push may have been sending it as it dropped); "end": within
+        SLACK of its end (it may come by the new connection, which proves up at its first
+        recognition, a moment later); None: in neither (the push delivered it).
         """
         found = None
         for gap in gaps:
             start, end = gap.start + skew, (gap.end or gap.start) + skew
             if start <= moment < end - SLACK:
                 return "gap"
-            if start - OVERLAP <= moment < start or end - SLACK <= moment <= end + SLACK:
-                found = "overlap"
+            if end - SLACK <= moment <= end + SLACK:
+                found = "end"
+            elif start - OVERLAP <= moment < start:
+                found = found or "overlap"
         return found
 
     def as_list(self) -> list[list[str | None]]:
