@@ -12,6 +12,7 @@ them, so the next one asks again. Nothing from before the box was added is deliv
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -258,11 +259,16 @@ class CatchUp:
         return delivered, missed, history.complete
 
     async def _async_replay(self, events: list[RecognitionEvent]) -> int:
-        """Deliver recognitions late, oldest first, unless the push brought them meanwhile."""
+        """Deliver recognitions late, oldest first, unless the push brought them meanwhile.
+
+        A time after now (a box whose clock runs ahead) is shown as now, as a live one's is.
+        """
         delivered = 0
-        for event in events:
-            if self._live_meanwhile is not None and self._live_meanwhile.has(event):
+        for kept in events:
+            if self._live_meanwhile is not None and self._live_meanwhile.has(kept):
                 continue  # the push brought it meanwhile
+            now = dt_util.utcnow()
+            event = dataclasses.replace(kept, timestamp=now) if kept.timestamp > now else kept
             self._delivered.add(event, pushed=False)
             self._replayed.add(event, pushed=False)
             self._recognitions.handle(event, replayed=True)
