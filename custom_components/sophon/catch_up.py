@@ -26,13 +26,15 @@ from homeassistant.util import dt as dt_util
 
 from .api import BoxClient, HistoryQuery, RateLimitedLog, RecognitionEvent, SophonError
 from .const import CONF_CATCH_UP_HOURS, DEFAULT_CATCH_UP_HOURS, DOMAIN
-from .delivered import SAME_RECOGNITION, Delivered
+from .delivered import SAME_RECOGNITION, Delivered, Mark
 from .gaps import OVERLAP, SLACK, Gap, Gaps
 from .recognitions import Recognitions
 
 _LOGGER = logging.getLogger(__name__)
 
 STORE_VERSION: Final = 1
+# The longest a catch-up waits for the push to bring what was made around a gap's end.
+END_WAIT: Final = timedelta(seconds=15)
 # Asked for after now too: a box whose clock runs ahead (by less than this; see the client's
 # plausibility.MAX_AHEAD) stamps what it recognizes now a little later.
 AHEAD: Final = timedelta(minutes=5)
@@ -80,8 +82,11 @@ class CatchUp:
         # on; None: not loaded yet).
         self.gaps = Gaps()
         self.first: datetime | None = None
-        # When the push last proved alive: a recognition received, or a connection proven.
+        # When the push last proved alive: a recognition received, or a connection proven; the
+        # box's own time of the newest recognition it pushed.
         self._heard_at: datetime | None = None
+        self._live_at: datetime | None = None
+        self._newest_live: float | None = None
         self._delivered = Delivered()
         # Recognitions delivered late: the push's own copy of one of them is dropped.
         self._replayed = Delivered()
@@ -147,7 +152,10 @@ class CatchUp:
         self._delivered.add(event)
         if self._live_meanwhile is not None:
             self._live_meanwhile.add(event)
-        self._heard_at = dt_util.utcnow()
+        self._heard_at = self._live_at = dt_util.utcnow()
+        when = (event.box_time or event.timestamp).timestamp()
+        if self._newest_live is None or when > self._newest_live:
+            self._newest_live = when
         self._save_soon()
         self._recognitions.handle(event)
 
@@ -254,9 +262,30 @@ class CatchUp:
             [event for event, end in zip(new, ends, strict=True) if not end]
         )
         if at_end:
-            await asyncio.sleep(SLACK.total_seconds())
+            await self._async_push_past(max(Mark.of(event).when for event in at_end))
             delivered += await self._async_replay(at_end)
         return delivered, missed, history.complete
+
+    async def _async_push_past(self, when: float) -> None:
+        """Wait until the push brought a recognition the box made after when, or SLACK passed.
+
+        The push delivers in order: past that, one it has not brought it never will (a busy
+        box's backlog can take longer than SLACK; then at most END_WAIT).
+        """
+        loop = asyncio.get_running_loop()
+        slack_until = loop.time() + SLACK.total_seconds()
+        give_up = loop.time() + END_WAIT.total_seconds()
+        while loop.time() < give_up:
+            past = self._newest_live is not None and self._newest_live > when
+            if past or (loop.time() >= slack_until and self._newest_live is None):
+                return
+            if loop.time() >= slack_until and not self._backlog():
+                return
+            await asyncio.sleep(0.05)
+
+    def _backlog(self) -> bool:
+        """Return True while the push delivered a recognition less than SLACK ago (it is busy)."""
+        return self._live_at is not None and dt_util.utcnow() - self._live_at < SLACK
 
     async def _async_replay(self, events: list[RecognitionEvent]) -> int:
         """Deliver recognitions late, oldest first, unless the push brought them meanwhile.
