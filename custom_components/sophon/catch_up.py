@@ -26,7 +26,7 @@ from homeassistant.util import dt as dt_util
 
 from .api import BoxClient, HistoryQuery, RateLimitedLog, RecognitionEvent, SophonError
 from .const import CONF_CATCH_UP_HOURS, DEFAULT_CATCH_UP_HOURS, DOMAIN
-from .delivered import SAME_RECOGNITION, Delivered, Mark
+from .delivered import SAME_RECOGNITION, Delivered, made_at
 from .gaps import OVERLAP, SLACK, Gap, Gaps
 from .recognitions import Recognitions
 
@@ -83,10 +83,10 @@ class CatchUp:
         self.gaps = Gaps()
         self.first: datetime | None = None
         # When the push last proved alive: a recognition received, or a connection proven; the
-        # box's own time of the newest recognition it pushed.
+        # box's own time of the last recognition it pushed (the newest: it pushes in order).
         self._heard_at: datetime | None = None
         self._live_at: datetime | None = None
-        self._newest_live: float | None = None
+        self._last_made: float | None = None
         self._delivered = Delivered()
         # Recognitions delivered late: the push's own copy of one of them is dropped.
         self._replayed = Delivered()
@@ -124,7 +124,9 @@ class CatchUp:
             self._client.clock_watch.resume(timedelta(seconds=skew))
         # Home Assistant was stopped since it last heard the box.
         heard = dt_util.parse_datetime(data.get("heard_until") or "")
-        self.gaps.open(heard or self.first)
+        made = data.get("made_until")
+        self._last_made = made if isinstance(made, float) else None
+        self.gaps.open(heard or self.first, self._last_made)
         if isinstance(delivered := data.get("delivered"), dict):
             self._delivered.load(delivered)
 
@@ -153,16 +155,14 @@ class CatchUp:
         if self._live_meanwhile is not None:
             self._live_meanwhile.add(event)
         self._heard_at = self._live_at = dt_util.utcnow()
-        when = (event.box_time or event.timestamp).timestamp()
-        if self._newest_live is None or when > self._newest_live:
-            self._newest_live = when
+        self._last_made = made_at(event)
         self._save_soon()
         self._recognitions.handle(event)
 
     @callback
     def disconnected(self) -> None:
         """Open a gap: the push is down (since it was last heard, at the latest now)."""
-        self.gaps.open(self._heard_at or dt_util.utcnow())
+        self.gaps.open(self._heard_at or dt_util.utcnow(), self._last_made)
         self._save_soon()
 
     @callback
@@ -173,7 +173,7 @@ class CatchUp:
         began when the push was last heard.
         """
         now = dt_util.utcnow()
-        self.gaps.close(now, self._heard_at or now)
+        self.gaps.close(now, self._heard_at or now, self._last_made)
         self._heard_at = now
         self._stopped = False
         self._retries = 0
@@ -256,13 +256,13 @@ class CatchUp:
         new = new[-MAX_CATCH_UP:]
         # Those around a gap's end may still come by the new connection: after the others,
         # and a moment later, those it did not bring.
-        ends = [Gaps.where(gaps, event.timestamp, skew) == "end" for event in new]
+        ends = [self._where(gaps, event, skew) == "end" for event in new]
         at_end = [event for event, end in zip(new, ends, strict=True) if end]
         delivered = await self._async_replay(
             [event for event, end in zip(new, ends, strict=True) if not end]
         )
         if at_end:
-            await self._async_push_past(max(Mark.of(event).when for event in at_end))
+            await self._async_push_past(max(made_at(event) for event in at_end))
             delivered += await self._async_replay(at_end)
         return delivered, missed, history.complete
 
@@ -276,8 +276,8 @@ class CatchUp:
         slack_until = loop.time() + SLACK.total_seconds()
         give_up = loop.time() + END_WAIT.total_seconds()
         while loop.time() < give_up:
-            past = self._newest_live is not None and self._newest_live > when
-            if past or (loop.time() >= slack_until and self._newest_live is None):
+            past = self._last_made is not None and self._last_made > when
+            if past or (loop.time() >= slack_until and self._last_made is None):
                 return
             if loop.time() >= slack_until and not self._backlog():
                 return
@@ -312,10 +312,15 @@ class CatchUp:
         One just before a gap that the memory does not reach back to was delivered live (more
         than REMEMBERED were delivered after it).
         """
-        where = Gaps.where(gaps, event.timestamp, skew)
+        where = self._where(gaps, event, skew)
         if where is None or self._delivered.has(event):
             return False
         return where == "gap" or self._delivered.remembers(event)
+
+    @staticmethod
+    def _where(gaps: list[Gap], event: RecognitionEvent, skew: timedelta) -> str | None:
+        """Return where a recognition lies against gaps (see Gaps.where)."""
+        return Gaps.where(gaps, event.timestamp, made_at(event), skew)
 
     def _log_run(self, delivered: int, missed: int, complete: bool) -> None:
         """Say what a catch-up delivered, and what it could not."""
@@ -371,13 +376,16 @@ class CatchUp:
         """Return what is written: the gaps, until when the box was heard, the delivered ones."""
         self._save_pending = False
         now = dt_util.utcnow()
-        heard = self.gaps.items[-1].start if self.gaps.down else self._heard_at or now
+        down = self.gaps.items[-1] if self.gaps.down else None
+        heard = down.start if down else self._heard_at or now
+        made = down.made_after if down else self._last_made
         correction = self._client.clock_watch.correction
         since = (heard + correction - OVERLAP - SAME_RECOGNITION).timestamp()
         skew = self._client.clock_watch.skew
         return {
             "first": None if self.first is None else self.first.isoformat(),
             "heard_until": heard.isoformat(),
+            "made_until": made,
             "skew": None if skew is None else round(skew.total_seconds(), 3),
             "gaps": self.gaps.as_list(),
             "delivered": self._delivered.as_dict(since),

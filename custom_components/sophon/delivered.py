@@ -22,12 +22,16 @@ SAME_RECOGNITION: Final = timedelta(seconds=0.25)
 # Scores on 0..1 that are the same one read from two scales (0..1 pushed, 0..100 kept; 0..100
 # rounded to one decimal differs by 0.0005 at most).
 SAME_SCORE: Final = 0.001
-# Delivered recognitions remembered: by mark, and (cheaper, so longer) by event id.
+# Delivered recognitions remembered (each is written to disk by id).
 REMEMBERED: Final = 4096
-REMEMBERED_IDS: Final = 16384
 # Who a mark written to disk names: nobody (the identity's hash stays in memory).
 ANYONE: Final = "*"
 NO_SCORE: Final = -1.0
+
+
+def made_at(event: RecognitionEvent) -> float:
+    """Return the box's own time of a recognition (seconds since the epoch, as it stamped it)."""
+    return (event.box_time or event.timestamp).timestamp()
 
 
 class Mark(NamedTuple):
@@ -46,7 +50,7 @@ class Mark(NamedTuple):
         """Return the mark of a recognition."""
         who = hashlib.blake2s(event.identity_id.encode(), digest_size=8).hexdigest()
         score = NO_SCORE if event.score is None else event.score
-        return cls(event.device_key, who, (event.box_time or event.timestamp).timestamp(), score)
+        return cls(event.device_key, who, made_at(event), score)
 
     def same(self, other: Mark) -> bool:
         """Return True when two marks are of one recognition (the device is compared already)."""
@@ -78,7 +82,7 @@ class Delivered:
         """
         if event.event_id:
             self._ids[event.event_id] = pushed
-            if len(self._ids) > REMEMBERED_IDS:
+            if len(self._ids) > REMEMBERED:
                 self._ids.popitem(last=False)
         self._add_mark(Mark.of(event))
 
