@@ -68,12 +68,14 @@ class Delivered:
         """Remember nothing yet."""
         # The box's history and push name a recognition by the same id (learnt).
         self.ids_match = False
-        # Event ids, and whether the push gave each (not the history).
-        self._ids: OrderedDict[str, bool] = OrderedDict()
+        # Event ids: whether the push gave each (not the history), and the box's time of it.
+        self._ids: OrderedDict[str, tuple[bool, float]] = OrderedDict()
         self._marks: OrderedDict[Mark, None] = OrderedDict()
         # The marks by device and whole second.
         self._by_second: dict[tuple[str, int], list[Mark]] = {}
-        self._forgot = False
+        # The box's newest time of a recognition forgotten (None: none was): one made then
+        # or before may have been delivered and forgotten (a burst stamps many in one ms).
+        self._forgot_until: float | None = None
 
     def add(self, event: RecognitionEvent, pushed: bool = True) -> None:
         """Remember a delivered recognition (the oldest are forgotten past REMEMBERED).
@@ -81,9 +83,10 @@ class Delivered:
         pushed: it came by the push (not from the history): its id is the push's.
         """
         if event.event_id:
-            self._ids[event.event_id] = pushed
+            self._ids[event.event_id] = (pushed, made_at(event))
             if len(self._ids) > REMEMBERED:
-                self._ids.popitem(last=False)
+                _, (_, when) = self._ids.popitem(last=False)
+                self._forget_until(when)
         self._add_mark(Mark.of(event))
 
     def _add_mark(self, mark: Mark) -> None:
@@ -94,7 +97,7 @@ class Delivered:
         self._by_second.setdefault((mark.device, int(mark.when)), []).append(mark)
         if len(self._marks) > REMEMBERED:
             old, _ = self._marks.popitem(last=False)
-            self._forgot = True
+            self._forget_until(old.when)
             bucket = self._by_second[old.device, int(old.when)]
             bucket.remove(old)
             if not bucket:
@@ -116,35 +119,55 @@ class Delivered:
             for other in self._by_second.get((mark.device, near), ())
         )
 
+    def _forget_until(self, when: float) -> None:
+        """Note that a recognition made at when was forgotten."""
+        if self._forgot_until is None or when > self._forgot_until:
+            self._forgot_until = when
+
     def remembers(self, event: RecognitionEvent) -> bool:
         """Return True when the memory reaches back to the time of a recognition.
 
-        One older than every recognition remembered, once some were forgotten, can have been
-        delivered and forgotten.
+        One made when or before a forgotten one was (not: before the oldest remembered; those
+        are forgotten in the order they were delivered, and many share a millisecond) can have
+        been delivered and forgotten.
         """
-        oldest = next(iter(self._marks), None)
-        return not self._forgot or oldest is None or Mark.of(event).when >= oldest.when
+        return self._forgot_until is None or made_at(event) > self._forgot_until
 
     def learn_ids(self, events: list[RecognitionEvent]) -> None:
         """Learn from a history answer whether its ids are those the push gave."""
         if not self.ids_match:
             # Only an id the push gave tells: a replayed one is the history's own.
-            self.ids_match = any(e.event_id and self._ids.get(e.event_id) for e in events)
+            self.ids_match = any(
+                e.event_id and self._ids.get(e.event_id, (False, 0.0))[0] for e in events
+            )
 
     def as_dict(self, since: float) -> dict[str, Any]:
-        """Return what is kept on disk: the ids, and the marks since a time without who."""
+        """Return what is kept on disk: the ids, and the marks since a time without who.
+
+        The marks before since count as forgotten once read back.
+        """
+        forgot_until = max(
+            [m.when for m in self._marks if m.when < since]
+            + ([] if self._forgot_until is None else [self._forgot_until]),
+            default=None,
+        )
         return {
-            "ids": [[event_id, pushed] for event_id, pushed in self._ids.items()],
+            "ids": [[event_id, pushed, when] for event_id, (pushed, when) in self._ids.items()],
             "marks": [[m.device, m.when, m.score] for m in self._marks if m.when >= since],
+            "forgot_until": forgot_until,
             "ids_match": self.ids_match,
         }
 
     def load(self, data: dict[str, Any]) -> None:
         """Take back what as_dict gave (anything unreadable is left out)."""
         self.ids_match = data.get("ids_match") is True
+        if isinstance(forgot_until := data.get("forgot_until"), float):
+            self._forget_until(forgot_until)
         for item in data.get("ids", []):
-            if isinstance(item, list) and len(item) == 2 and isinstance(item[0], str):  # noqa: PLR2004
-                self._ids[item[0]] = item[1] is True
+            # [id, pushed, when]; written before 2026-11-30 without when (read as long ago).
+            if isinstance(item, list) and len(item) in (2, 3) and isinstance(item[0], str):
+                when = item[2] if len(item) == 3 and isinstance(item[2], float) else 0.0  # noqa: PLR2004
+                self._ids[item[0]] = (item[1] is True, when)
         for item in data.get("marks", []):
             if isinstance(item, list) and len(item) == 3:  # noqa: PLR2004
                 device, when, score = item
