@@ -176,6 +176,13 @@ class BoxClient:
         """Read one person of the face library (SophonPersonNotFoundError: none)."""
         return await self._people.get_person(identity_id)
 
+    async def async_get_registered_photo(self, image_id: str) -> bytes:
+        """Fetch a registered (library) photo by id: JPEG bytes, held by nobody here (api 2).
+
+        Raises SophonNotFoundError when the box keeps no such photo, SophonError otherwise.
+        """
+        return await self._people.registered_photo(image_id)
+
     async def async_create_person(self, new: NewPerson) -> LibraryPerson:
         """Register a person with a photo (JPEG bytes, sent as plain base64; api 7.15).
 

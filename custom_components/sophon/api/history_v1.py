@@ -117,8 +117,15 @@ def _registered(raw_id: Any, rest: Rest, box: BoxPictures) -> PictureOnRequest |
     image_id = as_str(raw_id)
     if not image_id:
         return None
-    path = IMAGE_PATH.format(image_id)
-    return box.on_request(image_id, lambda: _fetch_image(rest, path, None, image_id))
+    return box.on_request(image_id, lambda: fetch_registered_photo(rest, image_id))
+
+
+async def fetch_registered_photo(rest: Rest, image_id: str) -> bytes:
+    """Fetch a registered (library) photo by id from images/<id> (api section 2, 1.0).
+
+    JPEG bytes; SophonNotFoundError when the box has it no longer.
+    """
+    return await _fetch_image(rest, IMAGE_PATH.format(image_id), None, image_id)
 
 
 async def _fetch_image(

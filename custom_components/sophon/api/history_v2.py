@@ -127,17 +127,20 @@ def _registered(raw_id: Any, rest: Rest, box: BoxPictures) -> PictureOnRequest |
     image_id = as_str(raw_id)
     if not image_id:
         return None
+    return box.on_request(image_id, lambda: fetch_registered_photo(rest, image_id))
 
-    async def fetch() -> bytes:
-        """Fetch it: JPEG bytes, or the error the box answers (api section 2, 2.0)."""
-        path = REGISTER_IMAGE_PATH.format(image_id)
-        try:
-            answer = await rest("GET", path, raw=True)
-        except SophonNotSupportedError as err:
-            raise gone_or_failed(err, f"registered photo {image_id}") from err
-        if isinstance(answer, bytes):
-            return answer
-        checked(answer)
-        raise SophonResponseError(f"registered photo {image_id} is no JPEG: {describe(answer)}")
 
-    return box.on_request(image_id, fetch)
+async def fetch_registered_photo(rest: Rest, image_id: str) -> bytes:
+    """Fetch a registered (library) photo by id with getregisterimage (api section 2, 2.0).
+
+    JPEG bytes; SophonNotFoundError when the box has it no longer, else the box's error.
+    """
+    path = REGISTER_IMAGE_PATH.format(image_id)
+    try:
+        answer = await rest("GET", path, raw=True)
+    except SophonNotSupportedError as err:
+        raise gone_or_failed(err, f"registered photo {image_id}") from err
+    if isinstance(answer, bytes):
+        return answer
+    checked(answer)
+    raise SophonResponseError(f"registered photo {image_id} is no JPEG: {describe(answer)}")

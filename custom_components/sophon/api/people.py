@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
-from . import people_v1, people_v2
+from . import history_v1, history_v2, people_v1, people_v2
 from .exceptions import SophonResponseError
 from .models import LibraryPerson, NewPerson, People, PersonType
 
@@ -81,13 +81,20 @@ class PeopleLibrary:
         people, complete = await calls.list_people(self._rest, PAGE_SIZE, max_people, MAX_PAGES)
         return People(people=people, complete=complete)
 
+    async def _speaks_v2(self) -> bool:
+        """Return True when the box speaks 2.0 (found out if need be)."""
+        return await self._generation() is self._calls[people_v2.NAME]
+
     async def get_person(self, identity_id: str) -> LibraryPerson:
         """Read one person; SophonPersonNotFoundError when the box has none with this id."""
-        await self._generation()
-        fetch = people_v1.fetch_person
-        if self._client.generation is not None and self._client.generation.name == "2.0":
-            fetch = people_v2.fetch_person
+        fetch = people_v2.fetch_person if await self._speaks_v2() else people_v1.fetch_person
         return await fetch(self._rest, identity_id)
+
+    async def registered_photo(self, image_id: str) -> bytes:
+        """Fetch a person's registered photo by its id (LibraryPerson.image_ids; api 2)."""
+        if await self._speaks_v2():
+            return await history_v2.fetch_registered_photo(self._rest, image_id)
+        return await history_v1.fetch_registered_photo(self._rest, image_id)
 
     async def create(self, new: NewPerson) -> LibraryPerson:
         """Register a person with a photo (JPEG bytes)."""
