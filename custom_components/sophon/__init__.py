@@ -20,7 +20,7 @@ from .const import (
     DOMAIN,
 )
 from .coordinator import SophonConfigEntry, SophonCoordinator
-from .identity import attached_device_key
+from .identity import attached_device_key, followed_identity
 from .migration import async_migrate_entry
 from .past_pictures import PastPictureView, forget_past_pictures
 from .pictures import RecognitionPictureView, forget_recent_pictures
@@ -68,6 +68,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SophonConfigEntry) -> bo
     coordinator = SophonCoordinator(hass, entry, client)
     await coordinator.async_config_entry_first_refresh()
     entry.runtime_data = coordinator
+    coordinator.people.remove_unfollowed()
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     await coordinator.catch_up.async_load()
     coordinator.async_start()
@@ -110,8 +111,12 @@ async def async_remove_config_entry_device(
     entry: SophonConfigEntry,
     device_entry: dr.DeviceEntry,
 ) -> bool:
-    """Allow removing a device that the box no longer lists."""
+    """Allow removing a device that the box no longer lists, or a followed person (unfollowed)."""
     coordinator = entry.runtime_data
+    for domain, identifier in device_entry.identifiers:
+        if domain == DOMAIN and (identity_id := followed_identity(entry.entry_id, identifier)):
+            coordinator.people.unfollow(identity_id)
+            return True
     return not any(
         domain == DOMAIN
         and (

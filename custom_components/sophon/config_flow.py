@@ -27,6 +27,7 @@ from .const import (
     CONF_DEVICES,
     CONF_NEED_FACE,
     CONF_NEED_REGISTER,
+    CONF_PEOPLE,
     CONF_STALE_MINUTES,
     CONF_WS_PORT,
     DEFAULT_CATCH_UP_HOURS,
@@ -37,6 +38,7 @@ from .const import (
 from .coordinator import SophonConfigEntry
 from .identity import box_unique_id, reconfigured_unique_id
 from .migration import CURRENT_VERSION
+from .people_options import async_people_form
 
 # Where the flow asks a box for its serial number: the system port every box uses (not asked).
 SYSTEM_PORT = DEFAULT_VERSION_PORT
@@ -210,15 +212,30 @@ class SophonConfigFlow(ConfigFlow, domain=DOMAIN):
 
 
 class SophonOptionsFlow(OptionsFlowBase):
-    """Choose which devices to follow and which pictures to receive."""
+    """Choose which devices and people to follow and which pictures to receive."""
 
-    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:  # noqa: ARG002
+        """Offer the two parts of the options: recognitions to receive, people to follow."""
+        if self.config_entry.state is not ConfigEntryState.LOADED:
+            return self.async_abort(reason="not_loaded")
+        return self.async_show_menu(step_id="init", menu_options=["settings", "people"])
+
+    async def async_step_people(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Choose people of the box's face library to follow (see followed_people.py)."""
+        entry: SophonConfigEntry = self.config_entry
+        if user_input is not None:
+            return self.async_create_entry(data={**entry.options, **user_input})
+        return await async_people_form(self, entry)
+
+    async def async_step_settings(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
         """Show the devices of the box and the picture switches."""
         entry: SophonConfigEntry = self.config_entry
-        if entry.state is not ConfigEntryState.LOADED:
-            return self.async_abort(reason="not_loaded")
         coordinator = entry.runtime_data
         if user_input is not None:
+            if CONF_PEOPLE in entry.options:
+                user_input = {CONF_PEOPLE: entry.options[CONF_PEOPLE], **user_input}
             if {canonical_device_id(d) for d in user_input[CONF_DEVICES]} >= set(coordinator.data):
                 # Everything chosen means every device, including those added to the box later.
                 user_input = {k: v for k, v in user_input.items() if k != CONF_DEVICES}
@@ -253,4 +270,4 @@ class SophonOptionsFlow(OptionsFlowBase):
                 ): CATCH_UP_SELECTOR,
             }
         )
-        return self.async_show_form(step_id="init", data_schema=schema)
+        return self.async_show_form(step_id="settings", data_schema=schema)

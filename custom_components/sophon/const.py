@@ -23,6 +23,8 @@ DEFAULT_STALE_MINUTES: Final = 30
 CONF_CATCH_UP_HOURS: Final = "catch_up_hours"
 DEFAULT_CATCH_UP_HOURS: Final = 24
 MAX_CATCH_UP_HOURS: Final = 168
+# The people of the box's face library followed (their identity ids): each is a device.
+CONF_PEOPLE: Final = "people"
 
 EVENT_RECOGNITION: Final = "sophon_recognition"
 # Fired for each change the library actions make to a box's face library (the logbook's line).

@@ -33,6 +33,7 @@ from .const import (
     DOMAIN,
 )
 from .devices import DeviceRegistrar
+from .followed_people import FollowedPeople
 from .identity import async_adopt_serial
 from .library import LibraryCoordinator
 from .outage import PushOutages
@@ -64,8 +65,12 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
         self.outages = PushOutages(hass, entry, client, self.async_update_listeners)
         self.clock = ClockMonitor(hass, entry, client)
         self.devices = DeviceRegistrar(hass, entry.entry_id)
+        self.people = FollowedPeople(hass, entry, client, self.devices, lambda: self.data)
         # The face library's counts, polled on their own (a failure touches nothing else).
-        self.library = LibraryCoordinator(hass, entry, client)
+        self.library = LibraryCoordinator(hass, entry, client, lambda: self.people.records)
+        entry.async_on_unload(
+            self.library.async_add_listener(lambda: self.people.library_listed(self.library.data))
+        )
         self.recognitions = Recognitions(
             hass,
             BoxView(
@@ -75,6 +80,7 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
                 device_ids=self.devices.device_ids,
                 on_unknown_device=self._refresh_for_unknown_device,
                 on_recognition=self.clock.async_evaluate,
+                on_person=self.people.handle,
             ),
         )
         self.catch_up = CatchUp(

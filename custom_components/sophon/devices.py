@@ -11,7 +11,7 @@ from homeassistant.helpers.translation import async_get_translations
 from .api import Device, DeviceType, shorten
 from .compat import device_by_identifier, via_device_kwargs
 from .const import DOMAIN, MANUFACTURER
-from .identity import device_identifier
+from .identity import device_identifier, person_identifier
 from .texts import async_load_texts
 
 # The box's model when its translation is missing; attached devices' models are translated
@@ -66,6 +66,30 @@ class DeviceRegistrar:
             )
             self.device_ids[key] = entry.id
             self._follow_choice(registry, entry, chosen is not None and key not in chosen)
+
+    def register_person(self, identity_id: str, name: str) -> dr.DeviceEntry:
+        """Put a followed person in the device registry, linked to the box, named as listed.
+
+        A name the user gave the device is kept (Home Assistant keeps it apart).
+        """
+        registry = dr.async_get(self._hass)
+        hub = device_by_identifier(registry, self.box_identifier, self._entry_id)
+        via = via_device_kwargs(hub, self.box_identifier) if hub is not None else {}
+        return registry.async_get_or_create(
+            config_entry_id=self._entry_id,
+            identifiers={person_identifier(self._entry_id, identity_id)},
+            manufacturer=MANUFACTURER,
+            model=self._model("person", "Person"),
+            name=shorten(name, MAX_DEVICE_NAME),
+            **via,
+        )
+
+    def remove_person(self, identity_id: str) -> None:
+        """Take a person who is followed no longer out of the registry, with their entities."""
+        registry = dr.async_get(self._hass)
+        identifier = person_identifier(self._entry_id, identity_id)
+        if (device := device_by_identifier(registry, identifier, self._entry_id)) is not None:
+            registry.async_remove_device(device.id)
 
     def update_box(self, firmware_version: str | None, serial_number: str | None) -> None:
         """Show the box's firmware and serial; what could not be read keeps what is shown."""

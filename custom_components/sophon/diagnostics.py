@@ -16,7 +16,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 
 from .api import Device, Jpeg, Picture, RecognitionEvent, canonical_device_id
-from .const import CONF_DEVICES, DOMAIN
+from .const import CONF_DEVICES, CONF_PEOPLE, DOMAIN
 from .coordinator import SophonConfigEntry, SophonCoordinator
 from .identity import attached_device_key
 from .recognitions import DeviceRecord
@@ -166,10 +166,13 @@ def _device(device: Device | None, record: DeviceRecord | None) -> dict[str, Any
 
 
 def _options(options: Mapping[str, Any], stand_ins: DeviceStandIns) -> dict[str, Any]:
-    """Return the entry's options, with the chosen devices as their stand-ins."""
-    if CONF_DEVICES not in options:
-        return dict(options)
-    return {**options, CONF_DEVICES: [stand_ins(d) for d in _chosen(options)]}
+    """Return the entry's options: the chosen devices as their stand-ins, people counted."""
+    shown = dict(options)
+    if CONF_DEVICES in options:
+        shown[CONF_DEVICES] = [stand_ins(d) for d in _chosen(options)]
+    if isinstance(people := options.get(CONF_PEOPLE), list):
+        shown[CONF_PEOPLE] = f"{len(people)} followed"
+    return shown
 
 
 def _box(coordinator: SophonCoordinator, stand_ins: DeviceStandIns) -> dict[str, Any]:
@@ -238,7 +241,11 @@ def _library(coordinator: SophonCoordinator) -> dict[str, Any]:
     """Return the face library's counts as last read, and whether that read worked."""
     library = coordinator.library
     counts = None if library.data is None else library.data.as_dict()
-    return {"last_update_success": library.last_update_success, "counts": counts}
+    return {
+        "last_update_success": library.last_update_success,
+        "counts": counts,
+        "followed_people": coordinator.people.as_dict(),
+    }
 
 
 async def async_get_device_diagnostics(

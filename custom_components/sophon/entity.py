@@ -1,4 +1,4 @@
-"""Base entities: one for the box itself, one for each device attached to it."""
+"""Base entities: one for the box itself, one for each attached device, one for each person."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .api import Device, RecognitionEvent
 from .coordinator import SophonConfigEntry, SophonCoordinator
-from .identity import device_identifier, device_unique_id
+from .followed_people import PersonRecord
+from .identity import device_identifier, device_unique_id, person_identifier, person_unique_id
 from .recognitions import DeviceRecord
 
 
@@ -118,6 +119,57 @@ class SophonDeviceEntity(SophonEntity):
         """Write the new state after a recognition that is now the device's latest."""
         if newest:
             self.async_write_soon()
+
+
+class SophonPersonEntity(SophonEntity):
+    """An entity of a followed person of the box's face library."""
+
+    def __init__(self, coordinator: SophonCoordinator, identity_id: str, key: str) -> None:
+        """Attach the entity to the person's device."""
+        super().__init__(coordinator)
+        entry_id = coordinator.config_entry.entry_id
+        self.identity_id = identity_id
+        self._attr_unique_id = person_unique_id(entry_id, identity_id, key)
+        self._attr_device_info = DeviceInfo(identifiers={person_identifier(entry_id, identity_id)})
+
+    @property
+    def record(self) -> PersonRecord:
+        """Return what is known of where and when the person was last recognized."""
+        return self.coordinator.people.records.get(self.identity_id) or PersonRecord()
+
+    @property
+    def available(self) -> bool:
+        """Stay available: where a person was last seen stays true while the box is away."""
+        return True
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the person's record."""
+        await super().async_added_to_hass()
+        listeners = self.record.listeners
+        listeners.append(self._handle_person)
+        self.async_on_remove(lambda: listeners.remove(self._handle_person))
+
+    @callback
+    def _handle_person(self) -> None:
+        """Write the new state (the person was recognized again, or the library changed)."""
+        self.async_write_soon()
+
+
+def async_add_person_entities(
+    entry: SophonConfigEntry,
+    async_add_entities: AddEntitiesCallback,
+    factory: Callable[[SophonCoordinator, str], Iterable[Entity]],
+) -> None:
+    """Add entities for every followed person known by name now, and each one named later."""
+    coordinator = entry.runtime_data
+
+    def add(identity_ids: list[str]) -> None:
+        """Add the entities of people newly named."""
+        async_add_entities(
+            entity for identity_id in identity_ids for entity in factory(coordinator, identity_id)
+        )
+
+    coordinator.people.async_add_people_callback(add)
 
 
 def async_add_device_entities(

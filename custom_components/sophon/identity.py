@@ -42,6 +42,26 @@ def device_unique_id(entry_id: str, device_id: str, key: str) -> str:
     return f"{entry_id}_{canonical_device_id(device_id)}_{key}"
 
 
+def person_identifier(entry_id: str, identity_id: str) -> tuple[str, str]:
+    """Return the device registry identifier of a followed person of the entry's box.
+
+    Never of the form of an attached device's (entry id, "_", device id): "#" follows the
+    entry id.
+    """
+    return (DOMAIN, f"{entry_id}#person#{identity_id}")
+
+
+def person_unique_id(entry_id: str, identity_id: str, key: str) -> str:
+    """Return the unique id of one entity (key) of a followed person of the entry's box."""
+    return f"{entry_id}#person#{identity_id}#{key}"
+
+
+def followed_identity(entry_id: str, identifier: str) -> str | None:
+    """Return the identity id behind a followed person's device identifier of this entry."""
+    prefix = f"{entry_id}#person#"
+    return identifier.removeprefix(prefix) if identifier.startswith(prefix) else None
+
+
 def attached_device_key(entry_id: str, identifier: str) -> str | None:
     """Return the canonical device id behind a device registry identifier of this entry.
 

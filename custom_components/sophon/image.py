@@ -1,4 +1,4 @@
-"""Image entities: the last face, scene photo and registered photo of each device."""
+"""Image entities: each device's last face, scene and registered photo; each person's photo."""
 
 from __future__ import annotations
 
@@ -6,12 +6,18 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from homeassistant.components.image import ImageEntity, ImageEntityDescription
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.util import dt as dt_util
 
 from .api import Device, RecognitionEvent
 from .coordinator import SophonConfigEntry, SophonCoordinator
-from .entity import SophonDeviceEntity, async_add_device_entities
+from .entity import (
+    SophonDeviceEntity,
+    SophonPersonEntity,
+    async_add_device_entities,
+    async_add_person_entities,
+)
 from .pictures import ImageKind, StoredImage
 
 PARALLEL_UPDATES = 0
@@ -45,6 +51,11 @@ async def async_setup_entry(
         lambda coordinator, device: (
             SophonImage(hass, coordinator, device, description) for description in IMAGES
         ),
+    )
+    async_add_person_entities(
+        entry,
+        async_add_entities,
+        lambda coordinator, identity_id: (SophonPersonPhoto(hass, coordinator, identity_id),),
     )
 
 
@@ -95,3 +106,45 @@ class SophonImage(SophonDeviceEntity, ImageEntity):
         return await self.coordinator.recognitions.async_image(
             self.device_key, self.entity_description.kind
         )
+
+
+class SophonPersonPhoto(SophonPersonEntity, ImageEntity):
+    """A followed person's registered photo, fetched from the box when shown (kept in memory)."""
+
+    _attr_translation_key = "registered_photo"
+    _attr_content_type = "image/jpeg"
+
+    def __init__(
+        self, hass: HomeAssistant, coordinator: SophonCoordinator, identity_id: str
+    ) -> None:
+        """Describe the photo."""
+        SophonPersonEntity.__init__(self, coordinator, identity_id, "person_photo")
+        ImageEntity.__init__(self, hass)
+        self._photo_id: str | None = None
+        self._photo: bytes | None = None
+        self._follow_photo()
+
+    def _follow_photo(self) -> bool:
+        """Note the photo the library lists for the person now; return True when it changed."""
+        photo_id = self.coordinator.people.photo_id(self.identity_id)
+        if photo_id == self._photo_id:
+            return False
+        self._photo_id, self._photo = photo_id, None
+        self._attr_image_last_updated = dt_util.utcnow() if photo_id else None
+        return True
+
+    @callback
+    def _handle_person(self) -> None:
+        """Write the state when the library lists another photo for the person."""
+        if self._follow_photo():
+            super()._handle_person()
+
+    async def async_image(self) -> bytes | None:
+        """Return the JPEG bytes of the person's registered photo (fetched once per photo)."""
+        photo_id = self._photo_id
+        if self._photo is None and photo_id is not None:
+            photo = await self.coordinator.people.async_photo(self.identity_id)
+            if photo_id == self._photo_id:
+                self._photo = photo
+            return photo
+        return self._photo

@@ -1,4 +1,4 @@
-"""The box's face library as counts: how many people, how many of each type (no names).
+"""The box's face library as counts (no names), and the followed people as it lists them.
 
 A small coordinator of its own per box, polled every LIBRARY_REFRESH and after each change
 the library actions make; a failure makes only the library sensor unavailable.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -15,7 +16,7 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
-from .api import BoxClient, PersonType, SophonError
+from .api import BoxClient, LibraryPerson, PersonType, SophonError
 from .const import DOMAIN, LIBRARY_REFRESH
 
 _LOGGER = logging.getLogger(__name__)
@@ -32,11 +33,15 @@ COUNTED_TYPES: Final = (
 
 @dataclass(frozen=True, slots=True)
 class LibraryCounts:
-    """How many people a box's face library holds, in all and by type; complete: all listed."""
+    """How many people a box's face library holds, in all and by type; complete: all listed.
+
+    followed: the followed people the listing names (identity id -> person).
+    """
 
     people: int
     by_type: dict[str, int] = field(default_factory=dict)
     complete: bool = True
+    followed: dict[str, LibraryPerson] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """Return the counts for diagnostics."""
@@ -48,8 +53,14 @@ class LibraryCoordinator(DataUpdateCoordinator[LibraryCounts]):
 
     config_entry: ConfigEntry[Any]
 
-    def __init__(self, hass: HomeAssistant, entry: ConfigEntry[Any], client: BoxClient) -> None:
-        """Count the library of the entry's box through client."""
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry[Any],
+        client: BoxClient,
+        followed: Callable[[], Collection[str]],
+    ) -> None:
+        """Count the library of the entry's box through client; followed: identity ids."""
         super().__init__(
             hass,
             _LOGGER,
@@ -58,6 +69,7 @@ class LibraryCoordinator(DataUpdateCoordinator[LibraryCounts]):
             update_interval=LIBRARY_REFRESH,
         )
         self.client = client
+        self._followed = followed
 
     async def _async_update_data(self) -> LibraryCounts:
         """List the library and count it."""
@@ -73,8 +85,10 @@ class LibraryCoordinator(DataUpdateCoordinator[LibraryCounts]):
             person.person_type if person.person_type in COUNTED_TYPES else PersonType.UNKNOWN
             for person in listed.people
         )
+        followed = self._followed()
         return LibraryCounts(
             people=len(listed.people),
             by_type={person_type.value: counted[person_type] for person_type in COUNTED_TYPES},
             complete=listed.complete,
+            followed={p.identity_id: p for p in listed.people if p.identity_id in followed},
         )

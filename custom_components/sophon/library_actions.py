@@ -182,6 +182,8 @@ def _admin_action(
             },
             context=call.context,
         )
+        if change.change == LibraryChange.DELETED:  # followed no longer, their device removed
+            entry.runtime_data.people.forget(change.person.identity_id)
         await entry.runtime_data.library.async_refresh()  # the sensor shows the change at once
         if change.change == LibraryChange.REGISTERED:
             return {"identity_id": change.person.identity_id}

@@ -79,6 +79,8 @@ class BoxView:
     on_unknown_device: Callable[[], None]
     # Called after each recognition (the box's clock is judged by them).
     on_recognition: Callable[[], None]
+    # Called with each recognition (the followed people are told).
+    on_person: Callable[[RecognitionEvent], None]
 
 
 class Recognitions:
@@ -156,6 +158,7 @@ class Recognitions:
             self.info_cut += 1
         self._hass.bus.async_fire(EVENT_RECOGNITION, data)
         self._box.on_recognition()
+        self._box.on_person(event)
         for listener in record.listeners:
             listener(event, newest, replayed)
         self.async_counters_changed()

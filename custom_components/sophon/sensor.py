@@ -1,4 +1,4 @@
-"""Sensors: the last recognition of each attached device, the box's counters, its library."""
+"""Sensors: each attached device's last recognition, each followed person's, the box's counts."""
 
 from __future__ import annotations
 
@@ -15,8 +15,14 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
-from homeassistant.const import MAX_LENGTH_STATE_STATE, PERCENTAGE, EntityCategory
-from homeassistant.core import HomeAssistant
+from homeassistant.const import (
+    MAX_LENGTH_STATE_STATE,
+    PERCENTAGE,
+    STATE_UNAVAILABLE,
+    STATE_UNKNOWN,
+    EntityCategory,
+)
+from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 from homeassistant.helpers.typing import StateType
@@ -25,10 +31,18 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from .api import Device, RecognitionEvent, shorten
 from .const import DOMAIN, PERSON_TYPES, STRANGER_STATE
 from .coordinator import SophonConfigEntry, SophonCoordinator
-from .entity import SophonBoxEntity, SophonDeviceEntity, async_add_device_entities
+from .entity import (
+    SophonBoxEntity,
+    SophonDeviceEntity,
+    SophonPersonEntity,
+    async_add_device_entities,
+    async_add_person_entities,
+)
+from .followed_people import PersonRecord
 from .library import LibraryCoordinator
 
 PARALLEL_UPDATES = 0
+UNKNOWN_STATES = (STATE_UNKNOWN, STATE_UNAVAILABLE)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,6 +59,50 @@ class SophonBoxSensorDescription(SensorEntityDescription):
     """A sensor that reads the box's counters."""
 
     value_fn: Callable[[SophonCoordinator], StateType]
+
+
+@dataclass(frozen=True, kw_only=True)
+class SophonPersonSensorDescription(SensorEntityDescription):
+    """A sensor that reads where and when a followed person was last recognized."""
+
+    value_fn: Callable[[PersonRecord], StateType | datetime]
+    attributes_fn: Callable[[PersonRecord], dict[str, Any]] | None = None
+    # Takes back into the record what the sensor showed before a restart (its state, and its
+    # value as stored: a time to the microsecond).
+    restore_fn: Callable[[PersonRecord, State, Any], None]
+
+
+def _restore_last_seen(record: PersonRecord, state: State, value: Any) -> None:
+    """Take back when the person was last seen."""
+    record.restore(last_seen=value if isinstance(value, datetime) else None)
+
+
+def _restore_last_seen_at(record: PersonRecord, state: State, value: Any) -> None:
+    """Take back where the person was last seen, the device and the score."""
+    device_id, score = state.attributes.get("device_id"), state.attributes.get("score")
+    record.restore(
+        device_name=state.state,
+        device_id=device_id if isinstance(device_id, str) else None,
+        score=score if isinstance(score, float | int) else None,
+    )
+
+
+PERSON_SENSORS: tuple[SophonPersonSensorDescription, ...] = (
+    SophonPersonSensorDescription(
+        key="person_last_seen",
+        translation_key="person_last_seen",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=lambda record: record.last_seen,
+        restore_fn=_restore_last_seen,
+    ),
+    SophonPersonSensorDescription(
+        key="person_last_seen_at",
+        translation_key="person_last_seen_at",
+        value_fn=lambda record: shorten(record.device_name or "", MAX_LENGTH_STATE_STATE) or None,
+        attributes_fn=lambda record: {"score": record.score, "device_id": record.device_id},
+        restore_fn=_restore_last_seen_at,
+    ),
+)
 
 
 def _identity(event: RecognitionEvent) -> str | None:
@@ -147,6 +205,14 @@ async def async_setup_entry(
             SophonDeviceSensor(coordinator, device, description) for description in DEVICE_SENSORS
         ),
     )
+    async_add_person_entities(
+        entry,
+        async_add_entities,
+        lambda coordinator, identity_id: (
+            SophonPersonSensor(coordinator, identity_id, description)
+            for description in PERSON_SENSORS
+        ),
+    )
 
 
 class SophonDeviceSensor(SophonDeviceEntity, RestoreSensor):
@@ -185,6 +251,42 @@ class SophonDeviceSensor(SophonDeviceEntity, RestoreSensor):
         if event is None or self.entity_description.attributes_fn is None:
             return None
         return self.entity_description.attributes_fn(event)
+
+
+class SophonPersonSensor(SophonPersonEntity, RestoreSensor):
+    """A sensor of a followed person, fed by their recognitions at any device of the box."""
+
+    entity_description: SophonPersonSensorDescription
+
+    def __init__(
+        self,
+        coordinator: SophonCoordinator,
+        identity_id: str,
+        description: SophonPersonSensorDescription,
+    ) -> None:
+        """Describe the sensor."""
+        super().__init__(coordinator, identity_id, description.key)
+        self.entity_description = description
+
+    async def async_added_to_hass(self) -> None:
+        """Take back what was shown before a restart, unless something newer came meanwhile."""
+        await super().async_added_to_hass()
+        state = await self.async_get_last_state()
+        data = await self.async_get_last_sensor_data()
+        if state is not None and data is not None and state.state not in UNKNOWN_STATES:
+            self.entity_description.restore_fn(self.record, state, data.native_value)
+
+    @property
+    def native_value(self) -> StateType | date | datetime | Decimal:
+        """Return where or when the person was last recognized."""
+        return self.entity_description.value_fn(self.record)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """Return the device and score of the last recognition: never a picture or a name."""
+        if self.entity_description.attributes_fn is None or self.record.device_name is None:
+            return None
+        return self.entity_description.attributes_fn(self.record)
 
 
 class SophonBoxSensor(SophonBoxEntity, SensorEntity):

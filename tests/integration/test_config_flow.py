@@ -22,6 +22,7 @@ from custom_components.sophon.coordinator import SophonCoordinator
 from sophon_sim import BoxSimulator
 from tests.conftest import LOOPBACK, wait_for
 from tests.frames import subscription
+from tests.integration.conftest import open_options
 
 
 def _form(simulator: BoxSimulator, host: str = LOOPBACK) -> dict[str, object]:
@@ -268,8 +269,7 @@ async def test_options_choose_devices_and_resubscribe(
     simulator: BoxSimulator,
 ) -> None:
     chosen = simulator.devices[0].device_id
-    result = await hass.config_entries.options.async_init(config_entry.entry_id)
-    assert result["type"] is FlowResultType.FORM
+    result = await open_options(hass, config_entry.entry_id)
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
         {CONF_DEVICES: [chosen], CONF_NEED_FACE: False, CONF_NEED_REGISTER: True},
@@ -291,7 +291,7 @@ async def test_options_set_how_far_back_a_catch_up_reaches(
     simulator: BoxSimulator,
 ) -> None:
     """The catch-up option is offered with its default, stored as whole hours and used."""
-    result = await hass.config_entries.options.async_init(config_entry.entry_id)
+    result = await open_options(hass, config_entry.entry_id)
     defaults = {str(key): key.default() for key in result["data_schema"].schema}
     assert defaults[CONF_CATCH_UP_HOURS] == 24
     result = await hass.config_entries.options.async_configure(
@@ -316,7 +316,7 @@ async def test_options_with_every_device_follow_new_devices(
     config_entry: MockConfigEntry,
     simulator: BoxSimulator,
 ) -> None:
-    result = await hass.config_entries.options.async_init(config_entry.entry_id)
+    result = await open_options(hass, config_entry.entry_id)
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
         {
@@ -378,7 +378,7 @@ async def test_options_drop_devices_the_box_no_longer_lists(
         config_entry, options={CONF_DEVICES: [kept, "gone-device"]}
     )
     await hass.async_block_till_done()
-    result = await hass.config_entries.options.async_init(config_entry.entry_id)
+    result = await open_options(hass, config_entry.entry_id)
     defaults = {
         str(key): key.default() for key in result["data_schema"].schema if hasattr(key, "default")
     }

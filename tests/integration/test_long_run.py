@@ -33,7 +33,7 @@ from custom_components.sophon.coordinator import SophonCoordinator
 from custom_components.sophon.diagnostics import async_get_config_entry_diagnostics
 from sophon_sim import BoxSimulator
 from tests.conftest import LOOPBACK, wait_for
-from tests.integration.conftest import entry_for
+from tests.integration.conftest import entry_for, open_options
 
 HEARTBEAT = 0.4
 SETTLE = 0.2
@@ -235,7 +235,7 @@ async def test_the_silence_before_a_reopen_is_an_option(
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.runtime_data.client.stale_after == 1800  # the default: 30 minutes
-    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await open_options(hass, entry.entry_id)
     schema = result["data_schema"]
     assert schema is not None
     assert schema({})[CONF_STALE_MINUTES] == 30

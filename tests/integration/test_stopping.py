@@ -16,6 +16,7 @@ from custom_components.sophon.const import CONF_DEVICES, CONF_NEED_FACE, CONF_NE
 from custom_components.sophon.coordinator import SophonCoordinator
 from sophon_sim import BoxSimulator
 from tests.conftest import wait_for
+from tests.integration.conftest import open_options
 
 # Well under aiohttp's default close timeout (10 s), well over the client's own (CLOSE_TIMEOUT).
 PROMPTLY = 5.0
@@ -40,7 +41,7 @@ async def test_stopping_is_prompt_when_the_box_ignores_the_close_handshake(
             await hass.async_block_till_done()
             assert coordinator.client.state is ConnectionState.DISCONNECTED
         else:  # an options change reloads the entry: the old push is closed first
-            result = await hass.config_entries.options.async_init(config_entry.entry_id)
+            result = await open_options(hass, config_entry.entry_id)
             options = {CONF_DEVICES: [d.device_id for d in simulator.devices[:1]]}
             options |= {CONF_NEED_FACE: False, CONF_NEED_REGISTER: True}
             await hass.config_entries.options.async_configure(result["flow_id"], options)
