@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +11,7 @@ import pytest
 from homeassistant.components import automation
 from homeassistant.const import CONF_HOST, CONF_PORT, MAJOR_VERSION, MINOR_VERSION
 from homeassistant.core import Event, HomeAssistant, ServiceCall
+from homeassistant.data_entry_flow import FlowResult, FlowResultType
 from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import (
@@ -167,3 +170,33 @@ async def automation_calls(hass: HomeAssistant, trigger: dict[str, Any]) -> list
         },
     )
     return calls
+
+
+async def open_options(hass: HomeAssistant, entry_id: str, step: str = "settings") -> FlowResult:
+    """Open the entry's options and choose a part of them from the menu; return its form."""
+    result = await hass.config_entries.options.async_init(entry_id)
+    assert result["type"] is FlowResultType.MENU
+    return await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": step}
+    )
+
+
+STUBS = str(Path(__file__).parents[1] / "stubs")
+BLUEPRINTS = Path(__file__).parents[2] / "blueprints" / "automation" / "sophon"
+
+
+@pytest.fixture
+def stub_mobile_app() -> Iterator[None]:
+    """Put a stand-in Mobile App integration beside ours while the test runs."""
+    sys.path.append(STUBS)
+    yield
+    sys.path.remove(STUBS)
+
+
+def add_phone(hass: HomeAssistant) -> dr.DeviceEntry:
+    """Add a phone: a device of a (stand-in) Mobile App config entry."""
+    phone_entry = MockConfigEntry(domain="mobile_app")
+    phone_entry.add_to_hass(hass)
+    return dr.async_get(hass).async_get_or_create(
+        config_entry_id=phone_entry.entry_id, identifiers={("mobile_app", "phone-1")}, name="Phone"
+    )

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
-import sys
-from collections.abc import Iterator
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -20,7 +18,6 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
     async_capture_events,
     async_get_device_automations,
     async_mock_service,
@@ -41,19 +38,10 @@ from sophon_sim import BoxSimulator, PersonType
 from sophon_sim.roster import ROSTER
 from tests.conftest import wait_for
 from tests.frames import expected
-from tests.integration.conftest import attached_device, automation_calls, push
+from tests.integration.conftest import add_phone, attached_device, automation_calls, push
 
 BLUEPRINT = Path(__file__).parents[2] / "blueprints" / "automation" / "sophon"
 COMPONENT = Path(__file__).parents[2] / "custom_components" / "sophon"
-STUBS = str(Path(__file__).parents[1] / "stubs")
-
-
-@pytest.fixture
-def stub_mobile_app() -> Iterator[None]:
-    """Put a stand-in Mobile App integration beside ours while the test runs."""
-    sys.path.append(STUBS)
-    yield
-    sys.path.remove(STUBS)
 
 
 def _entity(coordinator: SophonCoordinator, device_id: str, domain: str, key: str) -> str:
@@ -261,11 +249,7 @@ async def test_blueprint_notifies_each_recognition_with_its_own_face(
     hass.config.config_dir = str(tmp_path)
     notified = async_capture_events(hass, "mobile_app_stub_notified")
     shutil.copytree(BLUEPRINT, tmp_path / "blueprints" / "automation" / "sophon")
-    phone_entry = MockConfigEntry(domain="mobile_app")
-    phone_entry.add_to_hass(hass)
-    phone = dr.async_get(hass).async_get_or_create(
-        config_entry_id=phone_entry.entry_id, identifiers={("mobile_app", "phone-1")}, name="Phone"
-    )
+    phone = add_phone(hass)
     gate = simulator.devices[0].device_id
     assert await async_setup_component(
         hass,
