@@ -129,9 +129,12 @@ class Delivered:
 
         One made when or before a forgotten one was (not: before the oldest remembered; those
         are forgotten in the order they were delivered, and many share a millisecond) can have
-        been delivered and forgotten.
+        been delivered and forgotten; so can one within SAME_RECOGNITION after it (a history
+        can give a time more finely than the push did: 16.504997 s kept, 16.504 s pushed).
         """
-        return self._forgot_until is None or made_at(event) > self._forgot_until
+        if self._forgot_until is None:
+            return True
+        return made_at(event) > self._forgot_until + SAME_RECOGNITION.total_seconds()
 
     def learn_ids(self, events: list[RecognitionEvent]) -> None:
         """Learn from a history answer whether its ids are those the push gave."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -38,6 +39,14 @@ def test_a_recognition_forgotten_in_a_burst_is_never_taken_for_one_not_delivered
         delivered.add(event)
     for event in events:
         assert delivered.has(event) or not delivered.remembers(event), event.event_id
+        # Read back from a history that gives the time to the microsecond (and, unless the
+        # box's ids match, under another id).
+        finer = dataclasses.replace(
+            event,
+            event_id=event.event_id if ids_match else f"kept-{event.event_id}",
+            box_time=(event.box_time or BURST) + timedelta(microseconds=999),
+        )
+        assert delivered.has(finer) or not delivered.remembers(finer), event.event_id
     later = _event(10**6, len(events) // per_millisecond + 5_000, event_id="new")
     assert not delivered.has(later)
     assert delivered.remembers(later)
