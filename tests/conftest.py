@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+import logging
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
 
+from devtools.deprecations import deprecations
 from sophon_sim import BoxSimulator
 
 LOOPBACK = "127.0.0.1"
@@ -15,6 +17,20 @@ LOOPBACK = "127.0.0.1"
 @pytest.fixture(autouse=True)
 def _loopback_sockets(socket_enabled: None) -> None:
     """Let tests talk to the simulator over real loopback sockets."""
+
+
+@pytest.fixture(autouse=True)
+def _no_deprecation_warning_names_us(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Fail a test during which Home Assistant warned that this integration uses something that
+    is going away (on every supported version: the suite runs on the oldest and the newest)."""
+    yield
+    warned = deprecations(
+        record.getMessage()
+        for when in ("setup", "call", "teardown")
+        for record in caplog.get_records(when)
+        if record.levelno >= logging.WARNING and record.name.startswith("homeassistant")
+    )
+    assert not warned, warned
 
 
 @pytest.fixture(autouse=True)

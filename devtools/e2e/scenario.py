@@ -16,6 +16,8 @@ from pathlib import Path
 
 import aiohttp
 
+from devtools import REPO
+from devtools.deprecations import deprecations
 from devtools.e2e.api_checks import check_recognition
 from devtools.e2e.checks import CAUGHT, Checks
 from devtools.e2e.config import prepare
@@ -28,6 +30,8 @@ from devtools.hass.provision import DEV_NAME, DEV_PASSWORD, DEV_USER, add_box
 from sophon_sim import BoxSimulator, PersonType
 
 DEVICES = 4
+# The Home Assistant the e2e must run: the newest release.
+NEWEST = (REPO / "requirements" / "e2e-ha.txt").read_text(encoding="utf-8").split("==")[-1].strip()
 # The other gates get these, so the screenshot shows a face at every gate.
 OTHER_PERSON_TYPES = (PersonType.EMPLOYEE, PersonType.STRANGER, PersonType.BLACKLIST)
 
@@ -42,6 +46,11 @@ async def set_up(
         client.onboard(DEV_NAME, DEV_USER, DEV_PASSWORD),
     )
     checks.check(created, "the user is new (fresh configuration)")
+    version = (await client.request("GET", "/api/config"))["version"]
+    checks.check(
+        version == NEWEST,
+        f"Home Assistant {version} (requirements/e2e-ha.txt: the newest release, {NEWEST})",
+    )
     entry_id = await checks.step(
         "the config flow added the box and the entry loaded",
         add_box(client, "127.0.0.1", sim.rest_port, sim.ws_port),
@@ -82,6 +91,13 @@ async def scenario(checks: Checks, work: Path) -> None:
             code = await stop_hass(process)
             checks.check(code == 0, "hass stopped cleanly on SIGTERM", f"exit code {code}")
             output.close()
+            log = (work / "hass.out").read_text(encoding="utf-8", errors="replace")
+            warned = deprecations(log.splitlines())
+            checks.check(
+                not warned,
+                "Home Assistant logged no deprecation naming this integration",
+                " | ".join(warned[:3]),
+            )
 
 
 async def run() -> int:
