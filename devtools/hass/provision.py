@@ -21,7 +21,7 @@ async def add_box(client: HassClient, host: str, rest_port: int, ws_port: int) -
         form = await client.request(
             "POST",
             "/api/config/config_entries/flow",
-            {"handler": "sophon", "show_advanced_options": False},
+            {"handler": "sophon"},
         )
         if form.get("type") != "form":
             raise SetupError(f"the config flow did not show its form: {form}")
