@@ -99,6 +99,9 @@ class FollowedPeople:
         self._announced: set[str] = set()
         self._callbacks: list[PeopleCallback] = []
         self._unlisted: Counter[str] = Counter()
+        # The listing last read (the library's listeners are also told of a failed reading,
+        # with the last good listing again: it must not count twice).
+        self._listed: LibraryCounts | None = None
         self.forgotten = 0
 
     @callback
@@ -140,8 +143,9 @@ class FollowedPeople:
     @callback
     def library_listed(self, counts: LibraryCounts | None) -> None:
         """Name the followed people as listed; forget those the library no longer lists."""
-        if counts is None:
+        if counts is None or counts is self._listed:
             return
+        self._listed = counts
         new: list[str] = []
         for identity_id, record in list(self.records.items()):
             person = counts.followed.get(identity_id)
