@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
+from .health import ODD_FORMS
+
 REST_SHAPES = ("v5", "bare_list", "data_list", "devices", "result", "alt_keys")
 # The forms in which frames can give a device id other than the device list's (id_form).
 ID_FORMS = ("", "hex", "upper", "padded", "nul_padded")
@@ -59,6 +61,8 @@ LIBRARY_SKIP_NUM = ("records", "pages")
 LIBRARY_UPDATE_PATHS = ("both", "updateidentity", "updateidenity")
 LIBRARY_GROUP_NAMES = ("list", "string")
 LIBRARY_ERRORS = ("symbolic", "message_only")
+# How the box's health calls fail (health_call; health_calls names which, all when empty).
+HEALTH_CALL_FAULTS = ("", "error", "status_500", "timeout", "empty_body")
 # The switches that take one of a few words, and the words.
 CHOICES = {
     "rest_shape": REST_SHAPES,
@@ -76,9 +80,16 @@ CHOICES = {
     "library_update_path": LIBRARY_UPDATE_PATHS,
     "library_group_name": LIBRARY_GROUP_NAMES,
     "library_errors": LIBRARY_ERRORS,
+    "health_call": HEALTH_CALL_FAULTS,
+    "health_odd": ODD_FORMS,
 }
 # What a choice switch named without a value means (the others: off).
-BARE_CHOICES = {"base64_variant": "rotate", "refuse_push": "max_clients", "history_query": "error"}
+BARE_CHOICES = {
+    "base64_variant": "rotate",
+    "refuse_push": "max_clients",
+    "history_query": "error",
+    "health_call": "error",
+}
 
 
 @dataclass
@@ -209,6 +220,18 @@ class Faults:
     library_reg_photo: bool = False
     library_page_cap: int = 0
     library_errors: str = "symbolic"
+    # The box's health (sophon_sim.health). health_call: the health calls named in
+    # health_calls (comma-separated: cpu, temperature, memory, storage, external_disk, uptime,
+    # picture_store; all when empty) fail: "error" (the generation's error envelope),
+    # "status_500" (an HTML page), "timeout" (no answer for 10 s), "empty_body". health_odd:
+    # every health value comes in one odd form (sophon_sim.health.ODD_FORMS).
+    # no_external_disk: no external disk is mounted. picture_store_down: the picture store
+    # says it cannot be written (available false).
+    health_call: str = ""
+    health_calls: str = ""
+    health_odd: str = ""
+    no_external_disk: bool = False
+    picture_store_down: bool = False
 
     def reset(self) -> None:
         """Switch every fault off again."""

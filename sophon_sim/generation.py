@@ -7,10 +7,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from .faults import Faults
+from .health import Health
+
 if TYPE_CHECKING:
     import random
 
-    from .faults import Faults
     from .history import History, Recognition
     from .imagery import ImageBank, Picture
     from .library import Library
@@ -46,7 +48,8 @@ class RestAnswer:
 
     device_list answers are subject to the REST faults, scene_fetch answers (a past event's
     record or scene photo) to the connection-level scene_fetch faults, history answers (the
-    event-history list) to the connection-level history_query faults.
+    event-history list) to the connection-level history_query faults, health answers (a
+    health call named by health_calls) to the connection-level health_call faults.
     """
 
     status: int
@@ -55,6 +58,7 @@ class RestAnswer:
     device_list: bool = False
     scene_fetch: bool = False
     history: bool = False
+    health: bool = False
 
 
 @dataclass
@@ -104,6 +108,8 @@ class SystemInfo:
     timezone: int
     # The box's host name (None: no answer); stock systems call themselves bm1684 or sophon.
     hostname: str | None = None
+    health: Health = field(default_factory=Health)
+    faults: Faults = field(default_factory=Faults)
 
 
 @dataclass(frozen=True)
@@ -115,6 +121,7 @@ class BoxState:
     history: History
     registered_photo: Callable[[str], bytes | None]
     library: Library | None = None  # the face library (None: the people calls are unknown)
+    health: Health = field(default_factory=Health)
 
 
 def read_subscription(

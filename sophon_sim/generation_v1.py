@@ -13,7 +13,7 @@ import json
 import math
 from typing import TYPE_CHECKING, Any
 
-from . import library_v1
+from . import health_v1, library_v1
 from .generation import (
     BuiltEvent,
     EventSpec,
@@ -417,6 +417,8 @@ class GenerationV1:
         path = request.path
         if (library := library_v1.answer(request, box)) is not None:
             return library
+        if (store := health_v1.picture_store(request, box.health, box.faults)) is not None:
+            return store
         if request.method != "GET":
             return None
         if path == DEVICE_LIST_PATH:
@@ -430,8 +432,12 @@ class GenerationV1:
             return _registered_image(path.removeprefix(IMAGES_PATH), box)
         return None
 
-    def system_answer(self, request: RestRequest, system: SystemInfo) -> RestAnswer | None:
+    def system_answer(  # noqa: PLR0911 - one return per path
+        self, request: RestRequest, system: SystemInfo
+    ) -> RestAnswer | None:
         """Answer GET systemVersion, deviceSN, time and hostname with the V5 {"data": {...}}."""
+        if (health := health_v1.system_answer(request, system.health, system.faults)) is not None:
+            return health
         if request.method != "GET":
             return None
         if request.path == SERIAL_PATH and system.serial is not None:

@@ -16,7 +16,7 @@ import base64
 import hashlib
 from typing import TYPE_CHECKING, Any
 
-from . import library_v2
+from . import health_v2, library_v2
 from .envelope_v2 import error_answer as _error
 from .envelope_v2 import json_answer as _json
 from .envelope_v2 import read_json as _read_json
@@ -445,6 +445,8 @@ class GenerationV2:
         method, path = request.method, request.path
         if (library := library_v2.answer(request, box)) is not None:
             return library
+        if (store := health_v2.picture_store(request, box.health, box.faults)) is not None:
+            return store
         posted = {DEVICE_LIST_PATH: _devices, EVENT_PATH: _event, EVENTS_PATH: _events}
         if method == "POST" and path in posted:
             return posted[path](request, box)
@@ -454,8 +456,12 @@ class GenerationV2:
             return _register_image(path.removeprefix(REGISTER_PATH), box)
         return None
 
-    def system_answer(self, request: RestRequest, system: SystemInfo) -> RestAnswer | None:
+    def system_answer(  # noqa: PLR0911 - one return per path
+        self, request: RestRequest, system: SystemInfo
+    ) -> RestAnswer | None:
         """Answer POST getsoftwareversion, getdevicesn, gettime and gethostname, flat."""
+        if (health := health_v2.system_answer(request, system.health, system.faults)) is not None:
+            return health
         if request.method != "POST":
             return None
         if request.path == SERIAL_PATH and system.serial is not None:

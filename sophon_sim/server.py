@@ -14,6 +14,7 @@ from aiohttp import WSMsgType, web
 
 from .faults import Faults
 from .generation import BoxState, RestAnswer, RestRequest, SystemInfo
+from .health import Health
 from .history import History
 from .oddities import TextBytes, box_now_ms, encode_answer
 
@@ -137,6 +138,15 @@ async def _rest_request(request: web.BaseRequest) -> RestRequest:
     return RestRequest(request.method, request.path, dict(query), content_type, body, repeated)
 
 
+def _passing_fault(answer: RestAnswer, faults: Faults) -> str:
+    """Return the connection-level fault an answer is to fail with ("" for none)."""
+    if answer.scene_fetch and faults.scene_fetch in CONNECTION_SCENE_FAULTS:
+        return faults.scene_fetch
+    if answer.history and faults.history_query in CONNECTION_HISTORY_FAULTS:
+        return faults.history_query
+    return faults.health_call if answer.health else ""
+
+
 async def _connection_fault(kind: str, request: web.BaseRequest) -> web.StreamResponse:
     """Fail a request for a passing reason: no answer, a reset, HTTP 500, or an empty body."""
     if kind == "empty_body":
@@ -163,6 +173,7 @@ class BoxServer:
         # What the box calls itself (api section 4); None answers 404 (older firmware).
         self.hostname: str | None = "Lobby-SE5"
         self.faults = Faults()
+        self.health = Health()  # what the health calls tell (sophon_sim.health)
         self.devices: list[SimDevice] = []
         self.subscriptions: list[dict[str, Any]] = []
         self.rest_requests = 0
@@ -246,7 +257,9 @@ class BoxServer:
 
     def _box_state(self) -> BoxState:
         """Show the generation what the box knows (the simulator adds its events and photos)."""
-        return BoxState(self.devices, self.faults, History(0), lambda _image_id: None)
+        return BoxState(
+            self.devices, self.faults, History(0), lambda _image_id: None, health=self.health
+        )
 
     def _switch_generation(self, generation: Generation) -> None:
         """Speak another generation from now on; drop every WebSocket and its subscription."""
@@ -272,17 +285,23 @@ class BoxServer:
             return web.Response(status=faults.rest_status, text=page, content_type="text/html")
         if answer.device_list and faults.rest_garbage:
             return web.Response(status=200, text=GARBAGE_BODY, content_type="application/json")
-        if answer.scene_fetch and faults.scene_fetch in CONNECTION_SCENE_FAULTS:
-            return await _connection_fault(faults.scene_fetch, request)
-        if answer.history and faults.history_query in CONNECTION_HISTORY_FAULTS:
-            return await _connection_fault(faults.history_query, request)
+        if fault := _passing_fault(answer, faults):
+            return await _connection_fault(fault, request)
         return _response(answer, self.faults)
 
     def _system_info(self) -> SystemInfo:
         """Show the generation what the system port tells: firmware, serial, the box's clock."""
         serial = None if self.faults.no_serial else self.serial_number
         time_ms = None if self.faults.no_time else box_now_ms(self.faults)
-        return SystemInfo(self.firmware_version, serial, time_ms, self.timezone, self.hostname)
+        return SystemInfo(
+            self.firmware_version,
+            serial,
+            time_ms,
+            self.timezone,
+            self.hostname,
+            self.health,
+            self.faults,
+        )
 
     async def _handle_version(self, request: web.BaseRequest) -> web.StreamResponse:
         """Answer one request on the system port (version_down: 500; no_serial, no_time: 404)."""
@@ -293,6 +312,8 @@ class BoxServer:
         answer = self.spoken.system_answer(await _rest_request(request), self._system_info())
         if answer is None:
             return web.Response(status=404, text="404: Not Found")
+        if answer.health:
+            return await _connection_fault(self.faults.health_call, request)
         return _response(answer, self.faults)
 
     async def _handle_ws(self, request: web.BaseRequest) -> web.StreamResponse:

@@ -191,7 +191,12 @@ class BoxSimulator(BoxServer):
     def _box_state(self) -> BoxState:
         """Show the generation the devices, the kept events, the photos and the library."""
         return BoxState(
-            self.devices, self.faults, self._history, self._registered_photo, self.library
+            self.devices,
+            self.faults,
+            self._history,
+            self._registered_photo,
+            self.library,
+            self.health,
         )
 
     def _registered_photo(self, image_id: str) -> bytes | None:

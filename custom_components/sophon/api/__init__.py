@@ -25,10 +25,12 @@ from .exceptions import (
 )
 from .generation import Generation
 from .models import (
+    BoxHealth,
     ClientCounters,
     ConnectionState,
     Device,
     DeviceType,
+    HealthCall,
     History,
     HistoryQuery,
     LibraryPerson,
@@ -36,6 +38,7 @@ from .models import (
     People,
     PersonType,
     RecognitionEvent,
+    SpaceUsage,
     Subscription,
     canonical_device_id,
 )
@@ -51,6 +54,7 @@ __all__ = [
     "MAX_FRAME_BYTES",
     "Backoff",
     "BoxClient",
+    "BoxHealth",
     "BoxTime",
     "ClientCounters",
     "ClockWatch",
@@ -60,6 +64,7 @@ __all__ = [
     "Drop",
     "FrameRejectedError",
     "Generation",
+    "HealthCall",
     "History",
     "HistoryQuery",
     "Jpeg",
@@ -89,6 +94,7 @@ __all__ = [
     "SophonResponseError",
     "SophonStaleStreamError",
     "SophonTimeoutError",
+    "SpaceUsage",
     "Subscription",
     "canonical_device_id",
     "clean_text",

@@ -4,7 +4,8 @@
 generation), `push.py` (the WebSocket and its reconnects), `frames.py` (frames into events),
 `pictures.py` (an event's pictures and how to get their bytes), `history.py` (past
 recognitions, with `history_v1.py` and `history_v2.py`), `people.py` (the face library, with
-`people_v1.py` and `people_v2.py`).
+`people_v1.py` and `people_v2.py`), `health.py` (the box's health, with `health_v1.py` and
+`health_v2.py`).
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ from .clock import BoxTime, ClockWatch
 from .connection import Backoff, Drop, PingBehaviour
 from .frames import EventCallback, FrameReader, RejectCallback
 from .generation import Generation
+from .health import HealthReader
 from .history import HistoryReader
 from .models import (
+    BoxHealth,
     ClientCounters,
     ConnectionState,
     Device,
@@ -79,6 +82,7 @@ class BoxClient:
     _push: PushLoop = field(init=False, repr=False)
     _history: HistoryReader = field(init=False, repr=False)
     _people: PeopleLibrary = field(init=False, repr=False)
+    _health: HealthReader = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         """Set up the client's jobs; each reads the settings above as they are when used."""
@@ -87,6 +91,7 @@ class BoxClient:
         self._push = PushLoop(self, self._frames, self._rest)
         self._history = HistoryReader(self, self._rest)
         self._people = PeopleLibrary(self, self._rest)
+        self._health = HealthReader(self, self._rest)
 
     async def __aenter__(self) -> Self:
         """Use the client as an async context manager."""
@@ -209,6 +214,22 @@ class BoxClient:
     async def async_delete_person(self, identity_id: str) -> None:
         """Delete a person and their faces (never a group, never a wipe)."""
         await self._people.delete(identity_id)
+
+    async def async_get_health(self) -> BoxHealth:
+        """Read the box's health: each call on its own (BoxHealth.failed: those that failed).
+
+        A value that cannot be read is None (BoxHealth.unreadable), logged rate-limited and
+        counted (health_counts). Raises SophonError only when no health call answered.
+        """
+        return await self._health.read()
+
+    @property
+    def health_counts(self) -> dict[str, dict[str, int]]:
+        """Return the health calls failed and the values unreadable, by name, since made."""
+        return {
+            "failed": dict(self._health.failures),
+            "unreadable": dict(self._health.unreadable),
+        }
 
     async def async_get_box_time(self) -> BoxTime | None:
         """Read the box's clock and time zone (api section 4); None when it gives none.

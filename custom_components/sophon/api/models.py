@@ -331,3 +331,77 @@ class ClientCounters:
             "history_failures": self.history_failures,
             "history_rejected": self.history_rejected,
         }
+
+
+class HealthCall(StrEnum):
+    """One of the box's health calls (api section 4); each fails on its own."""
+
+    CPU = "cpu"
+    TEMPERATURE = "temperature"
+    MEMORY = "memory"
+    STORAGE = "storage"
+    EXTERNAL_DISK = "external_disk"
+    UPTIME = "uptime"
+    PICTURE_STORE = "picture_store"
+
+
+@dataclass(frozen=True, slots=True)
+class SpaceUsage:
+    """Memory or a disk: usage a fraction 0..1, sizes in bytes; None where unreadable.
+
+    mounted: False for an external disk the box has none of (its other values are None).
+    """
+
+    usage: float | None = None
+    total: int | None = None
+    used: int | None = None
+    free: int | None = None
+    mounted: bool = True
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the values as plain data."""
+        return {
+            "mounted": self.mounted,
+            "usage": self.usage,
+            "total": self.total,
+            "used": self.used,
+            "free": self.free,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class BoxHealth:
+    """What the box's health calls told in one poll; None where a value was unreadable.
+
+    failed: the calls that got no answer (their values are None). unreadable: the fields whose
+    value could not be read, as "call.field". up_since: when the box started, on our clock.
+    picture_store_ok: whether the box can write its pictures (None: unreadable).
+    """
+
+    cpu_usage: float | None = None
+    core_temperature: float | None = None
+    board_temperature: float | None = None
+    memory: SpaceUsage | None = None
+    storage: SpaceUsage | None = None
+    external_disk: SpaceUsage | None = None
+    up_since: datetime | None = None
+    picture_store_ok: bool | None = None
+    picture_store_path: str | None = None
+    failed: frozenset[HealthCall] = frozenset()
+    unreadable: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the values as plain data (nothing personal in them)."""
+        return {
+            "cpu_usage": self.cpu_usage,
+            "core_temperature": self.core_temperature,
+            "board_temperature": self.board_temperature,
+            "memory": None if self.memory is None else self.memory.as_dict(),
+            "storage": None if self.storage is None else self.storage.as_dict(),
+            "external_disk": None if self.external_disk is None else self.external_disk.as_dict(),
+            "up_since": None if self.up_since is None else self.up_since.isoformat(),
+            "picture_store_ok": self.picture_store_ok,
+            "picture_store_path": self.picture_store_path,
+            "failed": sorted(self.failed),
+            "unreadable": list(self.unreadable),
+        }
