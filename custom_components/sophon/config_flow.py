@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState, ConfigFlow, ConfigFlowResult
@@ -9,6 +10,7 @@ from homeassistant.const import CONF_HOST, CONF_NAME, CONF_PORT
 from homeassistant.core import callback
 from homeassistant.helpers import selector
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.service_info.dhcp import DhcpServiceInfo
 from yarl import URL
 
 from .api import (
@@ -18,6 +20,7 @@ from .api import (
     BoxClient,
     SophonBoxStartingError,
     SophonConnectionError,
+    SophonError,
     SophonResponseError,
     canonical_device_id,
 )
@@ -42,6 +45,12 @@ from .people_options import async_people_form
 
 # Where the flow asks a box for its serial number: the system port every box uses (not asked).
 SYSTEM_PORT = DEFAULT_VERSION_PORT
+# Where a box found on the network is asked for its devices and pushes: every box's stock ports.
+DISCOVERY_PORT = DEFAULT_PORT
+DISCOVERY_WS_PORT = DEFAULT_WS_PORT
+# A box asks for its address while it boots, before its API is up: it is asked for two minutes.
+DISCOVERY_ATTEMPTS = 13
+DISCOVERY_RETRY_SECONDS = 10.0
 PORT_SELECTOR = selector.NumberSelector(
     selector.NumberSelectorConfig(min=1, max=65535, mode=selector.NumberSelectorMode.BOX)
 )
@@ -127,11 +136,40 @@ async def _async_box_errors(client: BoxClient) -> dict[str, str] | None:
     return None
 
 
+async def _async_answers_a_device_list(client: BoxClient) -> bool:
+    """Return True when the address answers a device list (either generation; none is one too).
+
+    Nothing listening, or a box still starting, is asked again a while; another answer is final.
+    """
+    for attempt in range(DISCOVERY_ATTEMPTS):
+        if attempt:
+            await asyncio.sleep(DISCOVERY_RETRY_SECONDS)
+        try:
+            await client.async_get_devices()
+        except (SophonConnectionError, SophonBoxStartingError):
+            continue
+        except SophonError:
+            return False
+        return True
+    return False
+
+
 class SophonConfigFlow(ConfigFlow, domain=DOMAIN):
     """Add a Sophon box from the UI."""
 
     VERSION = CURRENT_VERSION
     _hostname: str | None = None
+    _discovered: dict[str, Any]
+
+    def _client(self, data: dict[str, Any]) -> BoxClient:
+        """Return a client for the box at the address in data, on Home Assistant's session."""
+        return BoxClient(
+            host=data[CONF_HOST],
+            port=data[CONF_PORT],
+            ws_port=data[CONF_WS_PORT],
+            version_port=SYSTEM_PORT,
+            session=async_get_clientsession(self.hass),
+        )
 
     async def _async_check_box(self, data: dict[str, Any]) -> tuple[dict[str, str], str | None]:
         """Check the address and the box there; return the form errors and its serial number."""
@@ -139,13 +177,7 @@ class SophonConfigFlow(ConfigFlow, domain=DOMAIN):
             URL.build(scheme="http", host=data[CONF_HOST])
         except ValueError:  # not a host name or address, e.g. "http://…" or "host:port"
             return {CONF_HOST: "invalid_host"}, None
-        client = BoxClient(
-            host=data[CONF_HOST],
-            port=data[CONF_PORT],
-            ws_port=data[CONF_WS_PORT],
-            version_port=SYSTEM_PORT,
-            session=async_get_clientsession(self.hass),
-        )
+        client = self._client(data)
         if (errors := await _async_box_errors(client)) is not None:
             return errors, None
         self._hostname = await client.async_get_hostname()
@@ -161,9 +193,11 @@ class SophonConfigFlow(ConfigFlow, domain=DOMAIN):
             )
             errors, serial = await self._async_check_box(data)
             if not errors:
-                # The same box (by serial number) at a new address: follow it there.
+                # The same box (by serial number) at a new address: follow it there. A discovery
+                # of this box in progress gives way (it is aborted once this entry is created).
                 await self.async_set_unique_id(
-                    box_unique_id(serial, data[CONF_HOST], data[CONF_PORT])
+                    box_unique_id(serial, data[CONF_HOST], data[CONF_PORT]),
+                    raise_on_progress=False,
                 )
                 self._abort_if_unique_id_configured(updates=data)
                 title = box_title(user_input.get(CONF_NAME), self._hostname)
@@ -173,6 +207,52 @@ class SophonConfigFlow(ConfigFlow, domain=DOMAIN):
             data_schema=self.add_suggested_values_to_schema(
                 _box_schema({}, with_name=True), user_input
             ),
+            errors=errors,
+        )
+
+    async def async_step_dhcp(self, discovery_info: DhcpServiceInfo) -> ConfigFlowResult:
+        """Check that a Bitmain address (MAC or stock host name) is a Sophon box; offer it.
+
+        A box already added follows its new address without a question (its entry reloads);
+        anything that does not answer with a device list, a miner say, is never offered.
+        """
+        data: dict[str, Any] = {
+            CONF_HOST: discovery_info.ip,
+            CONF_PORT: DISCOVERY_PORT,
+            CONF_WS_PORT: DISCOVERY_WS_PORT,
+        }
+        self._async_abort_entries_match({CONF_HOST: data[CONF_HOST]})
+        client = self._client(data)
+        if not await _async_answers_a_device_list(client):
+            return self.async_abort(reason="not_sophon_box")
+        serial = await client.async_get_serial_number()
+        self._hostname = await client.async_get_hostname()
+        await self.async_set_unique_id(box_unique_id(serial, data[CONF_HOST], data[CONF_PORT]))
+        # Reloads the entry when its address changed: on 2025.4 the entry's update listener
+        # reloads after an options change only, and 2026 versions add none (ha-compat.md 1).
+        self._abort_if_unique_id_configured(updates={CONF_HOST: data[CONF_HOST]})
+        self._discovered = data
+        self.context["title_placeholders"] = {"name": box_title(None, self._hostname)}
+        return await self.async_step_discovery_confirm()
+
+    async def async_step_discovery_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask the user to add the box found; check it again (devices, push) when they do."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors, _serial = await self._async_check_box(self._discovered)
+            if not errors:
+                title = box_title(None, self._hostname)
+                return self.async_create_entry(title=title, data=self._discovered)
+            errors = {"base": next(iter(errors.values()))}  # the form has no fields
+        self._set_confirm_only()
+        return self.async_show_form(
+            step_id="discovery_confirm",
+            description_placeholders={
+                "name": box_title(None, self._hostname),
+                CONF_HOST: self._discovered[CONF_HOST],
+            },
             errors=errors,
         )
 

@@ -44,10 +44,13 @@ def _custom_integrations(enable_custom_integrations: None) -> None:
 
 @pytest.fixture(autouse=True)
 def _flow_system_port(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Let the config flow ask the test's simulator for its serial number (not on port 8888)."""
+    """Let the config flow ask the test's simulator for its serial number (not on port 8888),
+    and find it, when discovered, on its ports (not on the stock 5555 and 5679)."""
     if "simulator" in request.fixturenames:
         simulator: BoxSimulator = request.getfixturevalue("simulator")
         monkeypatch.setattr(config_flow, "SYSTEM_PORT", simulator.version_port)
+        monkeypatch.setattr(config_flow, "DISCOVERY_PORT", simulator.rest_port)
+        monkeypatch.setattr(config_flow, "DISCOVERY_WS_PORT", simulator.ws_port)
 
 
 class VersionedSnapshotExtension(HomeAssistantSnapshotExtension):

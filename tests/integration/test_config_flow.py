@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from fnmatch import fnmatch
+
 import pytest
-from homeassistant.config_entries import SOURCE_USER
+from aiohttp import web
+from homeassistant.config_entries import (
+    SOURCE_DHCP,
+    SOURCE_USER,
+    ConfigEntryState,
+    ConfigFlowResult,
+)
 from homeassistant.const import CONF_HOST, CONF_NAME, CONF_PORT
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers.service_info.dhcp import DhcpServiceInfo
+from homeassistant.loader import async_get_dhcp
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sophon import config_flow
@@ -428,3 +440,201 @@ async def test_reconfigure_of_an_entry_without_unique_id_takes_the_serial(
     await hass.async_block_till_done()
     assert config_entry.unique_id == simulator.serial_number
     await hass.config_entries.async_unload(config_entry.entry_id)
+
+
+# What Home Assistant's DHCP watcher hands a flow: the MAC in upper case without colons is what
+# the manifest's matchers are compared with, the host name in lower case.
+BITMAIN_MAC = "e0a5091a2b3c"
+
+
+def _dhcp(host: str = LOOPBACK, hostname: str = "bm1684") -> DhcpServiceInfo:
+    """Return the DHCP discovery of a Bitmain device at host."""
+    return DhcpServiceInfo(ip=host, hostname=hostname, macaddress=BITMAIN_MAC)
+
+
+async def _discover(hass: HomeAssistant, info: DhcpServiceInfo | None = None) -> ConfigFlowResult:
+    """Start the flow Home Assistant starts when DHCP shows a device the manifest matches."""
+    return await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_DHCP}, data=info or _dhcp()
+    )
+
+
+@pytest.mark.parametrize(
+    ("mac", "hostname", "matched"),
+    [
+        ("E0A5091A2B3C", "lobby-se5", True),  # a Bitmain MAC, whatever the name
+        ("0242AC110002", "bm1684", True),  # the stock host names, whatever the MAC
+        ("0242AC110002", "sophon-se5", True),
+        ("0242AC110002", "antminer", False),
+    ],
+)
+async def test_the_manifest_matches_bitmain_macs_and_stock_host_names(
+    hass: HomeAssistant, mac: str, hostname: str, matched: bool
+) -> None:
+    ours = [m for m in await async_get_dhcp(hass) if m["domain"] == DOMAIN]
+    assert len(ours) == 3
+    assert matched == any(
+        fnmatch(mac, m.get("macaddress", "*")) and fnmatch(hostname, m.get("hostname", "*"))
+        for m in ours
+    )
+
+
+@pytest.mark.parametrize(
+    ("hostname", "title"), [("Lobby-SE5", "Lobby-SE5"), ("bm1684", "Sophon box")]
+)
+async def test_a_box_found_by_dhcp_is_added_once_confirmed(
+    hass: HomeAssistant, simulator: BoxSimulator, hostname: str, title: str
+) -> None:
+    simulator.hostname = hostname
+    result = await _discover(hass)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "discovery_confirm"
+    assert result["description_placeholders"] == {"name": title, "host": LOOPBACK}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == title
+    assert result["data"] == _form(simulator)
+    assert result["result"].unique_id == simulator.serial_number
+    await hass.async_block_till_done()
+
+
+@dataclass
+class NotABox:
+    """A miner's web page on loopback: HTTP answers, but no device list."""
+
+    port: int = 0
+    asked: int = 0
+
+
+@pytest.fixture
+async def not_a_box() -> AsyncIterator[NotABox]:
+    """Serve a page that is not a box's API on a loopback port, and count the requests."""
+    served = NotABox()
+
+    async def page(_request: web.Request) -> web.Response:
+        served.asked += 1
+        return web.Response(text="<html><title>Antminer</title></html>", content_type="text/html")
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", page)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, LOOPBACK, 0).start()
+    served.port = runner.addresses[0][1]
+    yield served
+    await runner.cleanup()
+
+
+async def test_an_address_answering_http_but_no_device_list_is_never_offered(
+    hass: HomeAssistant, not_a_box: NotABox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(config_flow, "DISCOVERY_PORT", not_a_box.port)
+    result = await _discover(hass)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "not_sophon_box"
+    assert not_a_box.asked > 0
+    assert hass.config_entries.flow.async_progress() == []
+
+
+async def test_an_address_where_nothing_listens_is_asked_a_while_then_dropped(
+    hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with BoxSimulator(devices=1) as gone:
+        port = gone.rest_port  # nothing listens there once it stopped
+    monkeypatch.setattr(config_flow, "DISCOVERY_PORT", port)
+    monkeypatch.setattr(config_flow, "DISCOVERY_RETRY_SECONDS", 0)
+    result = await _discover(hass)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "not_sophon_box"
+    assert hass.config_entries.flow.async_progress() == []
+
+
+async def test_a_box_already_added_found_at_a_new_address_follows_it_without_a_question(
+    hass: HomeAssistant,
+    coordinator: SophonCoordinator,
+    config_entry: MockConfigEntry,
+    simulator: BoxSimulator,
+) -> None:
+    await wait_for(lambda: config_entry.unique_id == simulator.serial_number)
+    # Where the box was before its DHCP lease changed (never asked: the entry moves first).
+    hass.config_entries.async_update_entry(
+        config_entry, data={**config_entry.data, CONF_HOST: "192.0.2.20"}
+    )
+    await hass.async_block_till_done()
+    assert config_entry.runtime_data is coordinator
+    result = await _discover(hass)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert config_entry.data[CONF_HOST] == LOOPBACK
+    await hass.async_block_till_done()
+    assert config_entry.state is ConfigEntryState.LOADED
+    assert config_entry.runtime_data is not coordinator  # reloaded at the new address
+    await simulator.wait_for_subscription(count=2)
+    assert len(hass.config_entries.async_entries(DOMAIN)) == 1
+
+
+@pytest.mark.parametrize("known_by", ["serial", "address"])
+async def test_a_box_already_added_at_the_same_address_is_not_offered(
+    hass: HomeAssistant, config_entry: MockConfigEntry, simulator: BoxSimulator, known_by: str
+) -> None:
+    if known_by == "serial":
+        hass.config_entries.async_update_entry(config_entry, unique_id=simulator.serial_number)
+    else:
+        simulator.faults.no_serial = True  # a box without a serial number: its address
+    data = dict(config_entry.data)
+    result = await _discover(hass)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert config_entry.data == data
+    assert config_entry.state is ConfigEntryState.NOT_LOADED  # not reloaded
+
+
+async def test_the_same_box_found_twice_is_offered_once(
+    hass: HomeAssistant, simulator: BoxSimulator
+) -> None:
+    first = await _discover(hass)
+    assert first["type"] is FlowResultType.FORM
+    result = await _discover(hass, _dhcp(hostname="sophon"))
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_in_progress"
+
+
+async def test_a_box_added_by_hand_while_it_is_offered_ends_the_offer(
+    hass: HomeAssistant, simulator: BoxSimulator
+) -> None:
+    user = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    offer = await _discover(hass)
+    assert offer["step_id"] == "discovery_confirm"
+    result = await hass.config_entries.flow.async_configure(user["flow_id"], _form(simulator))
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].unique_id == simulator.serial_number
+    assert hass.config_entries.flow.async_progress() == []  # the offer is withdrawn
+    await hass.async_block_till_done()
+
+
+async def test_a_box_added_from_the_offer_while_typed_by_hand_is_already_configured(
+    hass: HomeAssistant, simulator: BoxSimulator
+) -> None:
+    user = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    offer = await _discover(hass)
+    result = await hass.config_entries.flow.async_configure(offer["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    result = await hass.config_entries.flow.async_configure(user["flow_id"], _form(simulator))
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert len(hass.config_entries.async_entries(DOMAIN)) == 1
+
+
+async def test_an_offer_confirmed_when_the_push_does_not_open_says_so(
+    hass: HomeAssistant, simulator: BoxSimulator
+) -> None:
+    offer = await _discover(hass)
+    simulator.stop_ws_listener()
+    result = await hass.config_entries.flow.async_configure(offer["flow_id"], {})
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "cannot_connect_push"}
+    await simulator.start_ws_listener()
+    result = await hass.config_entries.flow.async_configure(offer["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
