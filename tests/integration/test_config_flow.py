@@ -10,6 +10,7 @@ import pytest
 from aiohttp import web
 from homeassistant.config_entries import (
     SOURCE_DHCP,
+    SOURCE_IGNORE,
     SOURCE_USER,
     ConfigEntryState,
     ConfigFlowResult,
@@ -490,6 +491,8 @@ async def test_a_box_found_by_dhcp_is_added_once_confirmed(
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "discovery_confirm"
     assert result["description_placeholders"] == {"name": title, "host": LOOPBACK}
+    flow = hass.config_entries.flow.async_get(result["flow_id"])
+    assert flow["context"]["title_placeholders"] == {"name": title}  # the Discovered card
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == title
@@ -587,6 +590,18 @@ async def test_a_box_already_added_at_the_same_address_is_not_offered(
     assert result["reason"] == "already_configured"
     assert config_entry.data == data
     assert config_entry.state is ConfigEntryState.NOT_LOADED  # not reloaded
+
+
+async def test_a_box_the_user_ignored_is_not_offered_again(
+    hass: HomeAssistant, simulator: BoxSimulator
+) -> None:
+    MockConfigEntry(
+        domain=DOMAIN, source=SOURCE_IGNORE, unique_id=simulator.serial_number
+    ).add_to_hass(hass)
+    result = await _discover(hass)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert hass.config_entries.flow.async_progress() == []
 
 
 async def test_the_same_box_found_twice_is_offered_once(
