@@ -1,4 +1,4 @@
-"""Binary sensor: is the box's push connected."""
+"""Binary sensors: is the box's push connected; can it write its pictures (health.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from homeassistant.helpers.entity_platform import AddEntitiesCallback
 
 from .coordinator import SophonConfigEntry, SophonCoordinator
 from .entity import SophonBoxEntity
+from .health import async_add_health_binary_sensors
 
 PARALLEL_UPDATES = 0
 
@@ -21,8 +22,12 @@ async def async_setup_entry(
     entry: SophonConfigEntry,
     async_add_entities: AddEntitiesCallback,
 ) -> None:
-    """Add the box's connectivity sensor."""
-    async_add_entities([SophonConnectedSensor(entry.runtime_data)])
+    """Add the box's connectivity sensor and its picture store's problem sensor."""
+    coordinator = entry.runtime_data
+    async_add_entities([SophonConnectedSensor(coordinator)])
+    async_add_health_binary_sensors(
+        coordinator.health, coordinator.box_identifier, async_add_entities
+    )
 
 
 class SophonConnectedSensor(SophonBoxEntity, BinarySensorEntity):

@@ -32,6 +32,8 @@ EVENT_LIBRARY_CHANGED: Final = "sophon_library_changed"
 DEVICE_LIST_REFRESH: Final = timedelta(minutes=5)
 # The face library's people are counted this often (and after each library action).
 LIBRARY_REFRESH: Final = timedelta(minutes=10)
+# The box's health (CPU, memory, temperatures, storage, picture store) is read this often.
+HEALTH_REFRESH: Final = timedelta(minutes=1)
 # A repair issue is raised when the box's push has been down this long.
 UNREACHABLE_REPAIR_AFTER: Final = timedelta(minutes=30)
 # A push that stays up this long ends an outage (logged as restored, repair cleared).

@@ -34,6 +34,7 @@ from .const import (
 )
 from .devices import DeviceRegistrar
 from .followed_people import FollowedPeople
+from .health import HealthCoordinator
 from .identity import async_adopt_serial
 from .library import LibraryCoordinator
 from .outage import PushOutages
@@ -71,6 +72,8 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
         entry.async_on_unload(
             self.library.async_add_listener(lambda: self.people.library_listed(self.library.data))
         )
+        # The box's health, polled on its own (a failure touches nothing else).
+        self.health = HealthCoordinator(hass, entry, client)
         self.recognitions = Recognitions(
             hass,
             BoxView(

@@ -226,6 +226,8 @@ async def async_get_config_entry_diagnostics(
             "box": _box(coordinator, stand_ins),
             # Counts only: never a name or an id of the library's people.
             "library": _library(coordinator),
+            # The box's health as last read (no names, nothing personal), failures counted.
+            "health": coordinator.health.as_dict(),
             "devices": {
                 stand_ins(key): _device(
                     coordinator.data.get(key), coordinator.recognitions.records.get(key)

@@ -39,6 +39,7 @@ from .entity import (
     async_add_person_entities,
 )
 from .followed_people import PersonRecord
+from .health import async_add_health_sensors
 from .library import LibraryCoordinator
 
 PARALLEL_UPDATES = 0
@@ -197,6 +198,12 @@ async def async_setup_entry(
     # Counted in the background: a large library does not hold up the set-up.
     entry.async_create_background_task(
         hass, coordinator.library.async_refresh(), f"{DOMAIN}-library-{entry.entry_id}"
+    )
+    async_add_health_sensors(
+        entry, coordinator.health, coordinator.box_identifier, async_add_entities
+    )
+    entry.async_create_background_task(
+        hass, coordinator.health.async_refresh(), f"{DOMAIN}-health-{entry.entry_id}"
     )
     async_add_device_entities(
         entry,

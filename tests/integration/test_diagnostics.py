@@ -51,6 +51,7 @@ VOLATILE = props(
     "box_time_skew_seconds",
     "pings",
     "last_run",
+    "up_since",  # the box's uptime taken from our clock
 )
 # The simulator's pictures vary in size with what ran before: only that they are sizes is kept.
 PICTURE_SIZES = path_type({r".*\.image_bytes\..*": (int,)}, regex=True)
@@ -242,6 +243,7 @@ async def test_entry_diagnostics_match_the_snapshot(
     coordinator.client.clock = lambda: datetime(2025, 11, 26, 8, 31, tzinfo=UTC)
     # The catch-up of the push's first connection has asked the box (and found nothing).
     await wait_for(lambda: coordinator.catch_up.last_run is not None)
+    await wait_for(lambda: coordinator.health.data is not None)
     await push(
         hass,
         simulator,

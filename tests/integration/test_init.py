@@ -51,9 +51,13 @@ async def test_setup_creates_the_entities_of_each_device(
     config_entry: MockConfigEntry,
     entity_registry: er.EntityRegistry,
 ) -> None:
+    # The external disk's sensors come once the box's health says one is mounted.
+    await wait_for(lambda: coordinator.health.data is not None)
+    await hass.async_block_till_done()
     entries = er.async_entries_for_config_entry(entity_registry, config_entry.entry_id)
-    # Per device: 4 sensors, 3 images, 1 camera, 1 event; per box: 3 sensors, 1 binary sensor.
-    assert len(entries) == 3 * 9 + 4
+    # Per device: 4 sensors, 3 images, 1 camera, 1 event; per box: 3 sensors, 1 binary sensor,
+    # and its health: 10 sensors, 1 binary sensor.
+    assert len(entries) == 3 * 9 + 4 + 11
     keys = {entry.translation_key for entry in entries}
     assert keys == {
         "last_identity",
@@ -69,6 +73,17 @@ async def test_setup_creates_the_entities_of_each_device(
         "events_received",
         "frames_rejected",
         "library_people",
+        "cpu_usage",
+        "memory_usage",
+        "memory_free",
+        "core_temperature",
+        "board_temperature",
+        "storage_usage",
+        "storage_free",
+        "external_disk_usage",
+        "external_disk_free",
+        "up_since",
+        "picture_store",
     }
 
 
