@@ -88,6 +88,8 @@ def failing(call: str, faults: Faults) -> str:
 def odd(values: dict[str, Any], kinds: dict[str, str], faults: Faults) -> dict[str, Any]:
     """Return a call's values in the odd form health_odd asks for (kinds: key -> kind)."""
     form = faults.health_odd
+    if not form:
+        return values
     if form == "missing":
         return {key: value for key, value in values.items() if key not in kinds}
     return {
@@ -113,7 +115,7 @@ def _odd_value(value: Any, kind: str, form: str) -> Any:  # noqa: PLR0911 - one 
         return text.swapcase() if kind == "uptime" else text.lower()
     if form == "spaces":
         return f"  {text.replace("'", " '").replace('G', ' G').replace('M', ' M')} "
-    return text.replace(".", ",")  # comma
+    return text.replace(".", ",") if form == "comma" else text
 
 
 def _odd_uptime(form: str) -> str:

@@ -167,6 +167,15 @@ async def test_up_since_stays_while_the_uptime_agrees_and_moves_on_a_restart(
     assert (await client.async_get_health()).up_since == NOW + timedelta(seconds=90 - 120)
 
 
+async def test_an_uptime_past_the_calendar_is_unknown(
+    client: BoxClient, simulator: BoxSimulator
+) -> None:
+    simulator.health.uptime_seconds = 10**13  # some 300,000 years: before the year 1
+    health = await client.async_get_health()
+    assert health.up_since is None
+    assert health.unreadable == ("uptime.uptime",)
+
+
 @pytest.mark.parametrize("kind", ["error", "status_500", "empty_body", "timeout"])
 async def test_a_failing_call_leaves_the_others_standing(
     simulator: BoxSimulator, session: aiohttp.ClientSession, kind: str
@@ -327,7 +336,7 @@ async def test_a_1_0_answer_whose_data_is_a_list_of_one() -> None:
 UNREADABLE: list[tuple[Callable[[Any], object], Any]] = [
     *(
         (values.size, value)
-        for value in ["NaN", "", "  ", None, 16.84, math.nan, "-1G", "big", True]
+        for value in ["NaN", "", "  ", None, 16.84, math.nan, "-1G", "big", True, "9" * 400 + "G"]
     ),
     *((values.temperature, value) for value in ["NaN", "", math.inf, "200'C", -60, "hot", "44K"]),
     *(
