@@ -192,6 +192,27 @@ async def test_a_failing_call_leaves_the_others_standing(
     assert client.health_counts["failed"] == {"cpu": 1, "external_disk": 1, "picture_store": 1}
 
 
+async def test_a_failing_call_is_logged_once_and_again_when_it_answers(
+    client: BoxClient, simulator: BoxSimulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    simulator.faults.health_call = "error"
+    simulator.faults.health_calls = "cpu"
+    with caplog.at_level(logging.INFO, logger="custom_components.sophon.api.health"):
+        await client.async_get_health()
+        await client.async_get_health()
+        simulator.faults.health_call = ""
+        await client.async_get_health()
+    lines = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name.endswith("api.health") and r.levelno == logging.INFO
+    ]
+    assert len(lines) == 2
+    assert lines[0].startswith("No cpu health from")
+    assert lines[1].endswith("answers its cpu health call again")
+    assert client.health_counts["failed"] == {"cpu": 2}
+
+
 @pytest.mark.parametrize("call", ["temperature", "memory", "storage", "uptime"])
 async def test_each_call_fails_on_its_own(
     client: BoxClient, simulator: BoxSimulator, call: str

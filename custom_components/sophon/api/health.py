@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from . import health_v1, health_v2, health_values
 from .connection import RateLimitedLog
-from .exceptions import SophonConnectionError, SophonError, SophonResponseError
+from .exceptions import SophonError, SophonResponseError
 from .health_values import OddValueError
 from .models import BoxHealth, HealthCall, SpaceUsage
 
@@ -124,6 +124,7 @@ class HealthReader:
         }
         self._log = RateLimitedLog(_LOGGER)
         self._up_since: datetime | None = None
+        self._failing: set[HealthCall] = set()  # the calls that failed last time
         # Unreadable values by field ("call.field"), and failed calls by call, since made.
         self.unreadable: Counter[str] = Counter()
         self.failures: Counter[str] = Counter()
@@ -186,14 +187,26 @@ class HealthReader:
         )
 
     async def _fetch(self, calls: HealthCalls, call: HealthCall) -> dict[str, Any] | None:
-        """Return a call's answer, or None (logged, counted) when it fails."""
+        """Return a call's answer, or None when it fails (counted, logged once until it answers)."""
+        host = self._client.host
         try:
-            return await calls.fetch(self._rest, self._client.version_port, call)
+            answer = await calls.fetch(self._rest, self._client.version_port, call)
         except SophonError as err:
             self.failures[call.value] += 1
-            level = logging.DEBUG if isinstance(err, SophonConnectionError) else logging.INFO
-            _LOGGER.log(level, "No %s health from %s: %s", call, self._client.host, err)
+            first = call not in self._failing
+            self._failing.add(call)
+            _LOGGER.log(
+                logging.INFO if first else logging.DEBUG,
+                "No %s health from %s: %s",
+                call,
+                host,
+                err,
+            )
             return None
+        if call in self._failing:
+            self._failing.discard(call)
+            _LOGGER.info("%s answers its %s health call again", host, call)
+        return answer
 
     def _odd(self, odd: list[str], field: str, reason: str) -> None:
         """Note a value that cannot be read: counted, and logged at most once a minute."""
