@@ -762,3 +762,17 @@ async def test_kind_c_the_clock_offset_switch_is_checked(
     shifted = RECEIPT + timedelta(seconds=offset)
     assert listening.events[0].timestamp == (shifted if plausible else RECEIPT)
     assert ("timestamp_implausible" in listening.events[0].problems) is not plausible
+
+
+@pytest.mark.parametrize("generation", GENERATIONS)
+@pytest.mark.parametrize(
+    "identity_id",
+    ["emp  007", "Jose\u0301", "a\tb", "工号 007", "x" * 300, "#1/2?3"],
+    ids=["two-spaces", "decomposed", "tab", "chinese-space", "long", "punctuation"],
+)
+def test_an_identity_id_is_kept_as_the_library_lists_it(generation: str, identity_id: str) -> None:
+    """Only padding comes off an id: inside it, spaces, tabs and composition stay as they are,
+    so the id a recognition gives finds its person in the face library."""
+    event = parse(generation, frame_of(generation, identity_id=f"\ufeff{identity_id}\x00"))
+    assert event.identity_id == identity_id
+    assert "text_cleaned:identity_id" in event.problems

@@ -51,6 +51,23 @@ def as_id(value: Any) -> str:
     return "" if text is None else trim(text)
 
 
+def as_identity(value: Any, problems: list[str]) -> str:
+    """Return a person's identity id as the box's library names it (as_id: padding trimmed).
+
+    Nothing inside is changed: "emp  007" and a decomposed "José" stay what the library lists,
+    so the id a recognition gives finds its person. Padding taken off is noted as
+    text_cleaned:identity_id; one longer than MAX_TEXT is cut to it, noting text_cut:identity_id;
+    "" when there is none.
+    """
+    identity_id = as_id(value)
+    if identity_id != (as_str(value) or ""):
+        problems.append("text_cleaned:identity_id")
+    if len(identity_id) > MAX_TEXT:
+        problems.append("text_cut:identity_id")
+        identity_id = shorten(identity_id, MAX_TEXT)
+    return identity_id
+
+
 def as_serial(value: Any) -> str | None:
     """Return a cleaned serial number to identify a box by: None for blanks and placeholders."""
     text = as_str(value)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from .coerce import (
     as_clean_str,
     as_id,
+    as_identity,
     as_info,
     as_int,
     as_serial,
@@ -171,7 +172,7 @@ def parse_event(
     problems: list[str] = []
     ext_value = _extension_reader(frame, problems)
     timestamp, box_time = checked_time(frame.get("timestamp"), received_at, problems)
-    identity_id = as_text(frame.get("identity_id"), "identity_id", problems) or ""
+    identity_id = as_identity(frame.get("identity_id"), problems)
     person_type, code = person_type_of(ext_value("person_type"), identity_id, problems)
     type_raw = as_text(ext_value("device_type"), "device_type_raw", problems)
     score, score_raw = checked_score(frame.get("score"), SCORE_SCALE, problems)

@@ -6,7 +6,7 @@ from datetime import datetime
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
-from .coerce import as_clean_str, as_dict, as_id, as_serial, as_str, as_text, describe
+from .coerce import as_clean_str, as_dict, as_id, as_identity, as_serial, as_str, as_text, describe
 from .exceptions import (
     FrameRejectedError,
     SophonBoxStartingError,
@@ -191,7 +191,7 @@ def parse_event(
         raise FrameRejectedError("no_device_id", f"frame has {describe(frame)}")
     problems: list[str] = []
     timestamp, box_time = checked_time(frame.get("timestamp"), received_at, problems)
-    identity_id = as_text(frame.get("identity_id"), "identity_id", problems) or ""
+    identity_id = as_identity(frame.get("identity_id"), problems)
     person_type, type_raw = person_type_of(frame.get("user_type"), identity_id, problems)
     score, score_raw = checked_score(frame.get("score"), SCORE_SCALE, problems)
     device_type_raw = as_text(frame.get("media_device_type"), "device_type_raw", problems)

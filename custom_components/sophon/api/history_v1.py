@@ -12,7 +12,7 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
-from .coerce import as_dict, as_id, as_str, as_text, describe
+from .coerce import as_dict, as_id, as_identity, as_str, as_text, describe
 from .exceptions import (
     FrameRejectedError,
     SophonNotFoundError,
@@ -75,7 +75,7 @@ def parse_history_item(item: Any, rest: Rest, box: BoxPictures) -> RecognitionEv
     stamp = item.get("timestamp")
     moment = past_event_time(stamp)
     problems: list[str] = []
-    identity_id = as_text(common.get("identity_id"), "identity_id", problems) or ""
+    identity_id = as_identity(common.get("identity_id"), problems)
     person_type, code = person_type_of(common.get("person_type"), identity_id, problems)
     score, score_raw = checked_score_either_scale(common.get("score"), problems)
     info = identity_info_of(common.get("identity_info"), problems)

@@ -12,7 +12,7 @@ import contextlib
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from .coerce import as_dict, as_id, as_str, as_text, describe
+from .coerce import as_dict, as_id, as_identity, as_str, as_text, describe
 from .exceptions import FrameRejectedError, SophonNotSupportedError, SophonResponseError
 from .generation_v2 import (
     DEVICE_TYPES,
@@ -85,7 +85,7 @@ def parse_history_item(item: Any, rest: Rest, box: BoxPictures) -> RecognitionEv
     stamp = item.get("timestamp")
     moment = past_event_time(stamp)
     problems: list[str] = []
-    identity_id = as_text(item.get("identity_id"), "identity_id", problems) or ""
+    identity_id = as_identity(item.get("identity_id"), problems)
     person_type, type_raw = person_type_of(item.get("user_type"), identity_id, problems)
     score, score_raw = checked_score_either_scale(item.get("score"), problems)
     type_text = as_text(
