@@ -209,8 +209,9 @@ class Faults:
     # or only the one named (the other is a 404). library_group_name: 1.0 gives a person's
     # group_name as a "list" or a comma-separated "string". library_reg_photo: 1.0 lists carry
     # each person's photo as base64 in reg_photo (instead of ""). library_page_cap: the most
-    # people a page gives whatever was asked (0: as asked). library_errors: 1.0 errors name their
-    # kind in status ("symbolic": the 2.0 codes, e.g. NO_FACE_ERROR) or in words only
+    # people a page gives whatever was asked (0: as asked). library_ignore_paging: every page is
+    # the first, whatever page_index (2.0) or skip_num (1.0) asks. library_errors: 1.0 errors
+    # name their kind in status ("symbolic": the 2.0 codes, e.g. NO_FACE_ERROR) or in words only
     # ("message_only": status INVALID_ARGUMENT, NOT_FOUND or INTERNAL).
     library_reject: str = ""
     library_put_info: str = "replace"
@@ -219,6 +220,7 @@ class Faults:
     library_group_name: str = "list"
     library_reg_photo: bool = False
     library_page_cap: int = 0
+    library_ignore_paging: bool = False
     library_errors: str = "symbolic"
     # The box's health (sophon_sim.health). health_call: the health calls named in
     # health_calls (comma-separated: cpu, temperature, memory, storage, external_disk, uptime,

@@ -73,7 +73,9 @@ def _count(text: str | None, key: str, default: int) -> int:
 
 def _window(request: RestRequest, faults: Faults, page_cap: int = 0) -> tuple[int, int]:
     """Return the (start, limit) of the records skip_num and limit ask for."""
-    skip = _count(request.query.get("skip_num"), "skip_num", 0)
+    skip = (
+        0 if faults.library_ignore_paging else _count(request.query.get("skip_num"), "skip_num", 0)
+    )
     limit = _count(request.query.get("limit"), "limit", DEFAULT_LIMIT)
     if page_cap > 0:
         limit = min(limit, page_cap)

@@ -134,7 +134,7 @@ def _list(body: dict[str, Any], library: Library, faults: Faults) -> dict[str, A
     if not isinstance(filters, dict):
         raise LibraryError("INVALID_ARGUMENTS", "filters")
     limit = _whole(body, "page_limit", DEFAULT_PAGE_LIMIT, 1)
-    index = _whole(body, "page_index", 0, 0)
+    index = 0 if faults.library_ignore_paging else _whole(body, "page_index", 0, 0)
     if faults.library_page_cap > 0:
         limit = min(limit, faults.library_page_cap)
     people = library.people()

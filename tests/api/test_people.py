@@ -23,6 +23,7 @@ from custom_components.sophon.api import (
     SophonPictureUnreadableError,
     prepare_picture,
 )
+from custom_components.sophon.api.library_errors import library_error
 from sophon_sim import ROSTER, BoxSimulator
 from sophon_sim import PersonType as SimPersonType
 from tests.api.conftest import client_of
@@ -162,6 +163,33 @@ async def test_v2_smaller_pages_than_asked_are_followed(session: aiohttp.ClientS
         assert listed.complete
 
 
+@pytest.mark.parametrize("generation", ["1.0", "2.0"])
+@pytest.mark.parametrize("page_cap", [0, 10])
+async def test_a_box_that_ignores_paging_gives_an_incomplete_listing(
+    session: aiohttp.ClientSession, generation: str, page_cap: int
+) -> None:
+    """Every page the first: what was read is given, but not as the whole library (a follower
+    of someone past the first page must not take them for deleted)."""
+    async with BoxSimulator(devices=1, generation=generation, host="127.0.0.1", seed=3) as box:
+        box.faults.library_ignore_paging = True
+        box.faults.library_page_cap = page_cap
+        box.library.add_generated(350)
+        listed = await client_of(box, session).async_list_people()
+        assert 0 < len(listed.people) < len(box.library)
+        assert not listed.complete
+
+
+async def test_ten_thousand_people_in_pages_of_ten_are_listed_whole(
+    session: aiohttp.ClientSession,
+) -> None:
+    async with BoxSimulator(devices=1, generation="2.0", host="127.0.0.1", seed=3) as box:
+        box.faults.library_page_cap = 10
+        box.library.add_generated(10_000)
+        listed = await client_of(box, session).async_list_people()
+        assert len(listed.people) == len(box.library)
+        assert listed.complete
+
+
 async def test_faces_are_added_and_deleted(client: BoxClient, simulator: BoxSimulator) -> None:
     person = await client.async_add_face(TOM.identity_id, face(simulator, 31337))
     assert len(person.face_ids) == 2
@@ -251,3 +279,25 @@ async def test_low_quality_lists_the_failed_checks(
 async def test_a_stranger_type_is_refused_before_asking(client: BoxClient) -> None:
     with pytest.raises(ValueError, match="stranger"):
         await client.async_set_person_type(TOM.identity_id, PersonType.STRANGER)
+
+
+@pytest.mark.parametrize(
+    ("message", "kind"),
+    [
+        ("no face found in the picture", SophonNoFaceError),
+        ("face not found in the picture", SophonNoFaceError),
+        ("Face was not detected", SophonNoFaceError),
+        ("the face library is full (50000)", SophonLibraryFullError),
+        ("group full", SophonLibraryFullError),
+        ("identity_id 42 not found", SophonPersonNotFoundError),
+        ("the picture cannot be decoded", SophonPictureUnreadableError),
+        ("uploaded successfully but not saved", SophonLibraryError),
+        ("full name taken by another user", SophonLibraryError),
+        ("internal error", SophonLibraryError),
+    ],
+)
+def test_a_1_0_refusal_in_words_only_is_read_by_whole_words(
+    message: str, kind: type[SophonLibraryError]
+) -> None:
+    error = library_error({"code": 500, "status": "INTERNAL", "message": message})
+    assert type(error) is kind

@@ -7,6 +7,7 @@ numbers some 2.0 firmware gives instead of the symbols.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .coerce import as_str, describe
@@ -43,14 +44,16 @@ CODES: dict[str, type[SophonLibraryError]] = {
     "GROUP_LEN_ERROR": SophonLibraryFullError,
     "ID_NOT_FOUND": SophonPersonNotFoundError,
 }
-# Words that name a refusal in a message, when no code does (1.0; 2.0 numeric codes).
-WORDS: tuple[tuple[str, str], ...] = (
-    ("no face", "NO_FACE_ERROR"),
-    ("quality", "LOW_QUALITY_ERROR"),
-    ("too large", "IMAGE_SIZE_TOO_LARGE_ERROR"),
-    ("decode", "IMAGE_DECODE_ERROR"),
-    ("full", "GROUP_LEN_ERROR"),
-    ("not found", "ID_NOT_FOUND"),
+# Words that name a refusal in a message, when no code does (1.0; 2.0 numeric codes), tried
+# in this order as whole words ("full" not in "successfully" or "full name"; a face not found is
+# no face, not a missing person).
+WORDS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\bno face\b|\bface (was )?not (found|detected)\b"), "NO_FACE_ERROR"),
+    (re.compile(r"\bquality\b"), "LOW_QUALITY_ERROR"),
+    (re.compile(r"\btoo (large|big)\b"), "IMAGE_SIZE_TOO_LARGE_ERROR"),
+    (re.compile(r"\bdecod"), "IMAGE_DECODE_ERROR"),
+    (re.compile(r"\b(library|group) (is )?full\b|\bfull (library|group)\b"), "GROUP_LEN_ERROR"),
+    (re.compile(r"\bnot found\b"), "ID_NOT_FOUND"),
 )
 STARTING_CODE = "DEVICE_INIT_ERROR"
 KNOWN = frozenset({*CODES, STARTING_CODE})
@@ -64,7 +67,7 @@ def _code_of(code: str | None, status: str | None, message: str) -> str | None:
     lowered = message.lower()
     if "already exist" in lowered or "repeat" in lowered:
         return "NAME_REPEAT_ERROR" if "name" in lowered else "ID_REPEAT_ERROR"
-    return next((symbol for words, symbol in WORDS if words in lowered), None)
+    return next((symbol for words, symbol in WORDS if words.search(lowered)), None)
 
 
 def library_error(error: dict[str, Any]) -> SophonResponseError:

@@ -21,7 +21,9 @@ if TYPE_CHECKING:
 
 PAGE_SIZE = 100  # people asked for per page (a box may give fewer)
 MAX_PEOPLE = 20_000  # people listed at most
-MAX_PAGES = 500  # pages read at most per listing
+# Pages read at most per listing: MAX_PEOPLE at 10 a page (1.0's documented default limit; a
+# box may give fewer than asked), and a few more.
+MAX_PAGES = MAX_PEOPLE // 10 + 10
 # The types a person can be given (a stranger is not registered).
 SETTABLE_TYPES = frozenset(
     {PersonType.EMPLOYEE, PersonType.VISITOR, PersonType.BLACKLIST, PersonType.VIP}

@@ -135,7 +135,11 @@ class PeopleV1:
         pages: int,
         max_pages: int,
     ) -> tuple[bool, int]:
-        """Read one group's pages into found; return whether it was read to its end."""
+        """Read one group's pages into found; return whether it was read to its end.
+
+        An empty page is its end; a page that brings nobody new (a box that ignores skip_num)
+        is not: the listing is then incomplete, so that nobody is taken for deleted.
+        """
         params = {"group_name": group, "limit": str(size)}
         first = await _users(rest, params | {"skip_num": "0"})
         pages += 1
@@ -151,8 +155,10 @@ class PeopleV1:
             skip = index if self.skip_pages else offset
             items = await _users(rest, params | {"skip_num": str(skip)})
             pages += 1
-            if not items or not self._add(items, found):
+            if not items:
                 return True, pages
+            if not self._add(items, found):
+                return False, pages
             index, offset = index + 1, offset + len(items)
         return False, pages
 

@@ -90,7 +90,12 @@ class PeopleV2:
     async def list_people(
         self, rest: Rest, page_size: int, max_people: int, max_pages: int
     ) -> tuple[list[LibraryPerson], bool]:
-        """List the people page by page (getidentities); complete or cut at a bound."""
+        """List the people page by page (getidentities); complete or cut at a bound.
+
+        Complete only when the box's total_count is reached (without one: an empty or short
+        page); a page that brings nobody new (a box that ignores page_index) ends the listing
+        as incomplete, so that nobody is taken for deleted.
+        """
         found: dict[str, LibraryPerson] = {}
         index, seen = 0, 0
         for _page in range(max_pages):
@@ -99,6 +104,7 @@ class PeopleV2:
             items = answer.get("identities")
             items = items if isinstance(items, list) else []
             total = as_dict(answer.get("pagination")) or {}
+            before = len(found)
             for item in items:
                 if (person := parse_person(item)) is not None:
                     found.setdefault(person.identity_id, person)
@@ -106,10 +112,13 @@ class PeopleV2:
             if len(found) >= max_people:
                 return list(found.values())[:max_people], False
             count = total.get("total_count")
-            if not items or (isinstance(count, int) and seen >= count):
+            known = isinstance(count, int) and not isinstance(count, bool)
+            if (isinstance(count, int) and known and len(found) >= count) or not items:
                 return list(found.values()), True
+            if len(found) == before:
+                return list(found.values()), False
             if len(items) < page_size:
-                if not isinstance(count, int):
+                if not known:
                     return list(found.values()), True
                 page_size = len(items)  # the box gives pages this size: go on in its size
                 index = seen // page_size
