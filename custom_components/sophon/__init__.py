@@ -20,6 +20,7 @@ from .const import (
     DOMAIN,
 )
 from .coordinator import SophonConfigEntry, SophonCoordinator
+from .followed_people import async_unfollow
 from .identity import attached_device_key, followed_identity
 from .migration import async_migrate_entry
 from .past_pictures import PastPictureView, forget_past_pictures
@@ -111,12 +112,17 @@ async def async_remove_config_entry_device(
     entry: SophonConfigEntry,
     device_entry: dr.DeviceEntry,
 ) -> bool:
-    """Allow removing a device that the box no longer lists, or a followed person (unfollowed)."""
-    coordinator = entry.runtime_data
+    """Allow removing a device that the box no longer lists, or a followed person (unfollowed).
+
+    A followed person can be removed while the box is not loaded too; an attached device then
+    cannot be told listed or not, and is kept.
+    """
     for domain, identifier in device_entry.identifiers:
         if domain == DOMAIN and (identity_id := followed_identity(entry.entry_id, identifier)):
-            coordinator.people.unfollow(identity_id)
+            async_unfollow(hass, entry, identity_id)
             return True
+    if (coordinator := getattr(entry, "runtime_data", None)) is None:
+        return False
     return not any(
         domain == DOMAIN
         and (

@@ -75,6 +75,24 @@ class PersonRecord:
             listener()
 
 
+@callback
+def async_unfollow(hass: HomeAssistant, entry: ConfigEntry, identity_id: str) -> None:
+    """Drop a person from an entry's options, loaded or not (their device is being removed).
+
+    A loaded entry's coordinator runs with the new options at once: on Home Assistant 2025.4
+    (whose update listener reloads when the options differ from those) unfollowing reloads
+    nothing.
+    """
+    people = entry.options.get(CONF_PEOPLE, [])
+    if identity_id not in people:
+        return
+    options = {**entry.options, CONF_PEOPLE: [p for p in people if p != identity_id]}
+    if (coordinator := getattr(entry, "runtime_data", None)) is not None:
+        coordinator.options = dict(options)
+        coordinator.people.records.pop(identity_id, None)
+    hass.config_entries.async_update_entry(entry, options=options)
+
+
 class FollowedPeople:
     """The people followed on one box: their records, devices and photos."""
 
@@ -186,10 +204,7 @@ class FollowedPeople:
     def unfollow(self, identity_id: str) -> None:
         """Drop a person from the entry's options (their device is being removed)."""
         self.records.pop(identity_id, None)
-        people = self._entry.options.get(CONF_PEOPLE, [])
-        if identity_id in people:
-            options = {**self._entry.options, CONF_PEOPLE: [p for p in people if p != identity_id]}
-            self._hass.config_entries.async_update_entry(self._entry, options=options)
+        async_unfollow(self._hass, self._entry, identity_id)
 
     async def async_photo(self, identity_id: str) -> bytes | None:
         """Return a followed person's registered photo from the box (None: none, or failed)."""

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from homeassistant.helpers import selector
 
-from .api import LibraryPerson, SophonError
+from .api import LibraryPerson, PersonType, SophonError
 from .compat import vol
 from .const import CONF_PEOPLE
 
@@ -24,7 +24,11 @@ if TYPE_CHECKING:
 
 
 def people_choices(people: list[LibraryPerson]) -> list[selector.SelectOptionDict]:
-    """Return the people to offer, by name (with the id where two share one), sorted."""
+    """Return the people to offer, by name (with the id where two share one), sorted.
+
+    A person the library types as a stranger is not offered (strangers are never followed).
+    """
+    people = [person for person in people if person.person_type is not PersonType.STRANGER]
     names = Counter(person.name for person in people)
     choices = [
         selector.SelectOptionDict(
@@ -49,13 +53,24 @@ async def async_people_form(flow: OptionsFlow, entry: SophonConfigEntry) -> Conf
         return flow.async_abort(
             reason="library_unavailable", description_placeholders={"error": str(err)}
         )
-    known = {person.identity_id for person in listed.people}
-    followed = [p for p in entry.options.get(CONF_PEOPLE, []) if p in known]
+    choices = people_choices(listed.people)
+    followed = list(entry.options.get(CONF_PEOPLE, []))
+    if not listed.complete:
+        # Followed people the cut listing did not reach stay chosen (offered by their id).
+        offered = {choice["value"] for choice in choices}
+        choices += [
+            selector.SelectOptionDict(value=identity_id, label=identity_id)
+            for identity_id in followed
+            if identity_id not in offered
+        ]
+    known = {choice["value"] for choice in choices}
     schema = vol.Schema(
         {
-            vol.Optional(CONF_PEOPLE, default=followed): selector.SelectSelector(
+            vol.Optional(
+                CONF_PEOPLE, default=[p for p in followed if p in known]
+            ): selector.SelectSelector(
                 selector.SelectSelectorConfig(
-                    options=people_choices(listed.people),
+                    options=choices,
                     multiple=True,
                     mode=selector.SelectSelectorMode.DROPDOWN,
                 )

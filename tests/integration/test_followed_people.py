@@ -20,6 +20,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components import sophon
 from custom_components.sophon.api import LibraryPerson
+from custom_components.sophon.api import PersonType as ApiPersonType
 from custom_components.sophon.compat import device_by_identifier
 from custom_components.sophon.const import CONF_PEOPLE, DOMAIN
 from custom_components.sophon.coordinator import SophonCoordinator
@@ -328,3 +329,42 @@ async def test_no_name_id_or_photo_of_a_followed_person_in_diagnostics_states_or
             assert "base64" not in str(state.attributes)
     ours = [r for r in caplog.records if r.name.startswith("custom_components.sophon")]
     assert all(TOM.identity_id not in record.getMessage() for record in ours)
+
+
+async def test_the_people_step_keeps_followed_people_a_cut_listing_did_not_reach(
+    hass: HomeAssistant, coordinator: SophonCoordinator, simulator: BoxSimulator
+) -> None:
+    simulator.library.add_generated(350)
+    last = simulator.library.people()[-1].identity_id
+    coordinator = await follow(hass, coordinator, last)
+    simulator.faults.library_ignore_paging = True  # every page the first: the listing is cut
+    result = await open_options(hass, coordinator.config_entry.entry_id, "people")
+    schema = result["data_schema"]
+    assert schema is not None
+    offered = {c["value"]: c["label"] for c in schema.schema[CONF_PEOPLE].config["options"]}
+    assert offered[last] == last
+    defaults = {str(key): key.default() for key in schema.schema if hasattr(key, "default")}
+    assert defaults[CONF_PEOPLE] == [last]
+    hass.config_entries.options.async_abort(result["flow_id"])
+
+
+async def test_a_person_is_unfollowed_from_the_device_page_while_the_box_is_away(
+    hass: HomeAssistant, coordinator: SophonCoordinator, simulator: BoxSimulator
+) -> None:
+    coordinator = await follow(hass, coordinator, TOM.identity_id, ALICE.identity_id)
+    entry = coordinator.config_entry
+    device = person_device(hass, entry.entry_id, TOM.identity_id)
+    assert device is not None
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    assert await sophon.async_remove_config_entry_device(hass, entry, device)
+    assert entry.options[CONF_PEOPLE] == [ALICE.identity_id]
+    gate = attached_device(coordinator, simulator.devices[0].device_id)
+    assert not await sophon.async_remove_config_entry_device(hass, entry, gate)
+
+
+def test_people_the_library_types_as_strangers_are_not_offered() -> None:
+    people = [
+        LibraryPerson(identity_id="1", name="Tom", person_type=ApiPersonType.VISITOR),
+        LibraryPerson(identity_id="2", name="Unknown face", person_type=ApiPersonType.STRANGER),
+    ]
+    assert [choice["value"] for choice in people_choices(people)] == ["1"]
