@@ -158,3 +158,28 @@ async def test_ignore_registers_nothing(
     assert changes == []
     assert len(simulator.library) == people
     assert len(notified) == 1
+
+
+async def test_a_refused_registration_is_said_on_the_phone(
+    stub_mobile_app: None,
+    hass: HomeAssistant,
+    coordinator: SophonCoordinator,
+    simulator: BoxSimulator,
+    bus_events: list[Event],
+    tmp_path: Path,
+) -> None:
+    """The box finds no face in it: the phone is told, and nothing is registered."""
+    await _set_up(hass, coordinator, simulator, tmp_path)
+    notified = async_capture_events(hass, NOTIFIED)
+    changes = async_capture_events(hass, EVENT_LIBRARY_CHANGED)
+    people = len(simulator.library)
+    await push(hass, simulator, bus_events, device_id=simulator.devices[0].device_id, face=9003)
+    await wait_for(lambda: len(notified) == 1)
+    simulator.faults.library_reject = "no_face"
+    hass.bus.async_fire(ACTION, {"action": _buttons(notified[0])["Blacklist"]})
+    await wait_for(lambda: len(notified) == 2)
+    assert notified[-1].data["title"].startswith("Not registered at ")
+    assert notified[-1].data["data"]["tag"] == notified[0].data["data"]["tag"]
+    await hass.async_block_till_done()
+    assert changes == []
+    assert len(simulator.library) == people
