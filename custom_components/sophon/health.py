@@ -101,7 +101,9 @@ class HealthSensorDescription(SensorEntityDescription):
     value_fn: Callable[[BoxHealth], StateType | datetime]
 
 
-def _usage(key: str, call: HealthCall, read: Callable[[BoxHealth], float | None]) -> Any:
+def _usage(
+    key: str, call: HealthCall, read: Callable[[BoxHealth], float | None]
+) -> HealthSensorDescription:
     """Describe a usage (read as a fraction) in percent."""
     return HealthSensorDescription(
         key=key,
@@ -114,7 +116,9 @@ def _usage(key: str, call: HealthCall, read: Callable[[BoxHealth], float | None]
     )
 
 
-def _free(key: str, call: HealthCall, read: Callable[[BoxHealth], SpaceUsage]) -> Any:
+def _free(
+    key: str, call: HealthCall, read: Callable[[BoxHealth], SpaceUsage]
+) -> HealthSensorDescription:
     """Describe free space (bytes, shown in GiB), disabled by default."""
     return HealthSensorDescription(
         key=key,
@@ -130,7 +134,9 @@ def _free(key: str, call: HealthCall, read: Callable[[BoxHealth], SpaceUsage]) -
     )
 
 
-def _temperature(key: str, read: Callable[[BoxHealth], float | None], enabled: bool) -> Any:
+def _temperature(
+    key: str, read: Callable[[BoxHealth], float | None], enabled: bool
+) -> HealthSensorDescription:
     """Describe a temperature in °C."""
     return HealthSensorDescription(
         key=key,
