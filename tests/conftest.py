@@ -19,17 +19,35 @@ def _loopback_sockets(socket_enabled: None) -> None:
     """Let tests talk to the simulator over real loopback sockets."""
 
 
+class _Warnings(logging.Handler):
+    """Keep the messages of the warnings logged while a test runs."""
+
+    def __init__(self) -> None:
+        """Keep warnings and worse."""
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Keep one message."""
+        self.messages.append(record.getMessage())
+
+
 @pytest.fixture(autouse=True)
-def _no_deprecation_warning_names_us(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+def _no_deprecation_warning_names_us() -> Iterator[None]:
     """Fail a test during which Home Assistant warned that this integration uses something that
-    is going away (on every supported version: the suite runs on the oldest and the newest)."""
-    yield
-    warned = deprecations(
-        record.getMessage()
-        for when in ("setup", "call", "teardown")
-        for record in caplog.get_records(when)
-        if record.levelno >= logging.WARNING and record.name.startswith("homeassistant")
-    )
+    is going away (on every supported version: the suite runs on the oldest and the newest).
+
+    A handler of its own on Home Assistant's logger: caplog is left to the tests (asked for here,
+    it changed what they capture).
+    """
+    warnings = _Warnings()
+    logger = logging.getLogger("homeassistant")
+    logger.addHandler(warnings)
+    try:
+        yield
+    finally:
+        logger.removeHandler(warnings)
+    warned = deprecations(warnings.messages)
     assert not warned, warned
 
 
