@@ -228,12 +228,14 @@ class Faults:
     # "status_500" (an HTML page), "timeout" (no answer for 10 s), "empty_body". health_odd:
     # every health value comes in one odd form (sophon_sim.health.ODD_FORMS).
     # no_external_disk: no external disk is mounted. picture_store_down: the picture store
-    # says it cannot be written (available false).
+    # says it cannot be written (available false). hdd_storage_refused: 2.0 getstorage refuses
+    # {"device": "hdd"} (INVALID_ARGUMENTS); the hard disk is then on getexternaldisk only.
     health_call: str = ""
     health_calls: str = ""
     health_odd: str = ""
     no_external_disk: bool = False
     picture_store_down: bool = False
+    hdd_storage_refused: bool = False
 
     def reset(self) -> None:
         """Switch every fault off again."""

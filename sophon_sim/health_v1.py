@@ -65,8 +65,8 @@ def _disk(health: Health, _faults: Faults) -> tuple[dict[str, Any], dict[str, st
     return values, dict.fromkeys(values, "size") | {"disk_rate": "fraction"}
 
 
-def _external_disk(health: Health, faults: Faults) -> tuple[dict[str, Any], dict[str, str]]:
-    """Answer externalDiskInfo ("0": none mounted, the sizes then "0M")."""
+def external_disk_values(health: Health, faults: Faults) -> tuple[dict[str, Any], dict[str, str]]:
+    """Answer externalDiskInfo ("0": none mounted, the sizes then "0M"; 2.0 getexternaldisk too)."""
     mounted = not faults.no_external_disk
     total = health.external_total_mib if mounted else 0.0
     used = health.external_used_mib if mounted else 0.0
@@ -95,7 +95,7 @@ CALLS: dict[str, tuple[str, Reader]] = {
     SYSTEM + "temperature": ("temperature", _temperature),
     SYSTEM + "memoryInfo": ("memory", _memory),
     SYSTEM + "diskInfo": ("storage", _disk),
-    SYSTEM + "externalDiskInfo": ("external_disk", _external_disk),
+    SYSTEM + "externalDiskInfo": ("external_disk", external_disk_values),
     SYSTEM + "uptime": ("uptime", _uptime),
 }
 

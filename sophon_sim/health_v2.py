@@ -1,6 +1,7 @@
 """Speak generation 2.0's health calls: POST :8888/sophon/v2/system/<verb>, flat answers.
 
-getstorage takes {"device": "emmc"} (internal) or {"device": "hdd"} (external); the picture
+getstorage takes {"device": "emmc"} (internal) or {"device": "hdd"} (external; refused with
+hdd_storage_refused, as firmware that knows only getexternaldisk might); the picture
 store is POST :5555/sophon/v2/face/checkeventimagepath (api section 4). Errors are 2.0's
 {"error": {"code", "message"}} envelope.
 """
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from .envelope_v2 import error_answer, json_answer, read_json
 from .generation import RestAnswer
 from .health import failing, odd, size_text, uptime_text
+from .health_v1 import external_disk_values
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -79,6 +81,11 @@ def _storage(health: Health, body: dict[str, Any], faults: Faults) -> Values:
     return values, kinds
 
 
+def _external_disk(health: Health, _body: dict[str, Any], faults: Faults) -> Values:
+    """Answer getexternaldisk (the extra page): 1.0's fields, flat, the rate as its example."""
+    return external_disk_values(health, faults)
+
+
 def _uptime(health: Health, _body: dict[str, Any], _faults: Faults) -> Values:
     """Answer getuptime, in words."""
     return {"uptime": uptime_text(health.uptime_seconds)}, {"uptime": "uptime"}
@@ -91,12 +98,14 @@ CALLS: dict[str, Reader] = {
     SYSTEM + "getmemoryinfo": _memory,
     SYSTEM + "getstorage": _storage,
     SYSTEM + "getuptime": _uptime,
+    SYSTEM + "getexternaldisk": _external_disk,
 }
 NAMES = {
     "getcpuinfo": "cpu",
     "gettemperature": "temperature",
     "getmemoryinfo": "memory",
     "getuptime": "uptime",
+    "getexternaldisk": "external_disk",
 }
 
 
@@ -117,7 +126,8 @@ def system_answer(request: RestRequest, health: Health, faults: Faults) -> RestA
     if isinstance(body, RestAnswer):
         return body
     verb = request.path.removeprefix(SYSTEM)
-    if verb == "getstorage" and body.get("device") not in ("emmc", "hdd"):
+    devices = ("emmc",) if faults.hdd_storage_refused else ("emmc", "hdd")
+    if verb == "getstorage" and body.get("device") not in devices:
         return error_answer("INVALID_ARGUMENTS", "device", faults)
     call = NAMES.get(verb) or ("external_disk" if body["device"] == "hdd" else "storage")
     values, kinds = CALLS[request.path](health, body, faults)

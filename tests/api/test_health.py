@@ -387,3 +387,26 @@ UNREADABLE: list[tuple[Callable[[Any], object], Any]] = [
 def test_values_that_cannot_be_read(reader: Callable[[Any], object], value: Any) -> None:
     with pytest.raises(OddValueError):
         reader(value)
+
+
+async def test_a_2_0_box_refusing_the_hard_disk_is_asked_its_extra_page(
+    session: aiohttp.ClientSession,
+) -> None:
+    async with BoxSimulator(generation="2.0", host="127.0.0.1") as box:
+        client = client_of(box, session)
+        box.faults.hdd_storage_refused = True
+        for _poll in range(2):  # the page that answers is remembered
+            health = await client.async_get_health()
+            assert health.external_disk is not None
+            assert health.external_disk.usage == pytest.approx(0.1291)
+            assert health.failed == frozenset()
+        box.faults.no_external_disk = True
+        health = await client.async_get_health()
+        assert health.external_disk is not None
+        assert not health.external_disk.mounted
+
+
+def test_the_extra_page_s_rate_under_its_table_s_name() -> None:
+    answer = {"external_hard_state": 1, "external_hard_disk_usage": "12.5%"}
+    fields = Fields(HealthCall.EXTERNAL_DISK, answer, lambda _field, _reason: None)
+    assert health_v2.HealthV2().external_disk(fields).usage == 0.125

@@ -64,15 +64,25 @@ class Fields:
         value = self._answer.get(key)
         return value.strip() or None if isinstance(value, str) else None
 
-    def space(self, usage: str, total: str, used: tuple[str, ...], free: str) -> SpaceUsage:
-        """Read a usage fraction and sizes; a usage that is missing is worked out from sizes."""
+    def has(self, key: str) -> bool:
+        """Return True when the answer carries key."""
+        return key in self._answer
+
+    def space(
+        self, usage: str | tuple[str, ...], total: str, used: tuple[str, ...], free: str
+    ) -> SpaceUsage:
+        """Read a usage fraction and sizes; a usage that is missing is worked out from sizes.
+
+        usage, used: the key, or the keys by which pages name it (the first present is read).
+        """
+        usages = (usage,) if isinstance(usage, str) else usage
         read_total = self.read(health_values.size, total, required=False)
         read_used = self.read(health_values.size, *used, required=False)
         read_free = self.read(health_values.size, free, required=False)
         if read_used is None and read_total is not None and read_free is not None:
             read_used = max(read_total - read_free, 0)
         fraction = self.read(
-            health_values.fraction, usage, required=not (read_total and read_used is not None)
+            health_values.fraction, *usages, required=not (read_total and read_used is not None)
         )
         if fraction is None and read_total and read_used is not None:
             fraction = min(read_used / read_total, 1.0)

@@ -32,6 +32,21 @@ PATHS = {
 PICTURE_STORE_PATH = "/SophonFogSys/api/ImagePathStatusQuery"
 
 
+def read_external_hard_disk(fields: Fields) -> SpaceUsage:
+    """Read external_hard_state ("0": none) and the disk's rate and sizes.
+
+    Also 2.0's getexternaldisk, whose table names the rate external_hard_disk_usage (api 7.14).
+    """
+    if fields.read(health_values.flag, "external_hard_state") is False:
+        return SpaceUsage(mounted=False)
+    return fields.space(
+        ("external_hard_disk_rate", "external_hard_disk_usage"),
+        "external_hard_total_disk",
+        ("external_hard_used_disk",),
+        "external_hard_free_disk",
+    )
+
+
 class HealthV1:
     """Read a 1.0 box's health answers."""
 
@@ -66,15 +81,8 @@ class HealthV1:
         return fields.space("disk_rate", "total_disk", ("used_disk",), "free_disk")
 
     def external_disk(self, fields: Fields) -> SpaceUsage:
-        """Read external_hard_state ("0": none) and the disk's rate and sizes."""
-        if fields.read(health_values.flag, "external_hard_state") is False:
-            return SpaceUsage(mounted=False)
-        return fields.space(
-            "external_hard_disk_rate",
-            "external_hard_total_disk",
-            ("external_hard_used_disk",),
-            "external_hard_free_disk",
-        )
+        """Read externalDiskInfo."""
+        return read_external_hard_disk(fields)
 
     def uptime(self, fields: Fields) -> timedelta | None:
         """Read uptime ("3 hours, 57 minutes")."""

@@ -1,6 +1,8 @@
 """Generation 2.0's health calls: POST :8888/sophon/v2/system/<verb>, flat answers (api 4).
 
-Tolerated: external_hard_disk_usage under the example's name external_hard_disk_rate.
+Tolerated: a box whose getstorage refuses the hard disk is asked getexternaldisk (the extra
+page, api 4 [T44]; remembered), which names its rate external_hard_disk_usage or, as its
+example does, external_hard_disk_rate.
 """
 
 from __future__ import annotations
@@ -8,7 +10,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from . import health_values
+from .exceptions import SophonConnectionError, SophonResponseError
 from .generation_v2 import checked
+from .health_v1 import read_external_hard_disk
 from .models import HealthCall, SpaceUsage
 
 if TYPE_CHECKING:
@@ -28,17 +32,33 @@ CALLS: dict[HealthCall, tuple[str, dict[str, Any]]] = {
     HealthCall.UPTIME: ("getuptime", {}),
 }
 PICTURE_STORE_PATH = "/sophon/v2/face/checkeventimagepath"
+EXTERNAL_DISK_VERB = "getexternaldisk"
 
 
 class HealthV2:
     """Read a 2.0 box's health answers."""
 
+    def __init__(self) -> None:
+        """Ask getstorage for the hard disk until the box refuses it."""
+        self._external_page = False
+
     async def fetch(self, rest: Rest, port: int, call: HealthCall) -> dict[str, Any]:
         """Return a call's answer; raise SophonError for its error envelope."""
         if call is HealthCall.PICTURE_STORE:  # on the REST port
             return checked(await rest("POST", PICTURE_STORE_PATH, {}, envelope=True))
+        if call is HealthCall.EXTERNAL_DISK and self._external_page:
+            return await _system(rest, port, EXTERNAL_DISK_VERB, {})
         verb, body = CALLS[call]
-        return checked(await rest("POST", SYSTEM + verb, body, port=port, envelope=True))
+        try:
+            return await _system(rest, port, verb, body)
+        except SophonConnectionError:
+            raise
+        except SophonResponseError:
+            if call is not HealthCall.EXTERNAL_DISK:
+                raise
+        answer = await _system(rest, port, EXTERNAL_DISK_VERB, {})
+        self._external_page = True
+        return answer
 
     def cpu(self, fields: Fields) -> float | None:
         """Read cur_cpu_usage."""
@@ -56,6 +76,8 @@ class HealthV2:
 
     def external_disk(self, fields: Fields) -> SpaceUsage:
         """Read the hard disk's mount_status (false: none) and its usage and sizes."""
+        if fields.has("external_hard_state"):  # getexternaldisk's answer
+            return read_external_hard_disk(fields)
         if fields.read(health_values.flag, "mount_status") is False:
             return SpaceUsage(mounted=False)
         return self.storage(fields)
@@ -67,3 +89,8 @@ class HealthV2:
     def picture_store(self, fields: Fields) -> tuple[bool | None, str | None]:
         """Read available and event_image_path."""
         return fields.read(health_values.flag, "available"), fields.text("event_image_path")
+
+
+async def _system(rest: Rest, port: int, verb: str, body: dict[str, Any]) -> dict[str, Any]:
+    """POST one system verb; return its answer, or raise for its error envelope."""
+    return checked(await rest("POST", SYSTEM + verb, body, port=port, envelope=True))
