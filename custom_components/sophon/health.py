@@ -26,6 +26,7 @@ from homeassistant.components.sensor import (
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfInformation, UnitOfTemperature
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
@@ -252,16 +253,20 @@ def async_add_health_sensors(
     box_identifier: tuple[str, str],
     async_add_entities: AddEntitiesCallback,
 ) -> None:
-    """Add the health sensors, and the external disk's once one is mounted."""
+    """Add the health sensors, and the external disk's once one is mounted (or ever was)."""
     async_add_entities(
         HealthSensor(coordinator, box_identifier, description) for description in HEALTH_SENSORS
     )
+    registry = er.async_get(coordinator.hass)
+    known = f"{box_identifier[1]}_{EXTERNAL_DISK_SENSORS[0].key}"
+    # Once added, they stay (unknown while no disk is mounted), across restarts too.
     added = False
+    ever = registry.async_get_entity_id("sensor", DOMAIN, known) is not None
 
     @callback
     def add_external_disk() -> None:
         nonlocal added
-        if not added and _mounted(coordinator.data):
+        if not added and (ever or _mounted(coordinator.data)):
             added = True
             async_add_entities(
                 HealthSensor(coordinator, box_identifier, description)

@@ -273,4 +273,10 @@ async def test_the_external_disk_appears_once_mounted_and_is_unknown_when_remove
     simulator.faults.no_external_disk = True
     await refresh(hass, coordinator)
     assert state(hass, entity_registry, coordinator, "external_disk_usage") == STATE_UNKNOWN
+    # After a restart without the disk it is still there, unknown.
+    assert await hass.config_entries.async_reload(config_entry.entry_id)
+    await hass.async_block_till_done()
+    coordinator = config_entry.runtime_data
+    await refresh(hass, coordinator)
+    assert state(hass, entity_registry, coordinator, "external_disk_usage") == STATE_UNKNOWN
     await hass.config_entries.async_unload(config_entry.entry_id)
