@@ -265,6 +265,7 @@ def async_add_health_sensors(
 
     @callback
     def add_external_disk() -> None:
+        """Add the external disk's sensors, once."""
         nonlocal added
         if not added and (ever or _mounted(coordinator.data)):
             added = True
