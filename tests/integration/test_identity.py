@@ -24,9 +24,10 @@ from tests.conftest import LOOPBACK, wait_for
 from tests.frames import subscription
 from tests.integration.conftest import FIXED_ENTRY_ID, entry_for, push
 
-# Per device: 4 sensors, 3 images, 1 camera, 1 event; per box: 3 sensors, 1 binary sensor.
+# Per device: 4 sensors, 3 images, 1 camera, 1 event; per box: 3 sensors, 1 binary sensor, and
+# its health: 10 sensors (the external disk's two once its health is read), 1 binary sensor.
 ENTITIES_PER_DEVICE = 9
-ENTITIES_PER_BOX = 4
+ENTITIES_PER_BOX = 4 + 11
 
 
 async def _set_up(hass: HomeAssistant, entry: MockConfigEntry) -> SophonCoordinator:
@@ -37,6 +38,8 @@ async def _set_up(hass: HomeAssistant, entry: MockConfigEntry) -> SophonCoordina
     await hass.async_block_till_done()
     coordinator: SophonCoordinator = entry.runtime_data
     await wait_for(lambda: coordinator.connected)
+    await wait_for(lambda: coordinator.health.data is not None)
+    await hass.async_block_till_done()
     return coordinator
 
 
