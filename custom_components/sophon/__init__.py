@@ -10,7 +10,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
 from .api import DEFAULT_VERSION_PORT, BoxClient
-from .catch_up import async_remove_catch_up
+from .catch_up_store import async_remove_catch_up
 from .compat import OPTIONS_FLOW_RELOADS
 from .const import (
     CONF_STALE_MINUTES,

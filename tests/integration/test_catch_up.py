@@ -20,6 +20,7 @@ from custom_components.sophon import catch_up
 from custom_components.sophon.const import CONF_CATCH_UP_HOURS, DOMAIN
 from custom_components.sophon.coordinator import SophonCoordinator
 from custom_components.sophon.logbook import describe_recognition
+from custom_components.sophon.retried_runs import RETRY_AFTER
 from sophon_sim import BoxSimulator
 from sophon_sim.roster import PersonType as SimPersonType
 from tests.conftest import wait_for
@@ -47,7 +48,7 @@ async def restore_push(coordinator: SophonCoordinator, simulator: BoxSimulator) 
 async def caught_up(hass: HomeAssistant, coordinator: SophonCoordinator, runs: int) -> None:
     """Wait until the catch-up ran this many times (and what it delivered was handled)."""
     await wait_for(lambda: coordinator.catch_up.runs >= runs and coordinator.catch_up.last_run)
-    await wait_for(lambda: (task := coordinator.catch_up._task) is None or task.done())
+    await wait_for(lambda: (task := coordinator.catch_up.task) is None or task.done())
     await hass.async_block_till_done()
 
 
@@ -299,7 +300,7 @@ async def test_a_history_query_that_fails_leaves_the_push_and_entities_alone(
     assert replayed(bus_events) == []
 
     simulator.faults.history_query = ""
-    async_fire_time_changed(hass, dt_util.utcnow() + catch_up.RETRY_AFTER + timedelta(seconds=1))
+    async_fire_time_changed(hass, dt_util.utcnow() + RETRY_AFTER + timedelta(seconds=1))
     await caught_up(hass, coordinator, runs + 2)
     assert [d["person_type"] for d in replayed(bus_events)] == ["vip"]
 
@@ -344,7 +345,7 @@ async def test_a_long_outage_whose_first_catch_up_fails_is_caught_up_whole(
     await wait_for(lambda: coordinator.catch_up.failures == 1)
     await push(hass, simulator, bus_events, person_type=SimPersonType.EMPLOYEE)
     simulator.faults.history_query = ""
-    async_fire_time_changed(hass, dt_util.utcnow() + catch_up.RETRY_AFTER + timedelta(seconds=1))
+    async_fire_time_changed(hass, dt_util.utcnow() + RETRY_AFTER + timedelta(seconds=1))
     await caught_up(hass, coordinator, runs + 2)
     assert [d["person_type"] for d in replayed(bus_events)] == ["vip"]
     assert coordinator.catch_up.gaps.items == []

@@ -346,8 +346,8 @@ async def test_recognitions_made_through_random_drops_arrive_exactly_once(
     catch_up = faulty.coordinator.catch_up
     runs = catch_up.runs
     catch_up.connected()  # one more, after the last recognition: it finds nothing new
-    await wait_for(lambda: catch_up.runs > runs and catch_up._task is not None)
-    await wait_for(lambda: catch_up._task is not None and catch_up._task.done(), timeout=30)
+    await wait_for(lambda: catch_up.runs > runs and catch_up.task is not None)
+    await wait_for(lambda: catch_up.task is not None and catch_up.task.done(), timeout=30)
     await hass.async_block_till_done()
 
     received = Counter(
