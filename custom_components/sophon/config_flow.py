@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState, ConfigFlow, ConfigFlowResult
@@ -18,6 +19,7 @@ from .api import (
     DEFAULT_VERSION_PORT,
     DEFAULT_WS_PORT,
     BoxClient,
+    Device,
     SophonBoxStartingError,
     SophonConnectionError,
     SophonError,
@@ -152,6 +154,34 @@ async def _async_answers_a_device_list(client: BoxClient) -> bool:
             return False
         return True
     return False
+
+
+def _settings_schema(devices: dict[str, Device], options: Mapping[str, Any]) -> vol.Schema:
+    """Return the form of the recognitions to receive, with what the options choose now."""
+    choices = [
+        selector.SelectOptionDict(value=device.device_id, label=device.name or device.device_id)
+        for device in devices.values()
+    ]
+    # Offered as the device list gives the ids now; chosen ones compared in canonical form.
+    chosen = map(canonical_device_id, options.get(CONF_DEVICES, devices))
+    default = [devices[key].device_id for key in chosen if key in devices]
+    return vol.Schema(
+        {
+            vol.Required(CONF_DEVICES, default=default): selector.SelectSelector(
+                selector.SelectSelectorConfig(options=choices, multiple=True)
+            ),
+            vol.Required(CONF_NEED_FACE, default=options.get(CONF_NEED_FACE, True)): bool,
+            vol.Required(CONF_NEED_REGISTER, default=options.get(CONF_NEED_REGISTER, True)): bool,
+            vol.Required(
+                CONF_STALE_MINUTES,
+                default=options.get(CONF_STALE_MINUTES, DEFAULT_STALE_MINUTES),
+            ): STALE_SELECTOR,
+            vol.Required(
+                CONF_CATCH_UP_HOURS,
+                default=options.get(CONF_CATCH_UP_HOURS, DEFAULT_CATCH_UP_HOURS),
+            ): CATCH_UP_SELECTOR,
+        }
+    )
 
 
 class SophonConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -323,31 +353,5 @@ class SophonOptionsFlow(OptionsFlowBase):
                 if key in user_input:  # the number selector gives a float
                     user_input[key] = int(user_input[key])
             return self.async_create_entry(data=user_input)
-        devices, options = coordinator.data, entry.options
-        choices = [
-            selector.SelectOptionDict(value=device.device_id, label=device.name or device.device_id)
-            for device in devices.values()
-        ]
-        # Offered as the device list gives the ids now; chosen ones compared in canonical form.
-        chosen = map(canonical_device_id, options.get(CONF_DEVICES, devices))
-        default = [devices[key].device_id for key in chosen if key in devices]
-        schema = vol.Schema(
-            {
-                vol.Required(CONF_DEVICES, default=default): selector.SelectSelector(
-                    selector.SelectSelectorConfig(options=choices, multiple=True)
-                ),
-                vol.Required(CONF_NEED_FACE, default=options.get(CONF_NEED_FACE, True)): bool,
-                vol.Required(
-                    CONF_NEED_REGISTER, default=options.get(CONF_NEED_REGISTER, True)
-                ): bool,
-                vol.Required(
-                    CONF_STALE_MINUTES,
-                    default=options.get(CONF_STALE_MINUTES, DEFAULT_STALE_MINUTES),
-                ): STALE_SELECTOR,
-                vol.Required(
-                    CONF_CATCH_UP_HOURS,
-                    default=options.get(CONF_CATCH_UP_HOURS, DEFAULT_CATCH_UP_HOURS),
-                ): CATCH_UP_SELECTOR,
-            }
-        )
+        schema = _settings_schema(coordinator.data, entry.options)
         return self.async_show_form(step_id="settings", data_schema=schema)

@@ -67,25 +67,11 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
         self.clock = ClockMonitor(hass, entry, client)
         self.devices = DeviceRegistrar(hass, entry.entry_id)
         self.people = FollowedPeople(hass, entry, client, self.devices, lambda: self.data)
-        # The face library's counts, polled on their own (a failure touches nothing else).
+        # The face library and the box's health: each polled on its own, failing alone.
         self.library = LibraryCoordinator(hass, entry, client, lambda: self.people.records)
-        entry.async_on_unload(
-            self.library.async_add_listener(lambda: self.people.library_listed(self.library.data))
-        )
-        # The box's health, polled on its own (a failure touches nothing else).
+        self.people.follow_listings(self.library)
         self.health = HealthCoordinator(hass, entry, client)
-        self.recognitions = Recognitions(
-            hass,
-            BoxView(
-                entry_id=entry.entry_id,
-                title=lambda: self.config_entry.title,
-                devices=lambda: self.data,
-                device_ids=self.devices.device_ids,
-                on_unknown_device=self._refresh_for_unknown_device,
-                on_recognition=self.clock.async_evaluate,
-                on_person=self.people.handle,
-            ),
-        )
+        self.recognitions = Recognitions(hass, self._box_view())
         self.catch_up = CatchUp(
             hass,
             entry,
@@ -105,6 +91,18 @@ class SophonCoordinator(DataUpdateCoordinator[dict[str, Device]]):
         self.serial_number: str | None = None
         self._generation: Generation | None = None
         self.async_add_listener(self._handle_device_list)
+
+    def _box_view(self) -> BoxView:
+        """Return what the recognitions need to know of this box."""
+        return BoxView(
+            entry_id=self.config_entry.entry_id,
+            title=lambda: self.config_entry.title,
+            devices=lambda: self.data,
+            device_ids=self.devices.device_ids,
+            on_unknown_device=self._refresh_for_unknown_device,
+            on_recognition=self.clock.async_evaluate,
+            on_person=self.people.handle,
+        )
 
     @property
     def box_identifier(self) -> tuple[str, str]:

@@ -28,7 +28,7 @@ from .compat import device_by_identifier
 from .const import CONF_PEOPLE, DOMAIN
 from .devices import DeviceRegistrar
 from .identity import followed_identity, person_identifier
-from .library import LibraryCounts
+from .library import LibraryCoordinator, LibraryCounts
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -159,6 +159,13 @@ class FollowedPeople:
         record.changed()
 
     @callback
+    def follow_listings(self, library: LibraryCoordinator) -> None:
+        """Take each listing of library as it is read, until the entry unloads."""
+        self._entry.async_on_unload(
+            library.async_add_listener(lambda: self.library_listed(library.data))
+        )
+
+    @callback
     def library_listed(self, counts: LibraryCounts | None) -> None:
         """Name the followed people as listed; forget those the library no longer lists."""
         if counts is None or counts is self._listed:
@@ -198,12 +205,6 @@ class FollowedPeople:
             self._entry.title,
         )
         self._registrar.remove_person(identity_id)
-        self.unfollow(identity_id)
-
-    @callback
-    def unfollow(self, identity_id: str) -> None:
-        """Drop a person from the entry's options (their device is being removed)."""
-        self.records.pop(identity_id, None)
         async_unfollow(self._hass, self._entry, identity_id)
 
     async def async_photo(self, identity_id: str) -> bytes | None:
