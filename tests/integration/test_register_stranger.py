@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -35,10 +36,19 @@ async def push(
     return frame
 
 
+@dataclass
+class Asking:
+    """The automation made from the blueprint: the phone, and what it and the library saw."""
+
+    phone: str
+    notified: list[Event]
+    changes: list[Event]
+
+
 async def _set_up(
     hass: HomeAssistant, coordinator: SophonCoordinator, simulator: BoxSimulator, tmp_path: Path
-) -> str:
-    """Create an automation from the blueprint for the first device; return the phone's id."""
+) -> Asking:
+    """Create an automation from the blueprint for the first device; capture what follows."""
     hass.config.config_dir = str(tmp_path)
     shutil.copytree(BLUEPRINTS, tmp_path / "blueprints" / "automation" / "sophon")
     phone = add_phone(hass)
@@ -58,7 +68,11 @@ async def _set_up(
         },
     )
     await hass.async_block_till_done()
-    return phone.id
+    return Asking(
+        phone.id,
+        async_capture_events(hass, NOTIFIED),
+        async_capture_events(hass, EVENT_LIBRARY_CHANGED),
+    )
 
 
 def _buttons(notification: Event) -> dict[str, str]:
@@ -91,9 +105,8 @@ async def test_a_stranger_registered_from_the_notification_is_recognized_as_the_
     The first is registered as a visitor with a typed name after the second arrived, the
     second blacklisted; the next recognitions of those faces come as the new people.
     """
-    phone = await _set_up(hass, coordinator, simulator, tmp_path)
-    notified = async_capture_events(hass, NOTIFIED)
-    changes = async_capture_events(hass, EVENT_LIBRARY_CHANGED)
+    asking = await _set_up(hass, coordinator, simulator, tmp_path)
+    phone, notified, changes = asking.phone, asking.notified, asking.changes
     gate = simulator.devices[0].device_id
     # A VIP and a stranger at another device ask nothing.
     await push(hass, simulator, bus_events, device_id=gate, person_type=PersonType.VIP)
@@ -146,10 +159,8 @@ async def test_ignore_registers_nothing(
     bus_events: list[Event],
     tmp_path: Path,
 ) -> None:
-    await _set_up(hass, coordinator, simulator, tmp_path)
-    notified = async_capture_events(hass, NOTIFIED)
-    changes = async_capture_events(hass, EVENT_LIBRARY_CHANGED)
-    people = len(simulator.library)
+    asking = await _set_up(hass, coordinator, simulator, tmp_path)
+    notified, changes, people = asking.notified, asking.changes, len(simulator.library)
     gate = simulator.devices[0].device_id
     await push(hass, simulator, bus_events, device_id=gate, person_type=PersonType.STRANGER)
     await wait_for(lambda: len(notified) == 1)
@@ -169,10 +180,8 @@ async def test_a_refused_registration_is_said_on_the_phone(
     tmp_path: Path,
 ) -> None:
     """The box finds no face in it: the phone is told, and nothing is registered."""
-    await _set_up(hass, coordinator, simulator, tmp_path)
-    notified = async_capture_events(hass, NOTIFIED)
-    changes = async_capture_events(hass, EVENT_LIBRARY_CHANGED)
-    people = len(simulator.library)
+    asking = await _set_up(hass, coordinator, simulator, tmp_path)
+    notified, changes, people = asking.notified, asking.changes, len(simulator.library)
     await push(hass, simulator, bus_events, device_id=simulator.devices[0].device_id, face=9003)
     await wait_for(lambda: len(notified) == 1)
     simulator.faults.library_reject = "no_face"
